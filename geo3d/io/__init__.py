@@ -1,0 +1,1 @@
+"""Reading and writing files: LAS/LAZ/COPC point clouds, vector layers, rasters."""
