@@ -94,7 +94,7 @@ def _preload_libusb() -> None:
     except OSError:
         pass
     try:
-        import libusb_package  # type: ignore[import-untyped]
+        import libusb_package
     except ImportError:
         log.debug("libusb-package not installed; relying on the system libusb-1.0")
         return

@@ -32,7 +32,7 @@ __all__ = ["Options", "options"]
 
 def _check_progress(value: Any) -> bool | str:
     if value in (True, False, "auto"):
-        return value  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return,unused-ignore]
     raise OptionError(f"progress must be True, False or 'auto', not {value!r}")
 
 
