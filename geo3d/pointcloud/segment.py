@@ -1,0 +1,197 @@
+"""Split points into segments (objects): one integer label per point, −1 for noise.
+
+The default, ``"voxel_cc"``, puts the points on a voxel grid and labels the connected components
+of occupied voxels (26-connectivity), which is what DBSCAN with ``eps ≈ voxel size`` and a low
+``min_points`` finds, at a fraction of the time and memory: each voxel is looked at once and no
+neighbour lists are built. ``"dbscan"`` runs Open3D's ``cluster_dbscan`` for comparison, and any
+callable ``f(xyz, **kwargs) -> labels`` can be given instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage, sparse
+from scipy.sparse import csgraph
+
+from .._compat import import_open3d
+from ..errors import InputError
+
+__all__ = ["SEGMENT_METHODS", "segment_points", "voxel_components"]
+
+log = logging.getLogger(__name__)
+
+Labels = NDArray[np.int64]
+
+# dense grids up to this many cells are labelled with scipy.ndimage; beyond, a sparse graph
+_DENSE_LIMIT = 64_000_000
+
+
+def _xyz(cloud: Any) -> NDArray[np.float64]:
+    xyz = np.asarray(getattr(cloud, "xyz", cloud), dtype=np.float64)
+    if xyz.ndim != 2 or xyz.shape[1] < 3:
+        raise InputError(f"expected a PointCloud or an (N, 3) array, got shape {xyz.shape}")
+    return xyz[:, :3]
+
+
+def voxel_components(
+    xyz: NDArray[np.float64], voxel_size: float, *, min_points: int = 1
+) -> tuple[Labels, int]:
+    """Connected components of the occupied voxels of ``xyz``.
+
+    Parameters
+    ----------
+    xyz : ndarray of shape (N, 3)
+    voxel_size : float
+        Edge of the cubic voxels; points in touching voxels (faces, edges or corners) join.
+    min_points : int
+        Components with fewer points are labelled −1.
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (N,)
+        0..n−1 in order of each component's first point, −1 for noise.
+    n : int
+        Number of components kept.
+
+    Examples
+    --------
+    >>> xyz = np.array([[0, 0, 0], [0.05, 0, 0], [0.15, 0.1, 0], [1, 1, 1], [5, 5, 5.0]])
+    >>> voxel_components(xyz, 0.1, min_points=2)
+    (array([ 0,  0,  0, -1, -1]), 1)
+    """
+    if voxel_size <= 0:
+        raise InputError(f"voxel_size must be > 0, got {voxel_size}")
+    n_pts = len(xyz)
+    if n_pts == 0:
+        return np.empty(0, dtype=np.int64), 0
+    ijk = np.floor((xyz - xyz.min(axis=0)) / voxel_size).astype(np.int64)
+    shape = ijk.max(axis=0) + 1
+    n_cells = int(np.prod(shape.astype(np.float64)))
+    if n_cells <= _DENSE_LIMIT:
+        grid = np.zeros(tuple(shape), dtype=bool)
+        grid[ijk[:, 0], ijk[:, 1], ijk[:, 2]] = True
+        lab, _ = ndimage.label(grid, structure=np.ones((3, 3, 3), dtype=bool))
+        comp = lab[ijk[:, 0], ijk[:, 1], ijk[:, 2]].astype(np.int64) - 1
+    else:
+        comp = _sparse_components(ijk, shape)
+    return _relabel(comp, min_points)
+
+
+def _sparse_components(ijk: NDArray[np.int64], shape: NDArray[np.int64]) -> Labels:
+    """Components of occupied voxels via a sparse adjacency graph (any extent)."""
+    s = shape + 2  # room for the −1/+1 neighbours
+    key = ((ijk[:, 0] + 1) * s[1] + (ijk[:, 1] + 1)) * s[2] + (ijk[:, 2] + 1)
+    ukey, inverse = np.unique(key, return_inverse=True)
+    # the 13 "forward" neighbour offsets of 26-connectivity
+    offs = np.array(
+        [(a, b, c) for a in (-1, 0, 1) for b in (-1, 0, 1) for c in (-1, 0, 1) if (a, b, c) > (0, 0, 0)]
+    )
+    shifts = (offs[:, 0] * s[1] + offs[:, 1]) * s[2] + offs[:, 2]
+    rows, cols = [], []
+    for shift in shifts:
+        target = ukey + shift
+        pos = np.searchsorted(ukey, target)
+        pos = np.minimum(pos, len(ukey) - 1)
+        hit = ukey[pos] == target
+        rows.append(np.flatnonzero(hit))
+        cols.append(pos[hit])
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    graph = sparse.coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(len(ukey), len(ukey)))
+    _, vox_label = csgraph.connected_components(graph, directed=False)
+    return vox_label[inverse].astype(np.int64)
+
+
+def _relabel(comp: Labels, min_points: int) -> tuple[Labels, int]:
+    """Drop small components and renumber 0..n−1 in order of first appearance."""
+    uniq, first, inverse, counts = np.unique(comp, return_index=True, return_inverse=True, return_counts=True)
+    keep = (counts >= min_points) & (uniq >= 0)
+    order = np.argsort(first[keep], kind="stable")
+    new = np.full(len(uniq), -1, dtype=np.int64)
+    new[np.flatnonzero(keep)[order]] = np.arange(int(keep.sum()))
+    return new[inverse], int(keep.sum())
+
+
+def _voxel_cc(xyz: NDArray[np.float64], *, voxel_size: float = 0.1, min_points: int = 10) -> Labels:
+    return voxel_components(xyz, voxel_size, min_points=min_points)[0]
+
+
+def _dbscan(xyz: NDArray[np.float64], *, voxel_size: float = 0.1, min_points: int = 10) -> Labels:
+    """Open3D's DBSCAN with eps = voxel_size·√3 (the reach of a 26-connected voxel step)."""
+    o3d = import_open3d()
+    pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(xyz))
+    labels = np.asarray(pcd.cluster_dbscan(eps=voxel_size * np.sqrt(3), min_points=4), dtype=np.int64)
+    return _relabel(labels, min_points)[0]
+
+
+SEGMENT_METHODS: dict[str, Callable[..., Labels]] = {"voxel_cc": _voxel_cc, "dbscan": _dbscan}
+
+
+def segment_points(
+    cloud: Any,
+    *,
+    method: str | Callable[..., Labels] = "voxel_cc",
+    voxel_size: float = 0.1,
+    min_points: int = 10,
+    mask: NDArray[np.bool_] | None = None,
+    **kwargs: Any,
+) -> Labels:
+    """Label every point with a segment number (−1 = noise or not segmented).
+
+    Parameters
+    ----------
+    cloud : PointCloud or array of shape (N, 3)
+    method : {"voxel_cc", "dbscan"} or callable
+        ``"voxel_cc"`` (default): connected components of ``voxel_size`` voxels.
+        ``"dbscan"``: Open3D ``cluster_dbscan`` with ``eps = voxel_size·√3``.
+        A callable is called as ``method(xyz, voxel_size=..., min_points=..., **kwargs)`` and must
+        return one integer label per row of ``xyz`` (−1 for noise).
+    voxel_size : float
+        Linking distance (metres).
+    min_points : int
+        Segments with fewer points become noise (−1).
+    mask : ndarray of bool, optional
+        Segment only these points (e.g. not structure); the others get −1.
+
+    Returns
+    -------
+    ndarray of int64, shape (N,)
+
+    Examples
+    --------
+    >>> xyz = np.array([[0, 0, 0], [0.05, 0, 0], [3, 3, 3], [3.05, 3, 3]])
+    >>> segment_points(xyz, min_points=2)
+    array([0, 0, 1, 1])
+    >>> segment_points(xyz, method="kmeans")
+    Traceback (most recent call last):
+    ...
+    geo3d.errors.InputError: unknown segmentation method 'kmeans'; valid: dbscan, voxel_cc, or a callable
+    """
+    xyz = _xyz(cloud)
+    if callable(method):
+        fn = method
+        name = getattr(method, "__name__", "callable")
+    elif method in SEGMENT_METHODS:
+        fn, name = SEGMENT_METHODS[method], method
+    else:
+        valid = ", ".join(sorted(SEGMENT_METHODS))
+        raise InputError(f"unknown segmentation method {method!r}; valid: {valid}, or a callable")
+    labels = np.full(len(xyz), -1, dtype=np.int64)
+    sel = np.arange(len(xyz)) if mask is None else np.flatnonzero(mask)
+    if len(sel):
+        sub = np.asarray(fn(xyz[sel], voxel_size=voxel_size, min_points=min_points, **kwargs))
+        if sub.shape != (len(sel),):
+            msg = f"segmentation method {name!r} returned {sub.shape} labels for {len(sel)} points"
+            raise InputError(msg)
+        labels[sel] = sub
+    n_seg = int(labels.max()) + 1 if len(labels) else 0
+    log.info(
+        "segment_points: %s points -> %s segments (%s noise) [%s]",
+        f"{len(sel):,}", f"{n_seg:,}", f"{int((labels[sel] < 0).sum()):,}", name,
+    )
+    return labels

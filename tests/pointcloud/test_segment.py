@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from geo3d.errors import InputError
+from geo3d.pointcloud import segment
+from geo3d.pointcloud.segment import segment_points, voxel_components
+
+
+def blobs(seed=0, n_blobs=30, per=300):
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 40, size=(n_blobs, 3))
+    pts = np.repeat(centres, per, axis=0) + rng.normal(scale=0.15, size=(n_blobs * per, 3))
+    noise = rng.uniform(0, 40, size=(200, 3))
+    return np.vstack([pts, noise])
+
+
+def same_partition(a, b):
+    """True when two labelings group the points identically (up to renumbering)."""
+    pairs = np.unique(np.column_stack([a, b]), axis=0)
+    return len(np.unique(pairs[:, 0])) == len(pairs) == len(np.unique(pairs[:, 1]))
+
+
+def test_dense_and_sparse_paths_agree(monkeypatch):
+    xyz = blobs()
+    dense, n_dense = voxel_components(xyz, 0.2, min_points=5)
+    monkeypatch.setattr(segment, "_DENSE_LIMIT", 0)
+    sparse_, n_sparse = voxel_components(xyz, 0.2, min_points=5)
+    assert n_dense == n_sparse
+    np.testing.assert_array_equal(dense, sparse_)
+
+
+def test_touching_voxels_join_diagonally():
+    # corner-touching voxels are 26-connected
+    xyz = np.array([[0.05, 0.05, 0.05], [0.15, 0.15, 0.15], [0.35, 0.35, 0.35]])
+    labels, n = voxel_components(xyz, 0.1)
+    assert labels.tolist() == [0, 0, 1] and n == 2
+
+
+def test_min_points_makes_noise_and_labels_are_dense():
+    xyz = blobs()
+    labels = segment_points(xyz, voxel_size=0.2, min_points=50)
+    kept = np.unique(labels[labels >= 0])
+    np.testing.assert_array_equal(kept, np.arange(len(kept)))
+    counts = np.bincount(labels[labels >= 0])
+    assert counts.min() >= 50
+    assert (labels[-200:] == -1).mean() > 0.9  # scattered noise
+
+
+def test_deterministic():
+    xyz = blobs(3)
+    np.testing.assert_array_equal(segment_points(xyz), segment_points(xyz))
+
+
+def test_matches_open3d_dbscan_on_separated_blobs():
+    xyz = blobs(1, n_blobs=15, per=400)
+    ours = segment_points(xyz, voxel_size=0.25, min_points=20)
+    ref = segment_points(xyz, method="dbscan", voxel_size=0.25, min_points=20)
+    big = (ours >= 0) & (ref >= 0)
+    assert same_partition(ours[big], ref[big])
+    assert abs(int(ours.max()) - int(ref.max())) <= 1
+
+
+def test_mask_and_callable():
+    xyz = blobs(2)
+    mask = np.zeros(len(xyz), dtype=bool)
+    mask[:600] = True
+
+    def halves(pts, *, voxel_size, min_points):
+        return (pts[:, 0] > 20).astype(np.int64)
+
+    labels = segment_points(xyz, method=halves, mask=mask)
+    assert (labels[600:] == -1).all()
+    assert set(np.unique(labels[:600])) <= {0, 1}
+
+
+def test_bad_callable_output_is_reported():
+    with pytest.raises(InputError, match="returned"):
+        segment_points(np.zeros((5, 3)), method=lambda p, **k: np.zeros(2, dtype=int))
+
+
+def test_bad_voxel_size():
+    with pytest.raises(InputError, match="voxel_size"):
+        voxel_components(np.zeros((3, 3)), 0)
