@@ -21,8 +21,7 @@ def test_perfect_prediction_scores_one():
 def test_split_object_is_a_miss_and_a_false_positive():
     ti, tc = scene()
     pi = ti.copy()
-    pi[:100] = np.r_[np.zeros(50), np.full(50, 7)]  # store 0 split in two halves: IoU 0.5 each
-    pi[:40] = 8                                      # now the largest part has IoU 0.4 -> no match
+    pi[:100] = np.r_[np.full(40, 8), np.zeros(30), np.full(30, 7)]  # store 0 in three parts: IoU <= 0.4
     s = score_segmentation(pi, tc, ti, tc)
     store = s.per_class.loc["store"]
     assert store.n_true == 2 and store.tp == 1
