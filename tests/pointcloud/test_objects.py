@@ -1,0 +1,64 @@
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo3d.errors import InputError
+from geo3d.pointcloud import PointCloud
+from geo3d.pointcloud.objects import objects_from_segments
+
+
+def box_points(x0, y0, z0, dx, dy, dz, n, rng):
+    return np.column_stack([rng.uniform(x0, x0 + dx, n), rng.uniform(y0, y0 + dy, n), rng.uniform(z0, z0 + dz, n)])
+
+
+@pytest.fixture
+def cloud():
+    rng = np.random.default_rng(0)
+    a = box_points(0, 0, 0.0, 3.0, 2.0, 1.5, 2000, rng)   # a stall on level 1
+    b = box_points(10, 0, 0.0, 0.2, 0.2, 0.5, 200, rng)   # an extinguisher
+    c = box_points(0, 5, 4.6, 0.3, 0.2, 0.3, 100, rng)    # something on level 2
+    xyz = np.vstack([a, b, c])
+    rgb = np.zeros((len(xyz), 3), dtype=np.uint16)
+    rgb[2000:2200] = [255 * 257, 0, 0]
+    labels = np.r_[np.zeros(2000), np.full(200, 3), np.full(100, 7)].astype(int)
+    labels[::50] = -1
+    return PointCloud(xyz, attrs={"rgb": rgb}, crs="EPSG:5186"), labels
+
+
+def test_measures_match_direct_computation(cloud):
+    pc, labels = cloud
+    objs = objects_from_segments(pc, labels)
+    assert objs.index.tolist() == [0, 3, 7]
+    assert objs.crs.to_epsg() == 5186
+    for oid, row in objs.iterrows():
+        pts = pc.xyz[labels == oid]
+        assert row.n_points == len(pts)
+        assert row.z_min == pts[:, 2].min() and row.z_max == pts[:, 2].max()
+        assert row.x == pytest.approx(pts[:, 0].mean())
+    stall = objs.loc[0]
+    assert stall.length == pytest.approx(3.0, abs=0.1)
+    assert stall.width == pytest.approx(2.0, abs=0.1)
+    assert objs.loc[3, "red"] == pytest.approx(255.0)
+    assert objs.loc[0, "red"] == 0.0
+    hull = shapely.MultiPoint(pc.xyz[labels == 0][:, :2]).convex_hull
+    assert objs.loc[0].geometry.buffer(0.05).contains(hull)
+
+
+def test_levels_give_floor_and_heights(cloud):
+    pc, labels = cloud
+    levels = pd.DataFrame({"floor": [1, 2], "slab_z": [0.0, 4.5], "ceiling_z": [4.0, 8.5], "z_max": [4.1, 8.6]})
+    objs = objects_from_segments(pc, labels, levels=levels)
+    assert objs["floor"].tolist() == [1, 1, 2]
+    assert objs.loc[7, "height_above_slab"] == pytest.approx(0.1, abs=0.01)
+    assert objs.loc[3, "below_ceiling"] == pytest.approx(3.5, abs=0.01)
+
+
+def test_no_objects_gives_empty_frame():
+    objs = objects_from_segments(np.zeros((3, 3)), [-1, -1, -1])
+    assert len(objs) == 0 and "n_points" in objs
+
+
+def test_label_length_checked():
+    with pytest.raises(InputError, match="one label per point"):
+        objects_from_segments(np.zeros((3, 3)), [0, 1])
