@@ -1,0 +1,198 @@
+"""Classify objects into stores and safety-facility kinds.
+
+The default is a short, ordered table of rules (:data:`DEFAULT_RULES`) on each object's
+geometry, mounting height and colour; the first rule that matches wins, and objects no rule
+matches get class 0 (clutter, structure left-overs). Every rule is a pandas ``eval`` expression
+over the object columns, so the table can be printed, copied and changed:
+
+>>> for rule in DEFAULT_RULES:  # doctest: +NORMALIZE_WHITESPACE
+...     print(f"{rule.kind:<18} {rule.expr}")
+store              length >= 1.5 and height >= 0.4 and n_points >= 200
+fire_extinguisher  red and base <= 0.25 and 0.25 <= height <= 0.9 and length <= 0.6
+indoor_hydrant     red and base > 0.2 and 0.45 <= length <= 1.3 and 0.5 <= height <= 1.5
+fire_alarm         red and base >= 0.7 and length <= 0.35 and height <= 0.4
+exit_sign          green and base >= 1.9 and length <= 0.9
+aed                green and 0.5 <= base < 1.9 and length <= 0.8
+cctv               base >= 1.9 and length <= 0.5 and not red and not green
+other_facility     white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0
+
+``base`` is the object's height above its floor slab (``height_above_slab``); ``red``,
+``green`` and ``white`` are colour tests on the mean RGB (see :func:`colour_flags`). Pass
+``rules=`` for a table of your own, ``method=callable`` for any classifier
+(``f(objects) -> codes``), or ``method="file"`` with ``point_class=`` to use the
+classification codes stored in the scan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from ..errors import InputError, SchemaError
+from .evaluate import CLASS_NAMES
+
+__all__ = ["CLASS_CODES", "DEFAULT_RULES", "Rule", "classify_objects", "colour_flags"]
+
+log = logging.getLogger(__name__)
+
+#: kind name -> object_class code (CONTRACTS.md)
+CLASS_CODES: dict[str, int] = {name: code for code, name in CLASS_NAMES.items()}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Objects for which ``expr`` is true are of ``kind``."""
+
+    kind: str
+    expr: str
+
+    @property
+    def code(self) -> int:
+        """The object_class code of ``kind``."""
+        return CLASS_CODES[self.kind]
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("store", "length >= 1.5 and height >= 0.4 and n_points >= 200"),
+    Rule("fire_extinguisher", "red and base <= 0.25 and 0.25 <= height <= 0.9 and length <= 0.6"),
+    Rule("indoor_hydrant", "red and base > 0.2 and 0.45 <= length <= 1.3 and 0.5 <= height <= 1.5"),
+    Rule("fire_alarm", "red and base >= 0.7 and length <= 0.35 and height <= 0.4"),
+    Rule("exit_sign", "green and base >= 1.9 and length <= 0.9"),
+    Rule("aed", "green and 0.5 <= base < 1.9 and length <= 0.8"),
+    Rule("cctv", "base >= 1.9 and length <= 0.5 and not red and not green"),
+    Rule("other_facility", "white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0"),
+)
+
+
+def colour_flags(objects: pd.DataFrame) -> pd.DataFrame:
+    """Boolean colour tests on mean RGB (0–255): ``red``, ``green``, ``white``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"red": [200, 24, 226, 128], "green": [22, 172, 226, 126],
+    ...                    "blue": [28, 74, 222, 120]})
+    >>> colour_flags(df).to_dict("list")
+    {'red': [True, False, False, False], 'green': [False, True, False, False], 'white': [False, False, True, False]}
+    """
+    if not {"red", "green", "blue"} <= set(objects.columns):
+        false = pd.Series(False, index=objects.index)
+        return pd.DataFrame({"red": false, "green": false, "white": false})
+    r = objects["red"].to_numpy(dtype=float)
+    g = objects["green"].to_numpy(dtype=float)
+    b = objects["blue"].to_numpy(dtype=float)
+    hi = np.maximum(np.maximum(r, g), b)
+    lo = np.minimum(np.minimum(r, g), b)
+    return pd.DataFrame(
+        {
+            "red": (r >= 120) & (r >= 1.8 * g) & (r >= 1.8 * b),
+            "green": (g >= 100) & (g >= 1.4 * r) & (g >= 1.15 * b),
+            "white": (lo >= 185) & (hi - lo <= 40),
+        },
+        index=objects.index,
+    )
+
+
+def classify_objects(
+    objects: gpd.GeoDataFrame,
+    *,
+    method: str | Callable[[gpd.GeoDataFrame], ArrayLike] = "rules",
+    rules: Sequence[Rule] = DEFAULT_RULES,
+    labels: ArrayLike | None = None,
+    point_class: ArrayLike | None = None,
+) -> pd.Series:
+    """Object class code of every object (a Series aligned to ``objects``).
+
+    Parameters
+    ----------
+    objects : GeoDataFrame
+        From :func:`~geo3d.pointcloud.objects.objects_from_segments` (with ``levels=``).
+    method : {"rules", "file"} or callable
+        ``"rules"``: the first matching rule of ``rules``. ``"file"``: each object's most common
+        ``point_class`` among its points (needs ``labels`` and ``point_class``). A callable gets
+        ``objects`` and returns one code per row.
+    rules : sequence of Rule
+        Ordered rules for ``method="rules"``.
+    labels, point_class : array of int, optional
+        Segment label and class code per point, for ``method="file"``.
+
+    Returns
+    -------
+    pandas.Series of uint8 named ``object_class`` (codes of CONTRACTS.md: 1 store,
+    2 fire_extinguisher, …, 0 unclassified).
+
+    Examples
+    --------
+    >>> objs = pd.DataFrame({"n_points": [5000, 300], "length": [3.0, 0.2], "width": [2.0, 0.2],
+    ...     "height": [2.5, 0.5], "height_above_slab": [0.0, 0.05],
+    ...     "red": [120, 200], "green": [110, 20], "blue": [100, 25]})
+    >>> classify_objects(objs).tolist()
+    [1, 2]
+    """
+    if callable(method):
+        codes = np.asarray(method(objects))
+        if codes.shape != (len(objects),):
+            raise InputError(f"the classifier returned {codes.shape} codes for {len(objects)} objects")
+        out = pd.Series(codes.astype(np.uint8), index=objects.index, name="object_class")
+    elif method == "rules":
+        out = _apply_rules(objects, rules)
+    elif method == "file":
+        out = _from_file(objects, labels, point_class)
+    else:
+        raise InputError(f"unknown method {method!r}; valid: 'rules', 'file', or a callable")
+    counts = out.map(CLASS_NAMES).value_counts()
+    log.info("classify_objects: %d objects -> %s", len(out),
+             ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return out
+
+
+def _apply_rules(objects: pd.DataFrame, rules: Sequence[Rule]) -> pd.Series:
+    need = {"n_points", "length", "height", "height_above_slab"}
+    missing = need - set(objects.columns)
+    if missing:
+        msg = "objects lack columns needed by the classification rules"
+        raise SchemaError(msg, [f"missing {c!r}: build objects with objects_from_segments(..., levels=levels)"
+                                for c in sorted(missing)])
+    frame = pd.DataFrame(
+        {
+            "n_points": objects["n_points"].to_numpy(),
+            "length": objects["length"].to_numpy(dtype=float),
+            "width": objects["width"].to_numpy(dtype=float) if "width" in objects else 0.0,
+            "height": objects["height"].to_numpy(dtype=float),
+            "base": objects["height_above_slab"].to_numpy(dtype=float),
+            "below_ceiling": (objects["below_ceiling"].to_numpy(dtype=float)
+                              if "below_ceiling" in objects else np.nan),
+        },
+        index=objects.index,
+    ).join(colour_flags(objects))
+    codes = np.zeros(len(frame), dtype=np.uint8)
+    done = np.zeros(len(frame), dtype=bool)
+    for rule in rules:
+        if rule.kind not in CLASS_CODES:
+            raise InputError(f"rule kind {rule.kind!r} is not one of {sorted(CLASS_CODES)}")
+        try:
+            hit = np.asarray(frame.eval(rule.expr), dtype=bool)
+        except Exception as exc:
+            raise InputError(f"cannot evaluate rule {rule.kind!r}: {rule.expr!r} ({exc})") from exc
+        new = hit & ~done
+        codes[new] = rule.code
+        done |= hit
+    return pd.Series(codes, index=objects.index, name="object_class")
+
+
+def _from_file(objects: pd.DataFrame, labels: ArrayLike | None, point_class: ArrayLike | None) -> pd.Series:
+    if labels is None or point_class is None:
+        raise InputError("method='file' needs labels= (segment per point) and point_class= (class per point)")
+    lab = np.asarray(labels, dtype=np.int64)
+    cls = np.asarray(point_class, dtype=np.int64)
+    sel = lab >= 0
+    df = pd.DataFrame({"o": lab[sel], "c": cls[sel]})
+    mode = df.groupby("o")["c"].agg(lambda s: s.value_counts().index[0])
+    codes: Any = mode.reindex(objects.index).fillna(0).astype(np.uint8)
+    return pd.Series(codes.to_numpy(), index=objects.index, name="object_class")
