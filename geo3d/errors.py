@@ -25,6 +25,7 @@ __all__ = [
     "Geo3DError",
     "InputError",
     "MissingDependencyError",
+    "MissingFileError",
     "OptionError",
     "OutputExistsError",
     "SchemaError",
@@ -66,6 +67,10 @@ class EmptyResultError(Geo3DError, ValueError):
 
 class OptionError(Geo3DError, ValueError):
     """An unknown option name or an invalid option value."""
+
+
+class MissingFileError(Geo3DError, FileNotFoundError):
+    """An input file or folder does not exist."""
 
 
 class OutputExistsError(Geo3DError, FileExistsError):
