@@ -31,7 +31,7 @@ demo: $(VENV)/.installed-all
 	$(BIN)/python scripts/demo.py --out $(OUT)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests geo3d notebooks --nbmake-timeout=900 -o addopts="--doctest-modules -ra --strict-markers -p no:dash --import-mode=importlib --nbmake"
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=900 $(PYTEST_ARGS) tests geo3d notebooks
 	$(BIN)/ruff check geo3d scripts benchmarks tests
 	$(BIN)/mypy geo3d
 
