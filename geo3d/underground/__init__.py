@@ -1,0 +1,15 @@
+"""Underground utilities: the canonical pipe schema, reading and validation, the vertical model.
+
+Pipes from six utilities (water, sewer, power, telecom, gas, district heating) become one
+GeoDataFrame in the canonical schema (UNDERGROUND.md): :func:`read_pipes` reads Korean UIS layers
+or any line layer through a ``column_map``; :func:`validate_pipes` reports every problem at once;
+:func:`pipes_to_3d` turns cover depths into 3D centrelines over a DEM. Code tables and layer
+mappings are plain data in :mod:`geo3d.underground.schema`.
+"""
+
+from __future__ import annotations
+
+from .pipes import PipeValidation, read_pipes, validate_pipes
+from .vertical import pipes_to_3d
+
+__all__ = ["PipeValidation", "pipes_to_3d", "read_pipes", "validate_pipes"]
