@@ -1,11 +1,18 @@
 """Building structure in an indoor scan: slabs, ceilings, walls, columns, lintels.
 
-Per level, points within a thin band over the floor slab or under the ceiling are slab or
-ceiling. The rest is gridded in plan; a plan cell is *structure* when its points stand like a
-wall or column — they fill nearly the whole storey height — or hang from the ceiling for at
-least ``hanging`` metres (the wall over a door, a beam). Stalls, goods and facilities stop short
-of the ceiling, and wall-mounted facilities stand in cells of their own in front of the wall,
-so they survive and can be segmented.
+Per level:
+
+1. points within a thin band over the floor slab or under the ceiling are slab or ceiling;
+2. the remaining points are grouped into voxel-connected components; walls, columns and the
+   wall over a door all reach up to the ceiling, while stalls, goods and facilities stop short
+   of it, so only components that reach the top band are candidates;
+3. in each candidate, vertical planes are found by a seeded RANSAC of lines in plan (a vertical
+   plane projects to a line) and kept when their inliers span a good part of the storey
+   height. Their inliers are structure. What sticks out of a wall or column by more than
+   ``plane_tol`` — a hydrant cabinet, an AED, an exit sign — is not, and is segmented later.
+
+Sparse, far-away walls are found as well as near ones, because a plane is supported by all of
+its points, however far apart.
 """
 
 from __future__ import annotations
@@ -17,11 +24,115 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from ..pointcloud.segment import voxel_components
 from .levels import levels_of_points
 
-__all__ = ["structure_mask"]
+__all__ = ["structure_mask", "vertical_planes"]
 
 log = logging.getLogger(__name__)
+
+
+def vertical_planes(
+    xyz: NDArray[np.float64],
+    *,
+    tol: float = 0.03,
+    min_span: float = 1.0,
+    bin_width: float = 0.3,
+    reach_z: float | None = None,
+    min_points: int = 20,
+    max_planes: int = 60,
+    n_hypotheses: int = 256,
+    sample: int = 4000,
+    seed: int = 0,
+) -> NDArray[np.bool_]:
+    """Points lying on large vertical planes (walls, column faces), by RANSAC of plan lines.
+
+    Parameters
+    ----------
+    xyz : ndarray of shape (N, 3)
+    tol : float
+        Largest distance from a plane for an inlier (m).
+    min_span : float
+        Height the inliers must span (m).
+    bin_width : float
+        Planes are accepted piecewise, in bins of this width along them: a bin counts when its
+        inliers span ``min_span``...
+    reach_z : float, optional
+        ... and, when given, reach up to this height (walls and columns reach the ceiling; a
+        hydrant cabinet's face or a row of stall shutters does not).
+    min_points : int
+        A plane needs at least this many inliers.
+    max_planes : int
+        Planes searched at most.
+    n_hypotheses : int
+        Lines tried per plane (all scored at once).
+    sample : int
+        Hypotheses are scored on at most this many points; inliers are then taken from all.
+    seed : int
+        Seed of the random line samples (same input and seed, same result).
+
+    Returns
+    -------
+    ndarray of bool, shape (N,)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> wall = np.column_stack([rng.uniform(0, 5, 3000), np.zeros(3000), rng.uniform(0, 3.5, 3000)])
+    >>> box = np.column_stack([rng.uniform(1, 1.7, 300), np.full(300, 0.15), rng.uniform(0.5, 1.5, 300)])
+    >>> m = vertical_planes(np.vstack([wall, box]))
+    >>> bool(m[:3000].all()), bool(m[3000:].any())
+    (True, False)
+    """
+    n = len(xyz)
+    mask = np.zeros(n, dtype=bool)
+    if n < min_points:
+        return mask
+    rng = np.random.default_rng(seed)
+    xy = xyz[:, :2] - xyz[:, :2].mean(axis=0)
+    z = xyz[:, 2]
+    free = np.arange(n)
+    for _ in range(max_planes):
+        if len(free) < min_points:
+            break
+        pts = xy[free]
+        probe = pts if len(pts) <= sample else pts[rng.choice(len(pts), sample, replace=False)]
+        a = probe[rng.integers(0, len(probe), n_hypotheses)]
+        b = probe[rng.integers(0, len(probe), n_hypotheses)]
+        d = b - a
+        norm = np.hypot(d[:, 0], d[:, 1])
+        ok = norm > 0.05
+        if not ok.any():
+            break
+        normal = np.column_stack([-d[ok, 1], d[ok, 0]]) / norm[ok, None]
+        offset = np.einsum("ij,ij->i", normal, a[ok])
+        dist = np.abs(probe @ normal.T - offset)  # (sample, hypotheses)
+        best = int(np.argmax((dist <= tol).sum(axis=0)))
+        nrm, off = normal[best], offset[best]
+        inl = np.abs(pts @ nrm - off) <= tol
+        if inl.sum() < min_points:
+            break
+        # refine: the line through the inliers' centroid along their main direction
+        c = pts[inl].mean(axis=0)
+        _, _, vt = np.linalg.svd(pts[inl] - c, full_matrices=False)
+        nrm = np.array([-vt[0, 1], vt[0, 0]])
+        inl = np.abs((pts - c) @ nrm) <= tol
+        if inl.sum() < min_points:
+            break
+        # accept the plane piecewise: bins along it that stand tall (and reach up to reach_z)
+        hit = free[inl]
+        along = np.floor(((pts[inl] - c) @ vt[0]) / bin_width).astype(np.int64)
+        along -= along.min()
+        z_hi = np.full(along.max() + 1, -np.inf)
+        z_lo = np.full(along.max() + 1, np.inf)
+        np.maximum.at(z_hi, along, z[hit])
+        np.minimum.at(z_lo, along, z[hit])
+        good = z_hi - z_lo >= min_span
+        if reach_z is not None:
+            good &= z_hi >= reach_z
+        mask[hit[good[along]]] = True
+        free = free[~inl]  # a rejected line's points are set aside too, so the search moves on
+    return mask
 
 
 def structure_mask(
@@ -29,12 +140,13 @@ def structure_mask(
     levels: pd.DataFrame,
     *,
     point_levels: NDArray[np.int8] | None = None,
-    cell: float = 0.05,
-    z_step: float = 0.1,
     slab_band: float = 0.08,
     ceiling_band: float = 0.08,
-    full_height: float = 0.9,
-    hanging: float = 1.0,
+    top_band: float = 0.3,
+    voxel: float = 0.25,
+    plane_tol: float = 0.03,
+    min_span: float = 0.25,
+    seed: int = 0,
 ) -> NDArray[np.bool_]:
     """True for points of the building's structure (and for points outside every level).
 
@@ -45,17 +157,20 @@ def structure_mask(
         From :func:`~geo3d.indoor.levels.levels_from_cloud`.
     point_levels : array of int8, optional
         Floor number per point, when already computed.
-    cell : float
-        Plan cell size (m); smaller than the gap between a wall and what hangs on it.
-    z_step : float
-        Height resolution of the occupancy test.
     slab_band, ceiling_band : float
-        Thickness of the floor and ceiling bands.
-    full_height : float
-        A cell filled over at least this share of the storey height is a wall or column.
-    hanging : float
-        A cell filled continuously for at least this many metres down from the ceiling is
-        structure (lintels over doors, beams).
+        Thickness of the floor and ceiling bands (m).
+    top_band : float
+        Components with points this close under the ceiling band reach the ceiling.
+    voxel : float
+        Voxel size linking points into components (m); coarse, so that sparse far-away walls
+        hold together.
+    plane_tol : float
+        Distance from a wall or column face within which points are structure (m); things
+        mounted on walls stand further out.
+    min_span : float
+        Planes must span this share of the storey height (lintels over doors span ~25 %).
+    seed : int
+        Seed of the plane search.
 
     Returns
     -------
@@ -65,18 +180,18 @@ def structure_mask(
     --------
     >>> rng = np.random.default_rng(1)
     >>> floor = np.column_stack([rng.uniform(0, 10, 2000), rng.uniform(0, 10, 2000), np.zeros(2000)])
-    >>> wall = np.column_stack([np.zeros(40000), rng.uniform(0, 10, 40000), rng.uniform(0, 4, 40000)])
+    >>> wall = np.column_stack([np.zeros(4000), rng.uniform(0, 10, 4000), rng.uniform(0, 4, 4000)])
     >>> box = np.column_stack([rng.uniform(4, 5, 500), rng.uniform(4, 5, 500), rng.uniform(0, 1, 500)])
     >>> levels = pd.DataFrame({"floor": [1], "slab_z": [0.0], "ceiling_z": [4.0], "z_max": [4.1]})
     >>> m = structure_mask(np.vstack([floor, wall, box]), levels)
-    >>> bool(m[:42000].mean() > 0.95), bool(m[42000:].mean() < 0.05)
-    (True, False)
+    >>> bool(m[:6000].mean() > 0.95), bool(m[6000:].mean() < 0.05)
+    (True, True)
     """
     xyz = np.asarray(getattr(cloud, "xyz", cloud), dtype=np.float64)
     floors = levels_of_points(xyz, levels) if point_levels is None else np.asarray(point_levels)
     mask = floors == 0
-    origin = xyz[:, :2].min(axis=0) if len(xyz) else np.zeros(2)
     ceilings = levels["ceiling_z"] if "ceiling_z" in levels else pd.Series(np.nan, index=levels.index)
+    n_planes = 0
     for floor, slab, ceiling, z_max in zip(
         levels["floor"].to_numpy(dtype=int),
         levels["slab_z"].to_numpy(dtype=float),
@@ -88,33 +203,29 @@ def structure_mask(
         if len(idx) == 0:
             continue
         z = xyz[idx, 2] - slab
-        top = (ceiling if np.isfinite(ceiling) else z_max) - slab
+        has_ceiling = bool(np.isfinite(ceiling))
+        top = (ceiling if has_ceiling else z_max) - slab
         band = z < slab_band
-        if np.isfinite(ceiling):
+        if has_ceiling:
             band |= z > top - ceiling_band
         mask[idx[band]] = True
         rest = idx[~band]
         if len(rest) == 0:
             continue
-        ij = np.floor((xyz[rest, :2] - origin) / cell).astype(np.int64)
-        ncol = int(ij[:, 1].max()) + 1
-        cell_id = ij[:, 0] * ncol + ij[:, 1]
-        k = np.clip(np.floor((z[~band]) / z_step).astype(np.int64), 0, None)
-        nk = int(np.ceil(top / z_step)) + 1
-        ucell, inv = np.unique(cell_id, return_inverse=True)
-        occ = np.unique(inv * nk + k)
-        occ_cell, occ_k = occ // nk, occ % nk
-        filled = np.bincount(occ_cell, minlength=len(ucell)) * z_step
-        usable = top - (ceiling_band if np.isfinite(ceiling) else 0.0) - slab_band
-        wall = filled >= full_height * usable
-        # continuous fill down from the top: count occupied steps in the top window
-        top_k = int(np.floor((top - (ceiling_band if np.isfinite(ceiling) else 0.0)) / z_step)) - 1
-        win = max(1, round(hanging / z_step))
-        in_win = occ_k >= top_k - win + 1
-        top_fill = np.bincount(occ_cell[in_win], minlength=len(ucell))
-        hang = top_fill >= win - 1
-        structure = wall | hang
-        mask[rest[structure[inv]]] = True
+        comp, n_comp = voxel_components(xyz[rest], voxel)
+        reach = z[~band] >= top - (ceiling_band if has_ceiling else 0.0) - top_band
+        tall = np.unique(comp[reach & (comp >= 0)])
+        order = np.argsort(comp, kind="stable")
+        bounds = np.searchsorted(comp[order], np.arange(n_comp + 1))
+        span = min_span * (top - slab_band - (ceiling_band if has_ceiling else 0.0))
+        reach_z = slab + top - (ceiling_band if has_ceiling else 0.0) - top_band
+        for c in tall:  # a few dozen walls and columns per level
+            members = rest[order[bounds[c]:bounds[c + 1]]]
+            on_plane = vertical_planes(
+                xyz[members], tol=plane_tol, min_span=span, reach_z=reach_z, seed=seed + int(c)
+            )
+            mask[members[on_plane]] = True
+            n_planes += int(on_plane.any())
     log.info("structure_mask: %s of %s points are structure (%.0f %%)",
              f"{int(mask.sum()):,}", f"{len(mask):,}", 100.0 * mask.mean() if len(mask) else 0.0)
     return mask
