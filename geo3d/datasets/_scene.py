@@ -57,6 +57,7 @@ MATERIALS: dict[str, tuple[float, tuple[int, int, int]]] = {
     "cctv": (0.60, (226, 226, 222)),
     "first_aid": (0.60, (236, 236, 230)),
     "awning": (0.45, (128, 128, 128)),
+    "frame": (0.30, (92, 96, 100)),
     "goods": (0.35, (128, 128, 128)),
 }
 AWNING_COLOURS = [(40, 90, 170), (230, 130, 40), (200, 180, 50), (60, 120, 110), (150, 60, 60),
@@ -459,6 +460,13 @@ def _stall(b: _Builder, fl: int, z0: float, p: np.ndarray, u: np.ndarray, v: np.
     if kind is None:
         kind = ["produce", "produce", "produce", "produce", "shop", "closed"][int(rng.integers(6))]
     part(0.0, f, 0.0, 0.3, 2.7, 3.0, "shutter")  # shutter housing over the front
+    # the stall's frame: side partitions (to the neighbours), back posts and side rails tie
+    # the parts into one volume, as in the halls of Seoul's markets
+    side_h = float(rng.uniform(1.3, 2.0))
+    for s0 in (0.0, f - 0.04):
+        part(s0, s0 + 0.04, 0.3, depth, 0.0, side_h, "partition")
+        part(s0, s0 + 0.06, depth - 0.06, depth, 0.0, 2.7, "frame")
+        part(s0, s0 + 0.06, 0.3, depth, 2.6, 2.7, "frame")
     if kind == "closed":
         part(0.0, f, 0.3, 0.36, 0.0, 2.7, "shutter")
         part(0.1, f - 0.1, depth - 0.5, depth - 0.05, 0.0, float(rng.uniform(1.4, 2.0)), "shelf")

@@ -27,7 +27,10 @@ from numpy.typing import NDArray
 from ..pointcloud.segment import voxel_components
 from .levels import levels_of_points
 
-__all__ = ["structure_mask", "vertical_planes"]
+__all__ = ["CEILING", "OUTSIDE", "SLAB", "VERTICAL", "structure_classes", "structure_mask", "vertical_planes"]
+
+#: codes of :func:`structure_classes`
+OUTSIDE, SLAB, CEILING, VERTICAL = 4, 1, 2, 3
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +138,26 @@ def vertical_planes(
     return mask
 
 
-def structure_mask(
+def structure_mask(cloud: Any, levels: pd.DataFrame, **kwargs: Any) -> NDArray[np.bool_]:
+    """True for points of the building's structure (and for points outside every level).
+
+    Same parameters as :func:`structure_classes`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> floor = np.column_stack([rng.uniform(0, 10, 2000), rng.uniform(0, 10, 2000), np.zeros(2000)])
+    >>> wall = np.column_stack([np.zeros(4000), rng.uniform(0, 10, 4000), rng.uniform(0, 4, 4000)])
+    >>> box = np.column_stack([rng.uniform(4, 5, 500), rng.uniform(4, 5, 500), rng.uniform(0, 1, 500)])
+    >>> levels = pd.DataFrame({"floor": [1], "slab_z": [0.0], "ceiling_z": [4.0], "z_max": [4.1]})
+    >>> m = structure_mask(np.vstack([floor, wall, box]), levels)
+    >>> bool(m[:6000].mean() > 0.95), bool(m[6000:].mean() < 0.1)  # the box loses its foot
+    (True, True)
+    """
+    return structure_classes(cloud, levels, **kwargs) > 0
+
+
+def structure_classes(
     cloud: Any,
     levels: pd.DataFrame,
     *,
@@ -147,8 +169,8 @@ def structure_mask(
     plane_tol: float = 0.03,
     min_span: float = 0.25,
     seed: int = 0,
-) -> NDArray[np.bool_]:
-    """True for points of the building's structure (and for points outside every level).
+) -> NDArray[np.uint8]:
+    """Structure class of every point: 0 not structure, 1 slab, 2 ceiling, 3 wall/column, 4 outside.
 
     Parameters
     ----------
@@ -174,24 +196,12 @@ def structure_mask(
 
     Returns
     -------
-    ndarray of bool, shape (N,)
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(1)
-    >>> floor = np.column_stack([rng.uniform(0, 10, 2000), rng.uniform(0, 10, 2000), np.zeros(2000)])
-    >>> wall = np.column_stack([np.zeros(4000), rng.uniform(0, 10, 4000), rng.uniform(0, 4, 4000)])
-    >>> box = np.column_stack([rng.uniform(4, 5, 500), rng.uniform(4, 5, 500), rng.uniform(0, 1, 500)])
-    >>> levels = pd.DataFrame({"floor": [1], "slab_z": [0.0], "ceiling_z": [4.0], "z_max": [4.1]})
-    >>> m = structure_mask(np.vstack([floor, wall, box]), levels)
-    >>> bool(m[:6000].mean() > 0.95), bool(m[6000:].mean() < 0.05)
-    (True, True)
+    ndarray of uint8, shape (N,)
     """
     xyz = np.asarray(getattr(cloud, "xyz", cloud), dtype=np.float64)
     floors = levels_of_points(xyz, levels) if point_levels is None else np.asarray(point_levels)
-    mask = floors == 0
+    codes = np.where(floors == 0, OUTSIDE, 0).astype(np.uint8)
     ceilings = levels["ceiling_z"] if "ceiling_z" in levels else pd.Series(np.nan, index=levels.index)
-    n_planes = 0
     for floor, slab, ceiling, z_max in zip(
         levels["floor"].to_numpy(dtype=int),
         levels["slab_z"].to_numpy(dtype=float),
@@ -206,9 +216,11 @@ def structure_mask(
         has_ceiling = bool(np.isfinite(ceiling))
         top = (ceiling if has_ceiling else z_max) - slab
         band = z < slab_band
+        codes[idx[band]] = SLAB
         if has_ceiling:
-            band |= z > top - ceiling_band
-        mask[idx[band]] = True
+            up = z > top - ceiling_band
+            codes[idx[up]] = CEILING
+            band |= up
         rest = idx[~band]
         if len(rest) == 0:
             continue
@@ -224,8 +236,9 @@ def structure_mask(
             on_plane = vertical_planes(
                 xyz[members], tol=plane_tol, min_span=span, reach_z=reach_z, seed=seed + int(c)
             )
-            mask[members[on_plane]] = True
-            n_planes += int(on_plane.any())
-    log.info("structure_mask: %s of %s points are structure (%.0f %%)",
-             f"{int(mask.sum()):,}", f"{len(mask):,}", 100.0 * mask.mean() if len(mask) else 0.0)
-    return mask
+            codes[members[on_plane]] = VERTICAL
+    n_struct = int((codes > 0).sum())
+    log.info("structure_classes: %s of %s points are structure (%.0f %%; %s on walls and columns)",
+             f"{n_struct:,}", f"{len(codes):,}", 100.0 * n_struct / max(len(codes), 1),
+             f"{int((codes == VERTICAL).sum()):,}")
+    return codes

@@ -7,17 +7,20 @@ over the object columns, so the table can be printed, copied and changed:
 
 >>> for rule in DEFAULT_RULES:  # doctest: +NORMALIZE_WHITESPACE
 ...     print(f"{rule.kind:<18} {rule.expr}")
-store              length >= 1.5 and height >= 0.4 and n_points >= 200
-fire_extinguisher  red and base <= 0.25 and 0.25 <= height <= 0.9 and length <= 0.6
-indoor_hydrant     red and base > 0.2 and 0.45 <= length <= 1.3 and 0.5 <= height <= 1.5
-fire_alarm         red and base >= 0.7 and length <= 0.35 and height <= 0.4
+store              length >= 1.5 and height >= 0.4 and n_points >= 50
+fire_extinguisher  red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
+indoor_hydrant     red and base > 0.2 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.5 and wall <= 0.4
+fire_alarm         red and base >= 0.7 and length <= 0.35 and height <= 0.4 and wall <= 0.3
 exit_sign          green and base >= 1.9 and length <= 0.9
 aed                green and 0.5 <= base < 1.9 and length <= 0.8
-cctv               base >= 1.9 and length <= 0.5 and not red and not green
-other_facility     white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0
+cctv               white and base >= 1.9 and length <= 0.5 and wall <= 0.4
+other_facility     white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0 and wall <= 0.3
 
-``base`` is the object's height above its floor slab (``height_above_slab``); ``red``,
-``green`` and ``white`` are colour tests on the mean RGB (see :func:`colour_flags`). Pass
+``base`` is the object's height above its floor slab (``height_above_slab``), ``wall`` its
+distance to the nearest wall or column (``wall_distance``; 0 when the objects lack that column,
+i.e. every object counts as mounted); ``red``, ``green`` and ``white`` are colour tests on the
+mean RGB (see :func:`colour_flags`). Facilities are small, coloured, and mounted on walls or
+columns (or stand at their foot); stores are stall volumes on the floor. Pass
 ``rules=`` for a table of your own, ``method=callable`` for any classifier
 (``f(objects) -> codes``), or ``method="file"`` with ``point_class=`` to use the
 classification codes stored in the scan.
@@ -60,14 +63,17 @@ class Rule:
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("store", "length >= 1.5 and height >= 0.4 and n_points >= 200"),
-    Rule("fire_extinguisher", "red and base <= 0.25 and 0.25 <= height <= 0.9 and length <= 0.6"),
-    Rule("indoor_hydrant", "red and base > 0.2 and 0.45 <= length <= 1.3 and 0.5 <= height <= 1.5"),
-    Rule("fire_alarm", "red and base >= 0.7 and length <= 0.35 and height <= 0.4"),
+    Rule("store", "length >= 1.5 and height >= 0.4 and n_points >= 50"),
+    Rule("fire_extinguisher",
+         "red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5"),
+    Rule("indoor_hydrant",
+         "red and base > 0.2 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.5 and wall <= 0.4"),
+    Rule("fire_alarm", "red and base >= 0.7 and length <= 0.35 and height <= 0.4 and wall <= 0.3"),
     Rule("exit_sign", "green and base >= 1.9 and length <= 0.9"),
     Rule("aed", "green and 0.5 <= base < 1.9 and length <= 0.8"),
-    Rule("cctv", "base >= 1.9 and length <= 0.5 and not red and not green"),
-    Rule("other_facility", "white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0"),
+    Rule("cctv", "white and base >= 1.9 and length <= 0.5 and wall <= 0.4"),
+    Rule("other_facility",
+         "white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0 and wall <= 0.3"),
 )
 
 
@@ -168,6 +174,8 @@ def _apply_rules(objects: pd.DataFrame, rules: Sequence[Rule]) -> pd.Series:
             "base": objects["height_above_slab"].to_numpy(dtype=float),
             "below_ceiling": (objects["below_ceiling"].to_numpy(dtype=float)
                               if "below_ceiling" in objects else np.nan),
+            "wall": (objects["wall_distance"].to_numpy(dtype=float)
+                     if "wall_distance" in objects else 0.0),
         },
         index=objects.index,
     ).join(colour_flags(objects))

@@ -195,3 +195,59 @@ def segment_points(
         f"{len(sel):,}", f"{n_seg:,}", f"{int((labels[sel] < 0).sum()):,}", name,
     )
     return labels
+
+
+def merge_in_plan(
+    xyz: NDArray[np.float64],
+    labels: NDArray[np.int64],
+    *,
+    cell: float = 0.15,
+    keep: NDArray[np.bool_] | None = None,
+    by: NDArray[np.integer[Any]] | None = None,
+) -> Labels:
+    """Merge segments whose points come within about ``cell`` of each other in plan.
+
+    Parts of one stall that do not touch in 3D (an awning over a table, a shutter housing over
+    the front) overlap in plan; this joins them, the way a person outlines stalls on a floor
+    plan. Segments flagged in ``keep`` (per point) are left alone.
+
+    Parameters
+    ----------
+    xyz : ndarray of shape (N, 3)
+    labels : ndarray of int, shape (N,)
+        Segments to merge; −1 = none.
+    cell : float
+        Plan cell size: points in touching cells (8-neighbourhood) join.
+    keep : ndarray of bool, shape (N,), optional
+        Points whose segments are not merged (e.g. detected facilities).
+    by : ndarray of int, shape (N,), optional
+        Group of every point (e.g. its floor); segments of different groups never merge.
+
+    Returns
+    -------
+    ndarray of int64: new labels, 0..n−1 in order of first appearance, −1 kept as −1.
+
+    Examples
+    --------
+    >>> xyz = np.array([[0, 0, 0.5], [0.1, 0, 2.4], [1, 1, 0], [1.05, 1, 3.0]])
+    >>> merge_in_plan(xyz, np.array([0, 1, 2, 3]))
+    array([0, 0, 1, 1])
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    movable = labels >= 0 if keep is None else (labels >= 0) & ~np.asarray(keep, dtype=bool)
+    out = labels.copy()
+    idx = np.flatnonzero(movable)
+    if len(idx):
+        layer = np.zeros(len(idx)) if by is None else np.asarray(by)[idx] * (3.0 * cell)
+        flat = np.column_stack([xyz[idx, :2], layer])
+        groups, _ = voxel_components(flat, cell)
+        # a segment split across plan groups stays whole: join groups sharing a segment
+        seg_u, seg_inv = np.unique(labels[idx], return_inverse=True)
+        n_seg, n_grp = len(seg_u), int(groups.max()) + 1
+        edges = sparse.coo_matrix(
+            (np.ones(len(idx), dtype=np.int8), (seg_inv, n_seg + groups)),
+            shape=(n_seg + n_grp, n_seg + n_grp),
+        )
+        _, comp = csgraph.connected_components(edges, directed=False)
+        out[idx] = comp[seg_inv] + labels.max() + 1
+    return _relabel(out, 1)[0]
