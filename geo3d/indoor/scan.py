@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from ..errors import InputError
-from ..pointcloud.classify import DEFAULT_RULES, Rule, classify_objects
+from ..pointcloud.classify import DEFAULT_RULES, Rule, classify_objects, colour_classes
 from ..pointcloud.cloud import PointCloud
 from ..pointcloud.evaluate import CLASS_NAMES
 from ..pointcloud.filter import voxel_thin
@@ -178,10 +178,13 @@ def segment_scan(
     t = time.perf_counter()
     xyz = work.xyz
     frag = np.full(len(work), -1, dtype=np.int64)
+    colour = (colour_classes(work.attrs["rgb"]) if "rgb" in work.attrs
+              else np.zeros(len(work), dtype=np.uint8))
     for floor in levels["floor"].to_numpy():
-        lab = segment_points(work, method=method, voxel_size=voxel_size, min_points=min_points,
-                             mask=(structure == 0) & (point_level == floor))
-        frag = np.where(lab >= 0, lab + frag.max() + 1, frag)
+        for c in np.unique(colour):
+            lab = segment_points(work, method=method, voxel_size=voxel_size, min_points=min_points,
+                                 mask=(structure == 0) & (point_level == floor) & (colour == c))
+            frag = np.where(lab >= 0, lab + frag.max() + 1, frag)
     timings["segment"] = time.perf_counter() - t
 
     t = time.perf_counter()

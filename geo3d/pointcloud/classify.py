@@ -36,12 +36,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError, SchemaError
 from .evaluate import CLASS_NAMES
 
-__all__ = ["CLASS_CODES", "DEFAULT_RULES", "Rule", "classify_objects", "colour_flags"]
+__all__ = ["CLASS_CODES", "DEFAULT_RULES", "Rule", "classify_objects", "colour_classes", "colour_flags"]
 
 log = logging.getLogger(__name__)
 
@@ -97,12 +97,40 @@ def colour_flags(objects: pd.DataFrame) -> pd.DataFrame:
     lo = np.minimum(np.minimum(r, g), b)
     return pd.DataFrame(
         {
-            "red": (r >= 120) & (r >= 1.8 * g) & (r >= 1.8 * b),
-            "green": (g >= 100) & (g >= 1.4 * r) & (g >= 1.15 * b),
+            "red": _red(r, g, b),
+            "green": _green(r, g, b),
             "white": (lo >= 185) & (hi - lo <= 40),
         },
         index=objects.index,
     )
+
+
+def colour_classes(rgb: Any) -> NDArray[np.uint8]:
+    """Per-point colour class: 0 other, 1 red, 2 green (the colours of safety equipment).
+
+    Segmenting each colour class on its own keeps a red extinguisher or a green exit sign
+    apart from the grey column or wall it touches.
+
+    Examples
+    --------
+    >>> colour_classes(np.array([[200, 22, 28], [24, 172, 74], [128, 126, 120]])).tolist()
+    [1, 2, 0]
+    """
+    c = np.asarray(rgb, dtype=np.float64)
+    if c.max(initial=0) > 255:
+        c = c / 257.0
+    r, g, b = c[:, 0], c[:, 1], c[:, 2]
+    return np.where(_red(r, g, b), 1, np.where(_green(r, g, b), 2, 0)).astype(np.uint8)
+
+
+def _red(r: NDArray[np.float64], g: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Safety red (KS/ISO 7010 red, as on extinguishers, hydrant cabinets, call points)."""
+    return np.asarray((r >= 120) & (r >= 2.5 * g) & (r >= 2.5 * b))
+
+
+def _green(r: NDArray[np.float64], g: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Safety green (exit signs, AED cabinets)."""
+    return np.asarray((g >= 100) & (g >= 1.6 * r) & (g >= 1.3 * b))
 
 
 def classify_objects(
