@@ -197,12 +197,9 @@ def segment_scan(
     keep = np.isin(frag, keep_ids.to_numpy())
     merged = merge_in_plan(xyz, frag, cell=plan_cell, keep=keep, by=point_level)
     groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
-    is_part = (
-        (groups["width"].to_numpy() < 0.8)
-        & (groups["area"].to_numpy() > 0)
-        & ~np.isin(groups.index, frag_ids_of(merged, keep))
-    )
-    merged = absorb_parts(groups, merged, is_part=is_part)
+    kept = np.isin(groups.index, frag_ids_of(merged, keep))
+    is_part = (groups["width"].to_numpy() < 0.8) & (groups["area"].to_numpy() > 0) & ~kept
+    merged = absorb_parts(groups, merged, is_part=is_part, is_host=~is_part & ~kept)
     objects = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
     objects["wall_distance"] = _wall_distance(xyz, merged, vertical, int(merged.max()) + 1)[objects.index]
     if classify == "file":
@@ -248,7 +245,7 @@ def segment_scan(
 
 
 def absorb_parts(objects: gpd.GeoDataFrame, labels: Labels, *, is_part: NDArray[np.bool_],
-                 reach: float = 1.2, min_overlap: float = 0.6) -> Labels:
+                 is_host: NDArray[np.bool_], reach: float = 1.2, min_overlap: float = 0.6) -> Labels:
     """Merge stall parts (a back shelf, a side partition) into the stall they belong to.
 
     A part joins the nearest other object within ``reach`` metres in plan (on its floor) whose
@@ -259,7 +256,7 @@ def absorb_parts(objects: gpd.GeoDataFrame, labels: Labels, *, is_part: NDArray[
 
     ids = objects.index.to_numpy()
     part_ids = ids[is_part]
-    host_ids = ids[~is_part]
+    host_ids = ids[is_host]
     if len(part_ids) == 0 or len(host_ids) == 0:
         return labels
     hosts = objects.loc[host_ids]

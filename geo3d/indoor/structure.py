@@ -41,6 +41,7 @@ def vertical_planes(
     tol: float = 0.03,
     min_span: float = 1.0,
     bin_width: float = 0.3,
+    max_hole: float = 1.0,
     reach_z: float | None = None,
     min_points: int = 20,
     max_planes: int = 60,
@@ -60,6 +61,8 @@ def vertical_planes(
     bin_width : float
         Planes are accepted piecewise, in bins of this width along them: a bin counts when its
         inliers span ``min_span``...
+    max_hole : float
+        ... has no vertical gap larger than this (m)...
     reach_z : float, optional
         ... and, when given, reach up to this height (walls and columns reach the ceiling; a
         hydrant cabinet's face or a row of stall shutters does not).
@@ -130,7 +133,14 @@ def vertical_planes(
         z_lo = np.full(along.max() + 1, np.inf)
         np.maximum.at(z_hi, along, z[hit])
         np.minimum.at(z_lo, along, z[hit])
-        good = z_hi - z_lo >= min_span
+        # and stand without holes: things stacked on a column (an extinguisher at its foot, an
+        # AED, a camera high up) may share a front plane, but leave metres of air between them
+        order = np.lexsort((z[hit], along))
+        zs, bs = z[hit][order], along[order]
+        step = np.where(bs[1:] == bs[:-1], np.diff(zs), 0.0)
+        holes = np.zeros(len(z_hi))
+        np.maximum.at(holes, bs[1:], step)
+        good = (z_hi - z_lo >= min_span) & (holes <= max_hole)
         if reach_z is not None:
             good &= z_hi >= reach_z
         mask[hit[good[along]]] = True
