@@ -31,7 +31,7 @@ from ..pointcloud.cloud import PointCloud
 from ..pointcloud.evaluate import CLASS_NAMES
 from ..pointcloud.filter import voxel_thin
 from ..pointcloud.objects import objects_from_segments
-from ..pointcloud.segment import Labels, merge_in_plan, segment_points
+from ..pointcloud.segment import Labels, merge_in_plan, segment_points, split_at_gaps
 from .levels import levels_from_cloud, levels_of_points
 from .structure import VERTICAL, structure_classes
 
@@ -189,10 +189,23 @@ def segment_scan(
 
     t = time.perf_counter()
     vertical = structure == VERTICAL
-    parts = objects_from_segments(work, frag, levels=levels, point_levels=point_level)
-    parts["wall_distance"] = _wall_distance(xyz, frag, vertical, int(frag.max()) + 1)[parts.index]
     facility_rules = [r for r in rules if r.kind != "store"]
-    part_class = classify_objects(parts, method="rules", rules=facility_rules) if classify == "rules" else None
+
+    def facility_parts(labels: Labels) -> tuple[gpd.GeoDataFrame, pd.Series | None]:
+        objs = objects_from_segments(work, labels, levels=levels, point_levels=point_level)
+        objs["wall_distance"] = _wall_distance(xyz, labels, vertical, int(labels.max()) + 1)[objs.index]
+        found = classify_objects(objs, rules=facility_rules) if classify == "rules" else None
+        return objs, found
+
+    parts, part_class = facility_parts(frag)
+    if part_class is not None and "rgb" in work.attrs:
+        # a red fragment that is no facility may be two standing side by side (an
+        # extinguisher beside a hydrant cabinet)
+        red = np.unique(frag[(colour == 1) & (frag >= 0)])
+        odd = parts.index[(part_class == 0) & parts.index.isin(red) & (parts["length"] > 0.6)]
+        if len(odd):
+            frag = split_at_gaps(xyz, frag, which=odd.to_numpy())
+            parts, part_class = facility_parts(frag)
     keep_ids = part_class.index[part_class > 0] if part_class is not None else pd.Index([])
     keep = np.isin(frag, keep_ids.to_numpy())
     merged = merge_in_plan(xyz, frag, cell=plan_cell, keep=keep, by=point_level)
