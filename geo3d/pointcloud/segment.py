@@ -280,7 +280,7 @@ def split_at_gaps(
     seg = labels[sel]
     order = np.argsort(seg, kind="stable")
     sel, seg = sel[order], seg[order]
-    ids, start, counts = np.unique(seg, return_index=True, return_counts=True)
+    _, start, counts = np.unique(seg, return_index=True, return_counts=True)
     xy = xyz[sel, :2]
     mean = np.add.reduceat(xy, start, axis=0) / counts[:, None]
     d = xy - np.repeat(mean, counts, axis=0)
