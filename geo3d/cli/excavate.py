@@ -1,0 +1,84 @@
+"""``geo3d excavate``: a thin shell over :func:`geo3d.underground.excavation.excavate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import geopandas as gpd
+import pyogrio
+import pyogrio.errors
+
+from ..errors import EmptyResultError, FileFormatError, InputError
+from ..io.atomic import check_can_write
+from .main import cli, verbosity_options
+
+__all__ = ["excavate_command"]
+
+
+def _read_pit(path: Path) -> gpd.GeoDataFrame:
+    if not path.exists():
+        msg = f"pit file {path} does not exist; pass a GeoJSON/GeoPackage with one polygon"
+        raise InputError(msg)
+    try:
+        pit = pyogrio.read_dataframe(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
+            ValueError) as exc:
+        msg = f"cannot read the pit {path} ({exc}); check it opens with `ogrinfo`"
+        raise FileFormatError(msg) from exc
+    if not isinstance(pit, gpd.GeoDataFrame) or len(pit) == 0:
+        msg = f"the pit file {path} holds no feature; draw one polygon"
+        raise EmptyResultError(msg)
+    return pit
+
+
+@cli.command("excavate")
+@verbosity_options
+@click.option("--pipes", "pipes_path", required=True, type=click.Path(path_type=Path),
+              help="Pipe layers: a GeoPackage or a folder (canonical schema or Korean UIS).")
+@click.option("--pit", "pit_path", required=True, type=click.Path(path_type=Path),
+              help="Pit polygon (or trench centreline with --trench), in the pipes' CRS.")
+@click.option("--depth", type=float, default=None,
+              help="Pit depth below the ground, m (default: the pit's depth_m attribute).")
+@click.option("--bottom-elevation", type=float, default=None,
+              help="Absolute floor elevation instead of --depth.")
+@click.option("--dem", "dem_path", type=click.Path(path_type=Path), default=None,
+              help="Ground elevation GeoTIFF (needed for cover depths and --depth).")
+@click.option("--ground", type=float, default=None, help="One ground elevation at the pit.")
+@click.option("--trench", type=float, default=None, help="Trench width, m (--pit is its centreline).")
+@click.option("--side-slope", type=float, default=0.0, show_default=True,
+              help="Horizontal widening per metre of height.")
+@click.option("--uncertainty", type=float, default=0.0, show_default=True,
+              help="Position uncertainty (m) for pipes that state none (US 811: 0.457).")
+@click.option("--road-width", type=float, default=None, help="Road width (m) for the gas cover rules.")
+@click.option("--rules", "rules_path", type=click.Path(path_type=Path), default=None,
+              help="Your own rules CSV (default: the table shipped with geo3d).")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="Conflicts CSV (one row per pipe the pit reaches).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output.")
+def excavate_command(pipes_path: Path, pit_path: Path, depth: float | None,
+                     bottom_elevation: float | None, dem_path: Path | None,
+                     ground: float | None, trench: float | None, side_slope: float,
+                     uncertainty: float, road_width: float | None, rules_path: Path | None,
+                     out_path: Path, as_json: bool, overwrite: bool) -> None:
+    """Virtual excavation: which pipes a pit reaches, and the verdict (CONTRACTS.md)."""
+    from ..io.raster import read_dem
+    from ..underground import read_pipes
+    from ..underground.excavation import _summary_text, excavate
+    from ..underground.rules import load_rules
+
+    check_can_write(out_path, overwrite=overwrite)
+    rules = load_rules(rules_path) if rules_path is not None else None
+    pipes = read_pipes(pipes_path)
+    pit = _read_pit(pit_path)
+    dem = read_dem(dem_path) if dem_path is not None else None
+    ex = excavate(pipes, pit, depth=depth, bottom_elevation=bottom_elevation, dem=dem,
+                  ground=ground, trench=trench, side_slope=side_slope,
+                  uncertainty_default=uncertainty, road_width=road_width, rules=rules)
+    ex.to_csv(out_path, overwrite=overwrite)
+    if as_json:
+        click.echo(json.dumps(ex.summary, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_summary_text(ex.summary))

@@ -1,0 +1,160 @@
+"""``geo3d section``: a cross-section sheet (PDF/PNG/SVG) or a multi-page atlas, and its CSV.
+
+A thin shell over :func:`geo3d.underground.cross_section`, :func:`geo3d.sheets.section_to_pdf`
+and :func:`geo3d.sheets.section_atlas`. Beside the sheet it writes ``SHEET.csv`` with the numbers
+drawn on it (CONTRACTS.md); for an atlas the CSV starts with ``sheet,station_m`` (page and
+station along the road) before the same columns. Every check runs before anything is written,
+and both files are written atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import InputError
+from .main import cli, verbosity_options
+
+__all__ = ["run_section", "section_command"]
+
+logger = logging.getLogger(__name__)
+
+
+def run_section(
+    *,
+    pipes: str | Path,
+    out: str | Path,
+    line: str | None = None,
+    dem: str | Path | None = None,
+    groundwater: str | Path | None = None,
+    pit: str | Path | None = None,
+    road: str | Path | None = None,
+    road_name: str | None = None,
+    atlas_step: float | None = None,
+    length: float = 30.0,
+    width: float = 2.0,
+    road_width: float | None = None,
+    palette: str = "korean",
+    paper: str = "A3",
+    title: str | None = None,
+    project: str = "",
+    location: str = "",
+    author: str = "",
+    checker: str = "",
+    date: str | None = None,
+    overwrite: bool = False,
+) -> tuple[Path, Path, int]:
+    """What ``geo3d section`` does, callable from Python and batch scripts.
+
+    Returns
+    -------
+    (sheet path, csv path, number of sections)
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    from ..io.atomic import atomic_path, check_can_write
+    from ..io.raster import read_dem
+    from ..sheets import section_atlas, section_to_pdf
+    from ..underground import read_pipes
+    from ..underground.section import as_line, cross_section
+
+    out = Path(out)
+    csv = out.with_suffix(".csv")
+    if out.suffix.lower() not in (".pdf", ".png", ".svg"):
+        msg = f"--out must end in .pdf, .png or .svg, got {out.name!r}"
+        raise InputError(msg)
+    if (atlas_step is None) == (line is None):
+        msg = "give either --line x1,y1,x2,y2[,…] for one section, or --atlas-step with --road"
+        raise InputError(msg)
+    if atlas_step is not None and road is None:
+        msg = "--atlas-step needs --road ROAD.geojson (the road centreline to cut along)"
+        raise InputError(msg)
+    check_can_write(out, overwrite=overwrite)
+    check_can_write(csv, overwrite=overwrite)
+    if not Path(pipes).exists():
+        msg = f"--pipes {pipes} does not exist"
+        raise InputError(msg)
+    section_line = as_line(line) if line is not None else None  # malformed --line fails here
+    frame = read_pipes(pipes)
+    ground = read_dem(dem) if dem is not None else None
+    wells = gpd.read_file(groundwater) if groundwater is not None else None
+    common: dict[str, Any] = {"ground": ground, "groundwater": wells, "width": width,
+                              "pit": pit}
+    sources = {"ground": Path(dem).name} if dem is not None else {}
+    if section_line is not None:
+        sec = cross_section(frame, section_line, road_width=road_width, name="A-A'", **common)
+        sec.sources.update(sources)
+        table = sec.table()
+        with atomic_path(out, overwrite=overwrite) as tmp_out, \
+                atomic_path(csv, overwrite=overwrite) as tmp_csv:
+            section_to_pdf(sec, tmp_out, title=title, project=project, location=location,
+                           author=author, checker=checker, date=date, paper=paper,
+                           palette=palette, overwrite=True)
+            table.to_csv(tmp_csv, index=False, encoding="utf-8")
+        return out, csv, 1
+    assert atlas_step is not None
+    with contextlib.ExitStack() as stack:
+        tmp_csv = stack.enter_context(atomic_path(csv, overwrite=overwrite))
+        secs = section_atlas(frame, road, path=out, step=atlas_step, length=length,
+                             road_name=road_name, road_width=road_width, project=project,
+                             location=location, author=author, checker=checker, date=date,
+                             paper=paper, palette=palette, overwrite=overwrite, **common)
+        tables = []
+        for k, sec in enumerate(secs):  # one table per sheet
+            t = sec.table()
+            t.insert(0, "station_m", sec.station_m)
+            t.insert(0, "sheet", k + 2)
+            tables.append(t)
+        if tables:
+            pd.concat(tables, ignore_index=True).to_csv(tmp_csv, index=False, encoding="utf-8")
+        else:
+            tmp_csv.write_text("sheet,station_m," + ",".join(secs[0].table().columns)
+                               if secs else "", encoding="utf-8")
+    return out, csv, len(secs)
+
+
+@cli.command("section")
+@verbosity_options
+@click.option("--pipes", "pipes", required=True, type=click.Path(dir_okay=True),
+              help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS layers).")
+@click.option("--line", "line", default=None, metavar="x1,y1,x2,y2[,…]",
+              help="The section line in the pipes' CRS (chainage from the first point).")
+@click.option("--dem", "dem", default=None, type=click.Path(), help="Ground elevation GeoTIFF.")
+@click.option("--groundwater", "groundwater", default=None, type=click.Path(),
+              help="Boreholes/wells: points with gw_elev_m or gw_depth_m and a date.")
+@click.option("--pit", "pit", default=None, type=click.Path(),
+              help="Excavation pit polygon(s) with depth_m, drawn in section.")
+@click.option("--out", "out", required=True, type=click.Path(),
+              help="SHEET.pdf (or .png/.svg); SHEET.csv is written beside it.")
+@click.option("--atlas-step", "atlas_step", type=float, default=None,
+              help="Cut every N m along --road and write a multi-page PDF atlas.")
+@click.option("--road", "road", default=None, type=click.Path(),
+              help="Road centreline (GeoJSON/GPKG) for --atlas-step.")
+@click.option("--road-name", "road_name", default=None,
+              help="Which road of a multi-road layer (its road_name).")
+@click.option("--length", "length", type=float, default=30.0, show_default=True,
+              help="Length of each atlas cut (m).")
+@click.option("--width", "width", type=float, default=2.0, show_default=True,
+              help="Corridor half-width for pipes running along the section (m).")
+@click.option("--road-width", "road_width", type=float, default=None,
+              help="Road width (m) for the minimum-cover rules.")
+@click.option("--palette", type=click.Choice(["korean", "apwa"]), default="korean",
+              show_default=True)
+@click.option("--paper", type=click.Choice(["A4", "A3", "A2", "A1"]), default="A3",
+              show_default=True)
+@click.option("--title", default=None, help="Drawing title.")
+@click.option("--project", default="", help="Project name for the title block.")
+@click.option("--location", default="", help="Location for the title block.")
+@click.option("--author", default="", help="Drawn by.")
+@click.option("--checker", default="", help="Checked by.")
+@click.option("--date", "date", default=None, help="Date on the sheet (default today).")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+def section_command(**kwargs: Any) -> None:
+    """Draw a cross-section sheet (횡단면도) along --line, or an atlas along --road."""
+    out, csv, n = run_section(**kwargs)
+    click.echo(f"wrote {out} ({n} section{'s' if n != 1 else ''}) and {csv}")

@@ -1,0 +1,165 @@
+"""``geo3d stats`` and ``geo3d tiles`` (CONTRACTS.md): thin shells over geo3d.stats / tiles."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import InputError
+from ..io.atomic import check_can_write
+from .main import cli, verbosity_options
+
+__all__ = ["stats_command", "tiles_command"]
+
+logger = logging.getLogger(__name__)
+
+
+def _parse_bins(text: str) -> int | list[int]:
+    try:
+        parts = [int(p) for p in text.replace(" ", "").split(",") if p]
+    except ValueError:
+        msg = f"--bins takes years per period (10) or edges (1960,1980,2000), not {text!r}"
+        raise InputError(msg) from None
+    if not parts:
+        msg = "--bins is empty"
+        raise InputError(msg)
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _read_areas(path: Path, area_id: str, crs: Any) -> Any:
+    import geopandas as gpd
+
+    from ..errors import FileFormatError, MissingFileError
+
+    if not path.exists():
+        msg = f"areas file {path} does not exist"
+        raise MissingFileError(msg)
+    try:
+        areas = gpd.read_file(path)
+    except Exception as exc:
+        msg = f"cannot read areas from {path}: {exc}"
+        raise FileFormatError(msg) from exc
+    if area_id in areas.columns:  # codes such as 1123054500 stay text (no lost zeros)
+        areas[area_id] = areas[area_id].astype(str)
+    if crs is not None and areas.crs is not None and areas.crs != crs:
+        # both CRSs are stated by the files, so this is a conversion, not a guess
+        logger.info("areas: %s -> %s", areas.crs.to_string(), crs.to_string())
+        areas = areas.to_crs(crs)
+    return areas
+
+
+def _aged_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}_aged{out.suffix}")
+
+
+@cli.command("stats")
+@verbosity_options
+@click.option("--pipes", "pipes_path", required=True, type=click.Path(path_type=Path),
+              help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS).")
+@click.option("--areas", "areas_path", required=True, type=click.Path(path_type=Path),
+              help="Area polygons (e.g. 행정동 GeoJSON); reprojected to the pipes' CRS.")
+@click.option("--area-id", required=True, help="Field of the areas identifying an area.")
+@click.option("--year", type=int, default=None,
+              help="Reference year of the ages (default: this year).")
+@click.option("--bins", default="10", show_default=True,
+              help="Years per install period, or comma-separated edges (1960,1980,2000).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="STATS.csv (or .xlsx); aged segments go to STATS_aged.csv beside it.")
+@click.option("--map", "map_path", type=click.Path(path_type=Path), default=None,
+              help="Also write a choropleth of the aged share: MAP.png/.pdf/.svg or MAP.html.")
+@click.option("--utility", default=None, help="Utility for the map (default: all pooled).")
+@click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
+def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | None,
+                  bins: str, out: Path, map_path: Path | None, utility: str | None,
+                  overwrite: bool) -> None:
+    """Aging and density statistics per area × utility × install period (tidy CSV)."""
+    from ..stats import aged_segments, aging_statistics, statistics_to_file
+    from ..underground import read_pipes
+
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        msg = f"--out must end in .csv or .xlsx, not {out.name!r}"
+        raise InputError(msg)
+    outputs = [out, _aged_path(out)] + ([map_path] if map_path else [])
+    for path in outputs:
+        check_can_write(path, overwrite=overwrite)
+    parsed_bins = _parse_bins(bins)
+    pipes = read_pipes(pipes_path)
+    areas = _read_areas(areas_path, area_id, pipes.crs)
+    table = aging_statistics(pipes, areas, area_id=area_id, reference_date=year,
+                             bins=parsed_bins)
+    aged = aged_segments(pipes, areas, area_id=area_id, reference_date=year)
+    figure: Any = None
+    if map_path is not None:
+        if map_path.suffix.lower() in (".html", ".htm"):
+            from ..viz import statistics_deck
+
+            figure = statistics_deck(table, areas, area_id=area_id, utility=utility)
+        else:
+            from ..viz import plot_statistics
+
+            figure = plot_statistics(table, areas, area_id=area_id, utility=utility)[0]
+    written: list[Path] = []
+    try:
+        written.append(statistics_to_file(table, out, overwrite=overwrite))
+        written.append(statistics_to_file(aged, _aged_path(out), overwrite=overwrite))
+        if map_path is not None:
+            from ..viz import save_map
+
+            written.append(save_map(figure, map_path, overwrite=overwrite))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    outside = table.attrs.get("outside_length_m", 0.0)
+    click.echo(f"stats: {len(table):,} rows, {table['length_m'].sum() / 1000:,.1f} km of pipe "
+               f"in {table.attrs.get('n_areas', 0):,} areas ({outside / 1000:,.1f} km outside), "
+               f"{len(aged):,} aged pieces as of {table.attrs.get('reference_year')} -> "
+               + ", ".join(str(p) for p in written))
+
+
+@cli.command("tiles")
+@verbosity_options
+@click.option("--pipes", "pipes_path", required=True, type=click.Path(path_type=Path),
+              help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS).")
+@click.option("--stats", "stats_path", type=click.Path(path_type=Path), default=None,
+              help="STATS.csv from `geo3d stats` for an `areas` layer (needs --areas).")
+@click.option("--areas", "areas_path", type=click.Path(path_type=Path), default=None,
+              help="Area polygons for the `areas` layer.")
+@click.option("--area-id", default=None, help="Field of the areas matching STATS.csv area_id.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Output TILES.pmtiles.")
+@click.option("--minzoom", type=click.IntRange(0, 22), default=10, show_default=True)
+@click.option("--maxzoom", type=click.IntRange(0, 22), default=16, show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing archive.")
+def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | None,
+                  area_id: str | None, out: Path, minzoom: int, maxzoom: int,
+                  overwrite: bool) -> None:
+    """Vector tiles (MVT in PMTiles): a layer per utility, and area statistics."""
+    import pandas as pd
+
+    from ..errors import MissingFileError
+    from ..tiles import write_tiles
+    from ..underground import read_pipes
+
+    if out.suffix.lower() != ".pmtiles":
+        msg = f"--out must end in .pmtiles, not {out.name!r}"
+        raise InputError(msg)
+    if (stats_path or areas_path) and not (areas_path and area_id):
+        msg = "--stats and --areas need --areas and --area-id"
+        raise InputError(msg)
+    check_can_write(out, overwrite=overwrite)
+    pipes = read_pipes(pipes_path)
+    areas = _read_areas(areas_path, area_id, pipes.crs) if areas_path and area_id else None
+    table = None
+    if stats_path is not None:
+        if not stats_path.exists():
+            msg = f"statistics file {stats_path} does not exist"
+            raise MissingFileError(msg)
+        table = pd.read_csv(stats_path, dtype={"area_id": str, "utility": str, "period": str})
+    path = write_tiles(pipes, out, stats=table, areas=areas, area_id=area_id, minzoom=minzoom,
+                       maxzoom=maxzoom, overwrite=overwrite)
+    click.echo(f"tiles: {len(pipes):,} pipes, zoom {minzoom}-{maxzoom} -> {path} "
+               f"({path.stat().st_size / 1e6:,.1f} MB)")

@@ -1,0 +1,73 @@
+import json
+
+import geopandas as gpd
+import laspy
+import numpy as np
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from geo3d import datasets
+from geo3d.cli.main import cli
+from geo3d.indoor.outputs import write_segmentation
+from geo3d.indoor.scan import segment_scan
+from geo3d.io.las import read_las
+
+
+@pytest.fixture(scope="module")
+def segmented():
+    cloud = read_las(datasets.get_path("market"))
+    return cloud, segment_scan(cloud)
+
+
+def test_outputs_follow_the_contract(segmented, tmp_path):
+    cloud, result = segmented
+    files = write_segmentation(cloud, result, tmp_path / "out")
+    assert [f.name for f in files] == ["points.laz", "objects.gpkg", "report.json"]
+    las = laspy.read(tmp_path / "out" / "points.laz")
+    src = laspy.read(datasets.get_path("market"))
+    assert len(las.points) == len(src.points)
+    np.testing.assert_array_equal(las.X, src.X)  # same points, same order
+    assert las.level.dtype == np.int8 and las.object_id.dtype == np.int32
+    assert las.object_class.dtype == np.uint8
+    np.testing.assert_array_equal(np.asarray(las.object_id), result.object_id)
+    layers = dict(pyogrio.list_layers(tmp_path / "out" / "objects.gpkg"))
+    assert set(layers) == {"levels", "stores", "facilities"}
+    stores = gpd.read_file(tmp_path / "out" / "objects.gpkg", layer="stores")
+    assert {"object_id", "kind", "floor", "aisle", "number", "address", "z_min", "z_max",
+            "n_points"} <= set(stores.columns)
+    assert (stores.geom_type == "Polygon").all()
+    # n_points counts the file's points
+    ids, counts = np.unique(np.asarray(las.object_id), return_counts=True)
+    lookup = dict(zip(ids, counts, strict=True))
+    assert all(lookup[i] == n for i, n in zip(stores["object_id"], stores["n_points"], strict=True))
+    facilities = gpd.read_file(tmp_path / "out" / "objects.gpkg", layer="facilities")
+    assert (facilities.geom_type == "Point").all() and facilities.crs.to_epsg() == 5186
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["points"] == len(src.points)
+    assert [lv["label"] for lv in report["levels"]] == ["1층", "2층"]
+    assert report["counts"]["per_class"]["store"] == len(stores)
+
+
+def test_cli_segment_and_overwrite(tmp_path):
+    out = tmp_path / "seg"
+    runner = CliRunner()
+    from geo3d.cli import commands  # noqa: F401
+
+    res = runner.invoke(cli, ["segment", str(datasets.get_path("market")), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "2 levels" in res.output and (out / "points.laz").exists()
+    res = runner.invoke(cli, ["segment", str(datasets.get_path("market")), "--out", str(out)])
+    assert res.exit_code == 2 and "--overwrite" in res.output
+
+
+def test_cli_segment_bad_file_leaves_nothing(tmp_path):
+    bad = tmp_path / "bad.laz"
+    bad.write_bytes(b"LASF" + b"\0" * 50)
+    out = tmp_path / "seg"
+    from geo3d.cli import commands  # noqa: F401
+
+    res = CliRunner().invoke(cli, ["segment", str(bad), "--out", str(out)])
+    assert res.exit_code == 2
+    assert "Error:" in res.output
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.laz"]
