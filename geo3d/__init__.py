@@ -18,7 +18,9 @@ written atomically. Randomised steps take a seed.
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import Any
 
 from . import datasets, errors
 from ._config import options
@@ -28,4 +30,33 @@ __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["Geo3DError", "__version__", "datasets", "errors", "options"]
+# everyday entry points, imported on first use so that `import geo3d` stays light
+_LAZY: dict[str, str] = {
+    "read_las": "geo3d.io.las",
+    "open_las": "geo3d.io.las",
+    "write_las": "geo3d.io.las",
+    "PointCloud": "geo3d.pointcloud.cloud",
+    "levels_from_cloud": "geo3d.indoor.levels",
+    "segment_points": "geo3d.pointcloud.segment",
+    "objects_from_segments": "geo3d.pointcloud.objects",
+    "classify_objects": "geo3d.pointcloud.classify",
+    "segment_scan": "geo3d.indoor.scan",
+    "score_segmentation": "geo3d.pointcloud.evaluate",
+    "read_pipes": "geo3d.underground.pipes",
+    "validate_pipes": "geo3d.underground.pipes",
+    "pipes_to_3d": "geo3d.underground.vertical",
+}
+
+__all__ = ["Geo3DError", "__version__", "datasets", "errors", "options", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'geo3d' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

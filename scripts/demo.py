@@ -21,21 +21,24 @@ from geo3d import datasets
 from geo3d.io.atomic import atomic_path
 
 
-def market_summary(out: Path) -> dict[str, object]:
-    """Read the sample scan (streamed) and describe it."""
+def market_job(out: Path) -> tuple[dict[str, object], list[Path]]:
+    """Scan → levels, stores and safety facilities (what `geo3d segment` does)."""
+    from geo3d.indoor.outputs import write_segmentation
+    from geo3d.indoor.scan import segment_scan
     from geo3d.io.las import read_las
 
     t0 = time.perf_counter()
     cloud = read_las(datasets.get_path("market"))
-    (xmin, ymin, zmin), (xmax, ymax, zmax) = cloud.bounds
+    result = segment_scan(cloud)
+    files = write_segmentation(cloud, result, out / "market", overwrite=True)
+    kinds = result.objects["kind"].value_counts()
     return {
-        "file": str(datasets.get_path("market")),
         "points": len(cloud),
         "crs": cloud.crs.to_string() if cloud.crs is not None else None,
-        "bbox": [round(v, 3) for v in (xmin, ymin, xmax, ymax)],
-        "z_range": [round(zmin, 3), round(zmax, 3)],
+        "levels": [f"{r.label} {r.slab_z:.2f} m" for r in result.levels.itertuples()],
+        "objects": {str(k): int(v) for k, v in kinds.items()},
         "seconds": round(time.perf_counter() - t0, 2),
-    }
+    }, files
 
 
 def underground_summary(out: Path) -> dict[str, object]:
@@ -66,11 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     outputs: list[Path] = []
-    summary = {"geo3d": geo3d.__version__}
+    summary: dict[str, object] = {"geo3d": geo3d.__version__}
     print(f"geo3d {geo3d.__version__} demo on {datasets.sample_data_dir()}")
-    summary["market"] = market_summary(out)
+    summary["market"], files = market_job(out)
+    outputs += files
     m = summary["market"]
-    print(f"  market scan: {m['points']:,} points, {m['crs']}, read in {m['seconds']} s")
+    found = ", ".join(f"{v} {k}" for k, v in m["objects"].items())
+    print(f"  market scan: {m['points']:,} points, {m['crs']}; levels {', '.join(m['levels'])}")
+    print(f"    found {found} in {m['seconds']} s")
     summary["underground"] = underground_summary(out)
     u = summary["underground"]
     km = ", ".join(f"{k} {v:.1f} km" for k, v in u["km_per_utility"].items())

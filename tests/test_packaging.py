@@ -53,3 +53,10 @@ def test_version_matches(repo):
 
     project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
     assert geo3d.__version__ == project["version"]
+
+
+def test_everyday_entry_points_resolve():
+    import geo3d
+
+    for name in geo3d.__all__:
+        assert getattr(geo3d, name) is not None, name
