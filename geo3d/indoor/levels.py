@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from ..errors import EmptyResultError, InputError
 
-__all__ = ["floor_label", "levels_from_cloud", "levels_of_points"]
+__all__ = ["floor_label", "ground_level", "levels_from_cloud", "levels_of_points"]
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,9 @@ def levels_from_cloud(
     min_coverage : float
         Share of the footprint a horizontal surface must cover to count as a floor or ceiling.
     empty_coverage : float
-        Heights covering less than this share of the footprint are empty (slab interiors).
+        Heights covering less than this share of the footprint are empty; an empty band is a
+        slab interior when it is at least ``min_gap`` thick, its mean coverage is under half of
+        this, and a floor lies within 0.15 m above it.
     min_gap : float
         Shortest empty band that separates two storeys (a thin slab is ≥ 0.1 m).
     min_storey_height : float
@@ -148,10 +150,19 @@ def levels_from_cloud(
     cov3 = np.maximum(coverage, np.maximum(np.r_[0, coverage[:-1]], np.r_[coverage[1:], 0]))
 
     occupied = coverage >= empty_coverage
-    # close empty bands narrower than min_gap (noise inside a storey is not a slab)
+    # an empty band inside the scan is a slab only when it is at least min_gap thick, truly
+    # empty (a slab's inside shows only through stair openings: mean coverage under half of
+    # empty_coverage) and has the next storey's floor right on top of it. Others are closed:
+    # noise, the thin band at the scanner's own height that a sparse scan misses, the air
+    # between stall tops and the ceiling in a sparse scan.
     gap_bins = max(1, round(min_gap / bin_size))
+    margin = max(1, round(0.15 / bin_size))
     for start, stop in _runs(~occupied):
-        if stop - start < gap_bins and start > 0 and stop < nb:
+        if start == 0 or stop == nb:
+            continue
+        floor_above = bool(cov3[stop:stop + margin].max(initial=0.0) >= min_coverage)
+        empty = bool(coverage[start:stop].mean() < 0.5 * empty_coverage)
+        if stop - start < gap_bins or not floor_above or not empty:
             occupied[start:stop] = True
 
     band = max(1, round(surface_band / bin_size))
@@ -203,6 +214,63 @@ def levels_from_cloud(
         len(levels),
         ", ".join(f"{r.label} {r.slab_z:.2f} m" for r in levels.itertuples()),
     )
+    return levels
+
+
+def ground_level(cloud: Any, *, percentile: float = 1.0, ground_class: int | None = 2) -> pd.DataFrame:
+    """One level standing on the ground, for clouds with no storey structure (outdoor tiles).
+
+    :func:`levels_from_cloud` finds storeys from floors and ceilings that cover the footprint;
+    an airborne or street tile has neither, so this gives the fallback: a single level ``1층``
+    whose slab is the ground — the median height of the points classified as ground
+    (ASPRS class ``ground_class``) when the cloud has a ``classification`` attribute holding
+    that class, else the ``percentile``-th percentile of z — with no ceiling, spanning every
+    point.
+
+    Parameters
+    ----------
+    cloud : PointCloud or array of shape (N, 3)
+    percentile : float
+        Low percentile of z taken as the ground without classification (robust to low noise).
+    ground_class : int or None
+        Classification code of ground points (2 in ASPRS LAS); None: ignore classification.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same columns as :func:`levels_from_cloud`, one row.
+
+    Examples
+    --------
+    >>> pts = np.array([[0, 0, 10.0], [1, 0, 10.2], [0, 1, 10.1], [1, 1, 25.0]])
+    >>> ground_level(pts)[["floor", "label", "slab_z", "ceiling_z", "z_max"]]
+       floor label  slab_z  ceiling_z  z_max
+    0      1    1층  10.003        NaN   25.0
+    """
+    xyz = _xyz(cloud)
+    z = xyz[:, 2][np.isfinite(xyz[:, :3]).all(axis=1)]
+    if len(z) == 0:
+        raise EmptyResultError("ground_level: the cloud has no finite points")
+    attrs = getattr(cloud, "attrs", {})
+    cls = attrs.get("classification") if ground_class is not None else None
+    ground = None
+    if cls is not None:
+        cls = np.asarray(cls)
+        finite = np.isfinite(xyz[:, :3]).all(axis=1)
+        on_ground = (cls == ground_class)[finite]
+        if on_ground.any():
+            ground = float(np.median(z[on_ground]))
+    slab = float(np.percentile(z, percentile)) if ground is None else ground
+    levels = pd.DataFrame(
+        {
+            "floor": [1], "label": [floor_label(1)], "ordinal": [0],
+            "slab_z": [round(slab, 3)], "ceiling_z": [np.nan],
+            "z_min": [float(z.min())], "z_max": [float(z.max())],
+            "floor_coverage": [np.nan], "ceiling_coverage": [np.nan],
+        }
+    )
+    log.info("ground_level: %s points -> one level on the ground at %.2f (%s)", f"{len(z):,}", slab,
+             "ground class" if ground is not None else f"{percentile:g}th percentile of z")
     return levels
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,17 +26,23 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from ..errors import InputError
-from ..pointcloud.classify import DEFAULT_RULES, Rule, classify_objects, colour_classes
+from ..errors import EmptyResultError, InputError
+from ..pointcloud.classify import CLASS_CODES, DEFAULT_RULES, Rule, classify_objects, colour_classes
 from ..pointcloud.cloud import PointCloud
 from ..pointcloud.evaluate import CLASS_NAMES
 from ..pointcloud.filter import voxel_thin
 from ..pointcloud.objects import objects_from_segments
-from ..pointcloud.segment import Labels, merge_in_plan, segment_points, split_at_gaps
-from .levels import levels_from_cloud, levels_of_points
+from ..pointcloud.segment import (
+    Labels,
+    merge_in_plan,
+    segment_points,
+    split_at_gaps,
+    voxel_components,
+)
+from .levels import ground_level, levels_from_cloud, levels_of_points
 from .structure import VERTICAL, structure_classes
 
-__all__ = ["ScanSegmentation", "segment_scan"]
+__all__ = ["ScanSegmentation", "absorb_parts", "attach_trim", "into_hosts", "join_pieces", "segment_scan"]
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +93,21 @@ def frag_ids_of(labels: Labels, keep: NDArray[np.bool_]) -> NDArray[np.int64]:
     return np.unique(labels[keep & (labels >= 0)])
 
 
-def _wall_distance(xyz: NDArray[np.float64], labels: Labels, vertical: NDArray[np.bool_],
+def _wall_distance(xyz: NDArray[np.float64], labels: Labels, vertical: NDArray[np.bool_] | cKDTree | None,
                    n: int, reach: float = 1.0) -> NDArray[np.float64]:
-    """Smallest 3D distance from each segment to a wall or column point (inf beyond ``reach``)."""
+    """Smallest 3D distance from each segment to a wall or column point (inf beyond ``reach``).
+
+    ``vertical`` is a mask of the wall and column points, or a KD-tree of them built once.
+    """
     out = np.full(n, np.inf)
-    if not vertical.any():
+    if vertical is None:
         return out
-    tree = cKDTree(xyz[vertical])
+    if isinstance(vertical, cKDTree):
+        tree = vertical
+    elif vertical.any():
+        tree = cKDTree(xyz[vertical])
+    else:
+        return out
     sel = np.flatnonzero(labels >= 0)
     d, _ = tree.query(xyz[sel], k=1, distance_upper_bound=reach, workers=-1)
     np.minimum.at(out, labels[sel], d)
@@ -113,6 +128,7 @@ def segment_scan(
     classify: str | Callable[[gpd.GeoDataFrame], Any] = "rules",
     rules: Sequence[Rule] = DEFAULT_RULES,
     point_class: NDArray[Any] | None = None,
+    join_facilities: float = 0.25,
     seed: int = 0,
 ) -> ScanSegmentation:
     """Levels, stores and safety facilities of an indoor scan.
@@ -125,7 +141,9 @@ def segment_scan(
         Voxel size of the working cloud (None: use every point).
     levels : DataFrame, optional
         Known levels (skips detection); else :func:`levels_from_cloud` with
-        ``entrance_level`` / ``ground_z``.
+        ``entrance_level`` / ``ground_z``. When no storey is found (an outdoor tile) a
+        :class:`UserWarning` is issued, :func:`~geo3d.indoor.levels.ground_level` gives one
+        level on the ground, and ``voxel_size`` is raised to the tile's point spacing.
     method : {"voxel_cc", "dbscan"} or callable
         Segmentation of the non-structure points (see :func:`segment_points`).
     voxel_size : float
@@ -139,6 +157,10 @@ def segment_scan(
         ``point_class`` (e.g. the scan's own classification codes, one per input point).
     rules : sequence of Rule
         The rule table for ``classify="rules"``.
+    point_class : array of int, optional
+        Class code per input point, for ``classify="file"``.
+    join_facilities : float
+        Pieces of one facility kind closer than this (m) are joined into one object (0: off).
     seed : int
         Seed of the plane search (same input and seed, same output).
 
@@ -166,8 +188,18 @@ def segment_scan(
     timings["thin"] = time.perf_counter() - t0
 
     t = time.perf_counter()
+    outdoor = False
     if levels is None:
-        levels = levels_from_cloud(work, entrance_level=entrance_level, ground_z=ground_z)
+        try:
+            levels = levels_from_cloud(work, entrance_level=entrance_level, ground_z=ground_z)
+        except EmptyResultError as exc:
+            # no storey (an outdoor tile, a facade): one level on the ground, no ceiling
+            msg = (f"segment_scan: {exc}; falling back to one level on the ground (ground class "
+                   "or low percentile of z) — pass levels= if the scan has storeys")
+            warnings.warn(msg, stacklevel=2)
+            log.warning(msg)
+            levels = ground_level(work)
+            outdoor = True
     point_level = levels_of_points(work, levels)
     timings["levels"] = time.perf_counter() - t
 
@@ -180,6 +212,16 @@ def segment_scan(
     frag = np.full(len(work), -1, dtype=np.int64)
     colour = (colour_classes(work.attrs["rgb"]) if "rgb" in work.attrs
               else np.zeros(len(work), dtype=np.uint8))
+    # safety red and green are paint on equipment, not on walls and columns: a flat cabinet
+    # (an AED, a call point) lies within the plane tolerance of the column it hangs on
+    structure = np.where((structure == VERTICAL) & ((colour == 1) | (colour == 2)), 0, structure)
+    free = np.flatnonzero(structure == 0)
+    if outdoor and len(free) > 10:
+        # an airborne or street tile is far sparser than an indoor scan: link at its point
+        # spacing (90th percentile of nearest-neighbour distances, on an evenly strided subset)
+        probe = xyz[free[:: max(1, len(free) // 50_000)]]
+        nn, _ = cKDTree(probe).query(probe, k=2, workers=-1)
+        voxel_size = max(voxel_size, float(np.percentile(nn[:, 1], 90)))
     for floor in levels["floor"].to_numpy():
         for c in np.unique(colour):
             lab = segment_points(work, method=method, voxel_size=voxel_size, min_points=min_points,
@@ -188,7 +230,8 @@ def segment_scan(
     timings["segment"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    vertical = structure == VERTICAL
+    on_walls = structure == VERTICAL
+    vertical = cKDTree(xyz[on_walls]) if on_walls.any() else None
     facility_rules = [r for r in rules if r.kind != "store"]
 
     def facility_parts(labels: Labels) -> tuple[gpd.GeoDataFrame, pd.Series | None]:
@@ -197,20 +240,64 @@ def segment_scan(
         found = classify_objects(objs, rules=facility_rules) if classify == "rules" else None
         return objs, found
 
+    def classified_parts(labels: Labels) -> tuple[gpd.GeoDataFrame, pd.Series]:
+        objs, found = facility_parts(labels)
+        assert found is not None  # only called with classify == "rules"
+        return objs, found
+
     parts, part_class = facility_parts(frag)
     if part_class is not None and "rgb" in work.attrs:
-        # a red fragment that is no facility may be two standing side by side (an
-        # extinguisher beside a hydrant cabinet)
+        # a long red fragment that is no facility, or a hydrant cabinet, may be two standing
+        # side by side (an extinguisher beside a hydrant cabinet)
         red = np.unique(frag[(colour == 1) & (frag >= 0)])
-        odd = parts.index[(part_class == 0) & parts.index.isin(red) & (parts["length"] > 0.6)]
+        hydrant = CLASS_CODES["indoor_hydrant"]
+        part_class_before = part_class
+        odd = parts.index[part_class.isin([0, hydrant]) & parts.index.isin(red) & (parts["length"] > 0.6)]
         if len(odd):
-            frag = split_at_gaps(xyz, frag, which=odd.to_numpy())
-            parts, part_class = facility_parts(frag)
+            cabinets = odd[part_class.reindex(odd).to_numpy() == hydrant].to_numpy()
+            split = split_at_gaps(xyz, frag, which=odd.difference(cabinets).to_numpy())
+            split = split_at_gaps(xyz, split, which=cabinets, largest_only=True)
+            parts, part_class = classified_parts(split)
+            # a cabinet keeps its split only when every piece is a facility (an extinguisher
+            # and a cabinet); a sparse cabinet cut into strips at its scan-line gaps stays whole
+            pairs = pd.DataFrame({"parent": frag, "piece": split})[frag >= 0].drop_duplicates()
+            pairs["ok"] = part_class.reindex(pairs["piece"]).to_numpy() > 0
+            was_cabinet = pairs["parent"].isin(odd[part_class_before.reindex(odd).to_numpy() == hydrant])
+            all_ok = pairs.loc[was_cabinet].groupby("parent")["ok"].all()
+            undo = all_ok.index[~all_ok.to_numpy()].to_numpy()
+            frag = np.where(np.isin(frag, undo), frag, split)
+            if len(undo):
+                parts, part_class = classified_parts(frag)
+        # one facility seen as two pieces (an AED on a column corner shows two faces): pieces
+        # of the same kind within ``join_facilities`` of each other are one object
+        frag = join_pieces(xyz, frag, part_class, reach=join_facilities, by=point_level)
+        parts, part_class = classified_parts(frag)
+        # the shaded side of a camera or a cabinet fails the colour test and forms a tiny
+        # fragment of its own, touching the facility: it is part of it
+        trim = part_class.index[(part_class == 0) & (parts["length"] <= 0.5) & (parts["height"] <= 0.5)
+                                & (parts["n_points"] <= 60)]
+        frag = attach_trim(xyz, frag, facilities=part_class.index[part_class > 0].to_numpy(),
+                           trim=trim.to_numpy(), reach=voxel_size, by=point_level)
+        parts, part_class = facility_parts(frag)
     keep_ids = part_class.index[part_class > 0] if part_class is not None else pd.Index([])
     keep = np.isin(frag, keep_ids.to_numpy())
     merged = merge_in_plan(xyz, frag, cell=plan_cell, keep=keep, by=point_level)
     groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
     kept = np.isin(groups.index, frag_ids_of(merged, keep))
+    if part_class is not None and kept.any():
+        # green and white things inside a stall's outline and no higher than it are goods on
+        # display, not exit signs, AEDs or cameras (those hang on walls, columns, over aisles)
+        hanging = [CLASS_CODES[k] for k in ("exit_sign", "aed", "cctv", "other_facility")]
+        kind_of = pd.Series(part_class.reindex(np.unique(frag[keep])).to_numpy(),
+                            index=np.unique(frag[keep]))
+        first = pd.DataFrame({"m": merged[keep], "f": frag[keep]}).drop_duplicates("m").set_index("m")["f"]
+        gk = pd.Series(kind_of.reindex(first.to_numpy()).to_numpy(), index=first.index)
+        big = ~kept & (groups["width"].to_numpy() >= 0.8)
+        merged = into_hosts(groups, merged, movers=groups.index[kept & groups.index.isin(gk.index[gk.isin(hanging)])],
+                            hosts=groups.index[big])
+        groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
+        keep = keep & np.isin(merged, groups.index[np.isin(groups.index, frag_ids_of(merged, keep))])
+        kept = np.isin(groups.index, frag_ids_of(merged, keep))
     is_part = (groups["width"].to_numpy() < 0.8) & (groups["area"].to_numpy() > 0) & ~kept
     merged = absorb_parts(groups, merged, is_part=is_part, is_host=~is_part & ~kept)
     objects = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
@@ -255,6 +342,144 @@ def segment_scan(
              int(len(objects) - counts.get("store", 0)),
              ", ".join(f"{n} {k}" for k, n in counts.items() if k != "store"), result.timings["total"])
     return result
+
+
+def join_pieces(xyz: NDArray[np.float64], labels: Labels, kinds: pd.Series, *, reach: float = 0.25,
+                by: NDArray[np.integer[Any]] | None = None) -> Labels:
+    """Join segments of the same facility kind whose points come within about ``reach``.
+
+    Two facilities of one kind are never mounted a hand's width apart, so two such pieces are
+    one object broken by an occlusion or by the edge of the column it wraps around.
+
+    Parameters
+    ----------
+    xyz : ndarray of shape (N, 3)
+    labels : ndarray of int, shape (N,)
+        Segment per point (−1 none).
+    kinds : Series
+        Class code per segment (index = label); segments with code 0 are left alone.
+    reach : float
+        Linking distance (m; voxel size of the join).
+    by : ndarray of int, shape (N,), optional
+        Group per point (the floor): pieces of different groups never join.
+
+    Returns
+    -------
+    ndarray of int64: labels with joined pieces sharing the smallest label of their group.
+
+    Examples
+    --------
+    >>> xyz = np.array([[0, 0, 1.0], [0.2, 0, 1.0], [3, 0, 1.0]])
+    >>> join_pieces(xyz, np.array([0, 1, 2]), pd.Series([5, 5, 5])).tolist()
+    [0, 0, 2]
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    if len(kinds) == 0 or reach <= 0:
+        return labels
+    lut = np.zeros(int(labels.max()) + 2, dtype=np.int64)
+    lut[kinds.index.to_numpy()] = kinds.to_numpy()
+    code = np.where(labels >= 0, lut[np.clip(labels, 0, None)], 0)
+    idx = np.flatnonzero(code > 0)
+    if len(idx) < 2:
+        return labels
+    group = code[idx].astype(np.float64) + (0.0 if by is None else np.asarray(by)[idx] * 100.0)
+    # kinds and floors on layers far apart in a 4th coordinate folded into x
+    span = float(np.ptp(xyz[idx, 0])) + 10 * reach
+    pts = xyz[idx].copy()
+    pts[:, 0] += (group - group.min()) * span
+    comp, _ = voxel_components(pts, reach)
+    seg_u, seg_inv = np.unique(labels[idx], return_inverse=True)
+    # the smallest label of each component
+    first = np.full(int(comp.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(first, comp, labels[idx])
+    seg_new = np.full(len(seg_u), np.iinfo(np.int64).max)
+    np.minimum.at(seg_new, seg_inv, first[comp])
+    out = labels.copy()
+    out[idx] = seg_new[seg_inv]
+    return out
+
+
+def attach_trim(xyz: NDArray[np.float64], labels: Labels, *, facilities: NDArray[np.int64],
+                trim: NDArray[np.int64], reach: float = 0.15,
+                by: NDArray[np.integer[Any]] | None = None) -> Labels:
+    """Give each ``trim`` segment touching a ``facilities`` segment (within ``reach``) to it.
+
+    Parameters
+    ----------
+    xyz : ndarray of shape (N, 3)
+    labels : ndarray of int, shape (N,)
+    facilities, trim : ndarray of int
+        Labels of the facility segments and of the small unclassified ones that may belong to
+        one.
+    reach : float
+        Linking distance (voxel size, m).
+    by : ndarray of int, shape (N,), optional
+        Group per point (the floor): segments of different groups never join.
+
+    Returns
+    -------
+    ndarray of int64
+
+    Examples
+    --------
+    >>> xyz = np.array([[0, 0, 3.0], [0.1, 0, 3.0], [2, 0, 3.0]])
+    >>> attach_trim(xyz, np.array([0, 1, 2]), facilities=np.array([0]), trim=np.array([1, 2])).tolist()
+    [0, 0, 2]
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    if len(facilities) == 0 or len(trim) == 0:
+        return labels
+    is_fac = np.isin(labels, facilities)
+    idx = np.flatnonzero(is_fac | np.isin(labels, trim))
+    pts = xyz[idx].copy()
+    if by is not None:
+        g = np.asarray(by)[idx].astype(np.float64)
+        pts[:, 0] += (g - g.min()) * (float(np.ptp(pts[:, 0])) + 10 * reach)
+    comp, _ = voxel_components(pts, reach)
+    big = np.iinfo(np.int64).max
+    target = np.full(int(comp.max()) + 1, big)
+    np.minimum.at(target, comp[is_fac[idx]], labels[idx][is_fac[idx]])
+    frame = pd.DataFrame({"seg": labels[idx], "to": target[comp]})[~is_fac[idx]]
+    to = frame.groupby("seg")["to"].min()
+    to = to[to < big]
+    if to.empty:
+        return labels
+    lut = np.arange(int(labels.max()) + 1)
+    lut[to.index.to_numpy()] = to.to_numpy()
+    return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)
+
+
+def into_hosts(objects: gpd.GeoDataFrame, labels: Labels, *, movers: pd.Index, hosts: pd.Index,
+               headroom: float = 0.2) -> Labels:
+    """Merge each mover into the host whose footprint holds its centroid (same floor).
+
+    A mover joins only a host at least as tall as it (its top at most ``headroom`` above the
+    host's top): goods on a stall's shelf, not a sign hanging over the aisle beside it.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> objs = gpd.GeoDataFrame({"x": [1.0, 1.0], "y": [1.0, 5.0], "z_max": [2.9, 1.5], "floor": [1, 1]},
+    ...     geometry=[shapely.box(0, 0, 3, 2), shapely.box(0.9, 4.9, 1.1, 5.1)])
+    >>> into_hosts(objs, np.array([0, 1]), movers=pd.Index([1]), hosts=pd.Index([0])).tolist()
+    [0, 1]
+    """
+    import shapely
+
+    if len(movers) == 0 or len(hosts) == 0:
+        return labels
+    h = objects.loc[hosts]
+    m = objects.loc[movers]
+    tree = shapely.STRtree(h.geometry.to_numpy())
+    mi, hi = tree.query(shapely.points(m["x"].to_numpy(), m["y"].to_numpy()), predicate="within")
+    ok = ((m["floor"].to_numpy()[mi] == h["floor"].to_numpy()[hi])
+          & (m["z_max"].to_numpy()[mi] <= h["z_max"].to_numpy()[hi] + headroom))
+    if not ok.any():
+        return labels
+    pairs = pd.DataFrame({"m": movers.to_numpy()[mi[ok]], "h": hosts.to_numpy()[hi[ok]]}).drop_duplicates("m")
+    lut = np.arange(int(labels.max()) + 1)
+    lut[pairs["m"].to_numpy()] = pairs["h"].to_numpy()
+    return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)
 
 
 def absorb_parts(objects: gpd.GeoDataFrame, labels: Labels, *, is_part: NDArray[np.bool_],

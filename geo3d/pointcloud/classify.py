@@ -7,12 +7,12 @@ over the object columns, so the table can be printed, copied and changed:
 
 >>> for rule in DEFAULT_RULES:  # doctest: +NORMALIZE_WHITESPACE
 ...     print(f"{rule.kind:<18} {rule.expr}")
-store              length >= 1.5 and height >= 0.4 and n_points >= 50
+store              length >= 1.5 and width >= 0.4 and height >= 0.4 and base <= 0.3 and n_points >= 50
 fire_extinguisher  red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
-indoor_hydrant     red and base > 0.2 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.5 and wall <= 0.4
-fire_alarm         red and base >= 0.7 and length <= 0.35 and height <= 0.4 and wall <= 0.3
+indoor_hydrant     red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
+fire_alarm         red and base >= 0.7 and length <= 0.45 and height <= 0.45 and wall <= 0.3
 exit_sign          green and base >= 1.9 and length <= 0.9
-aed                green and 0.5 <= base < 1.9 and length <= 0.8
+aed                green and 0.5 <= base < 1.9 and length <= 0.8 and wall <= 0.3
 cctv               white and base >= 1.9 and length <= 0.5 and wall <= 0.4
 other_facility     white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0 and wall <= 0.3
 
@@ -20,7 +20,20 @@ other_facility     white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1
 distance to the nearest wall or column (``wall_distance``; 0 when the objects lack that column,
 i.e. every object counts as mounted); ``red``, ``green`` and ``white`` are colour tests on the
 mean RGB (see :func:`colour_flags`). Facilities are small, coloured, and mounted on walls or
-columns (or stand at their foot); stores are stall volumes on the floor. Pass
+columns (or stand at their foot); stores are stall volumes on the floor. The physical reasons
+behind the numbers:
+
+- a stall is a volume standing on the floor (``base <= 0.3``) at least a counter deep
+  (``width >= 0.4``): a thin vertical sheet (``width`` under 0.4 m) or something hanging in
+  the air is the residue of a wall or column face, not a stall;
+- an extinguisher (≤ 0.6 m, under 0.9 m tall) stands on the floor or hangs low; a hydrant
+  cabinet (0.45–1.3 m wide, up to 1.6 m tall) stands on the floor against a wall or hangs on
+  it, so its base may be anywhere up to 1.5 m;
+- a fire alarm call point (bell, lamp and button box, ≤ 0.45 m) hangs at hand height;
+- exit signs hang near the ceiling, AED cabinets at hand height *on a wall or column*
+  (``wall <= 0.3``: green goods on a stall are no AED), cameras near the ceiling.
+
+Pass
 ``rules=`` for a table of your own, ``method=callable`` for any classifier
 (``f(objects) -> codes``), or ``method="file"`` with ``point_class=`` to use the
 classification codes stored in the scan.
@@ -63,14 +76,14 @@ class Rule:
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("store", "length >= 1.5 and height >= 0.4 and n_points >= 50"),
+    Rule("store", "length >= 1.5 and width >= 0.4 and height >= 0.4 and base <= 0.3 and n_points >= 50"),
     Rule("fire_extinguisher",
          "red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5"),
     Rule("indoor_hydrant",
-         "red and base > 0.2 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.5 and wall <= 0.4"),
-    Rule("fire_alarm", "red and base >= 0.7 and length <= 0.35 and height <= 0.4 and wall <= 0.3"),
+         "red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4"),
+    Rule("fire_alarm", "red and base >= 0.7 and length <= 0.45 and height <= 0.45 and wall <= 0.3"),
     Rule("exit_sign", "green and base >= 1.9 and length <= 0.9"),
-    Rule("aed", "green and 0.5 <= base < 1.9 and length <= 0.8"),
+    Rule("aed", "green and 0.5 <= base < 1.9 and length <= 0.8 and wall <= 0.3"),
     Rule("cctv", "white and base >= 1.9 and length <= 0.5 and wall <= 0.4"),
     Rule("other_facility",
          "white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0 and wall <= 0.3"),
@@ -93,34 +106,39 @@ def colour_flags(objects: pd.DataFrame) -> pd.DataFrame:
     r = objects["red"].to_numpy(dtype=float)
     g = objects["green"].to_numpy(dtype=float)
     b = objects["blue"].to_numpy(dtype=float)
-    hi = np.maximum(np.maximum(r, g), b)
-    lo = np.minimum(np.minimum(r, g), b)
     return pd.DataFrame(
         {
             "red": _red(r, g, b),
             "green": _green(r, g, b),
-            "white": (lo >= 185) & (hi - lo <= 40),
+            "white": _white(r, g, b),
         },
         index=objects.index,
     )
 
 
 def colour_classes(rgb: Any) -> NDArray[np.uint8]:
-    """Per-point colour class: 0 other, 1 red, 2 green (the colours of safety equipment).
+    """Per-point colour class: 0 other, 1 red, 2 green, 3 white (the colours of safety equipment).
 
-    Segmenting each colour class on its own keeps a red extinguisher or a green exit sign
-    apart from the grey column or wall it touches.
+    Segmenting each colour class on its own keeps a red extinguisher, a green exit sign or a
+    white camera apart from the grey column or wall it touches.
 
     Examples
     --------
-    >>> colour_classes(np.array([[200, 22, 28], [24, 172, 74], [128, 126, 120]])).tolist()
-    [1, 2, 0]
+    >>> colour_classes(np.array([[200, 22, 28], [24, 172, 74], [128, 126, 120], [220, 222, 218]])).tolist()
+    [1, 2, 0, 3]
     """
     c = np.asarray(rgb, dtype=np.float64)
     if c.max(initial=0) > 255:
         c = c / 257.0
     r, g, b = c[:, 0], c[:, 1], c[:, 2]
-    return np.where(_red(r, g, b), 1, np.where(_green(r, g, b), 2, 0)).astype(np.uint8)
+    return np.select([_red(r, g, b), _green(r, g, b), _white(r, g, b)], [1, 2, 3], 0).astype(np.uint8)
+
+
+def _white(r: NDArray[np.float64], g: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Bright and unsaturated (camera housings, call points' casings)."""
+    hi = np.maximum(np.maximum(r, g), b)
+    lo = np.minimum(np.minimum(r, g), b)
+    return np.asarray((lo >= 185) & (hi - lo <= 40))
 
 
 def _red(r: NDArray[np.float64], g: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.bool_]:

@@ -259,13 +259,15 @@ def split_at_gaps(
     *,
     which: NDArray[np.int64],
     min_gap: float = 0.07,
+    largest_only: bool = False,
 ) -> Labels:
     """Split the segments ``which`` where their points leave a gap along their longest axis.
 
     Two objects that stand almost touching (an extinguisher 10 cm beside a hydrant cabinet)
     join in a voxel segmentation; along the line through both there is a clear gap between
     them, which this finds. Each segment is cut at every gap of at least ``min_gap`` metres in
-    the projection of its points on its principal plan axis.
+    the projection of its points on its principal plan axis; with ``largest_only``, only at
+    its widest gap (two objects side by side, not the scan-line gaps of a sparse one).
 
     Examples
     --------
@@ -293,7 +295,15 @@ def split_at_gaps(
     t = np.einsum("ij,ij->i", d, np.repeat(axis, counts, axis=0))
     o = np.lexsort((t, seg))
     sel, seg, t = sel[o], seg[o], t[o]
-    cut = np.r_[False, (seg[1:] == seg[:-1]) & (np.diff(t) >= min_gap)]
+    gap = np.where(seg[1:] == seg[:-1], np.diff(t), -np.inf)
+    cut = np.r_[False, gap >= min_gap]
+    if largest_only and len(gap):
+        widest = np.full(int(seg.max()) + 1, -np.inf)
+        np.maximum.at(widest, seg[1:], gap)
+        at = np.r_[False, gap == widest[seg[1:]]]
+        # the first widest gap of each segment only
+        first = np.r_[False, np.diff(np.cumsum(at) - np.repeat(np.cumsum(at)[start], counts) > 0) > 0]
+        cut &= at & first
     piece = np.cumsum(cut) - np.repeat(np.cumsum(cut)[start], counts)  # 0.. within each segment
     base = int(labels.max()) + 1
     labels[sel] = np.where(piece == 0, seg, base + np.cumsum(cut) - 1)

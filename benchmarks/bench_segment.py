@@ -1,0 +1,362 @@
+"""Indoor segmentation: accuracy on the generated markets, speed and memory against Open3D.
+
+Three parts, results in the ``bench_segment`` section of benchmarks/RESULTS.md:
+
+(a) **Accuracy** of :func:`geo3d.indoor.scan.segment_scan` on the committed sample market and on
+    the four other layouts of :func:`geo3d.datasets.market.make_market` (generated in memory,
+    default seed): levels (count, largest slab error, matched in height order), store F1, and
+    precision / recall of each facility kind at point IoU >= 0.5.
+(b) **Speed and peak memory** on the sample scan, each measurement in its own subprocess
+    (peak RSS from ``resource.getrusage(RUSAGE_SELF)`` in the child, so nothing else is
+    counted): (1) geo3d ``segment_points`` (voxel_cc) + ``objects_from_segments`` against Open3D's
+    ``cluster_dbscan`` alone, on the same non-structure points of the working cloud and the same
+    eps (voxel_size·√3, as segment.py's "dbscan" method); (2) the whole read → objects pipeline
+    with ``method="voxel_cc"`` and ``method="dbscan"``, with the F1 each reaches. An idle child
+    importing the same modules gives the baseline RSS.
+(c) **Scaling**: the sample scan tiled side by side (copies translated in x and y) from ~1 M to
+    20 M points, whole pipeline in a subprocess per size, until the time budget is spent.
+
+Usage: python benchmarks/bench_segment.py [--budget 600] [--max-points 20e6] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+from geo3d import datasets  # noqa: E402
+
+RESULTS = HERE / "RESULTS.md"
+START, END = "<!-- bench_segment -->", "<!-- /bench_segment -->"
+LAYOUTS = ("sample", "rotated", "l_shaped", "three_levels", "sparse_noisy")
+KINDS = ("fire_extinguisher", "indoor_hydrant", "exit_sign", "aed", "fire_alarm", "cctv", "other_facility")
+VOXEL = 0.15  # segment_scan's default linking distance
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (MB; Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+# ----------------------------------------------------------------------------- children
+
+
+def child(kind: str, arg: str) -> dict[str, Any]:
+    """Work run in a fresh interpreter; returns what the parent prints."""
+    out: dict[str, Any] = {}
+    if kind == "idle":  # the imports alone
+        from geo3d.indoor.scan import segment_scan
+        from geo3d.io.las import read_las
+        if arg == "open3d":
+            from geo3d._compat import import_open3d
+
+            import_open3d()
+    elif kind == "geo3d_segment":
+        from geo3d.pointcloud.objects import objects_from_segments
+        from geo3d.pointcloud.segment import segment_points
+
+        xyz = np.load(arg)
+        t = time.perf_counter()
+        labels = segment_points(xyz, voxel_size=VOXEL, min_points=3)
+        objs = objects_from_segments(xyz, labels)
+        out.update(seconds=time.perf_counter() - t, segments=int(labels.max()) + 1, objects=len(objs))
+    elif kind == "open3d_dbscan":
+        from geo3d._compat import import_open3d
+
+        o3d = import_open3d()
+        xyz = np.load(arg)
+        t = time.perf_counter()
+        pcd = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(xyz))
+        labels = np.asarray(pcd.cluster_dbscan(eps=VOXEL * np.sqrt(3), min_points=4))
+        out.update(seconds=time.perf_counter() - t, segments=int(labels.max()) + 1)
+    elif kind in ("pipeline_voxel_cc", "pipeline_dbscan"):
+        from geo3d.indoor.scan import segment_scan
+        from geo3d.io.las import read_las
+        from geo3d.pointcloud.evaluate import score_segmentation
+
+        path = Path(arg)
+        t = time.perf_counter()
+        cloud = read_las(path, clean=False)
+        r = segment_scan(cloud, method=kind.removeprefix("pipeline_"))
+        out["seconds"] = time.perf_counter() - t
+        out["timings"] = r.timings
+        gt = np.load(str(path).replace("market.laz", "market_gt.npz"))
+        table = score_segmentation(r.object_id, r.object_class, gt["gt_instance"], gt["gt_class"]).per_class
+        out["store_f1"] = float(table.loc["store", "f1"])
+        fac = table.drop(index="store")
+        tp, n_true, n_pred = fac["tp"].sum(), fac["n_true"].sum(), fac["n_pred"].sum()
+        p, rc = tp / max(n_pred, 1), tp / max(n_true, 1)
+        out["facility_f1"] = float(2 * p * rc / (p + rc)) if p + rc else 0.0
+    elif kind == "tiled":
+        from geo3d.indoor.scan import segment_scan
+        from geo3d.io.las import read_las
+        from geo3d.pointcloud.cloud import PointCloud
+
+        copies = int(arg)
+        base = read_las(datasets.get_path("market"), clean=False)
+        side = int(np.ceil(np.sqrt(copies)))
+        span = np.ptp(base.xyz[:, :2], axis=0) + 5.0
+        shift = np.array([[(k % side) * span[0], (k // side) * span[1], 0.0] for k in range(copies)])
+        t = time.perf_counter()
+        xyz = (base.xyz[None, :, :] + shift[:, None, :]).reshape(-1, 3)
+        rgb = np.tile(base.attrs["rgb"], (copies, 1))
+        cloud = PointCloud(xyz, attrs={"rgb": rgb}, crs=base.crs)
+        del base
+        t_build = time.perf_counter() - t
+        t = time.perf_counter()
+        r = segment_scan(cloud)
+        out.update(seconds=time.perf_counter() - t, build_seconds=t_build, points=len(cloud),
+                   objects=len(r.objects), timings=r.timings)
+    else:
+        raise SystemExit(f"unknown child {kind}")
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def run_child(kind: str, arg: str = "", timeout: float = 1800) -> dict[str, Any]:
+    """Run :func:`child` in a fresh interpreter and parse its JSON line."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run([sys.executable, __file__, "--child", kind, arg], capture_output=True, text=True,
+                          timeout=timeout, env=env, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"child {kind} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- parts
+
+
+def accuracy(layouts: tuple[str, ...]) -> pd.DataFrame:
+    """Part (a): one row per layout."""
+    from geo3d.datasets.market import make_market
+    from geo3d.indoor.scan import segment_scan
+    from geo3d.io.las import read_las
+    from geo3d.pointcloud.cloud import PointCloud
+    from geo3d.pointcloud.evaluate import score_segmentation
+
+    rows = []
+    for name in layouts:
+        t = time.perf_counter()
+        if name == "sample":
+            path = datasets.get_path("market")
+            cloud = read_las(path, clean=False)
+            gt = dict(np.load(str(path).replace("market.laz", "market_gt.npz")))
+            truth = pd.read_csv(str(path).replace("market.laz", "market_levels.csv"))
+        else:
+            scene = make_market(name)
+            p = scene.points
+            cloud = PointCloud(np.column_stack([p["x"], p["y"], p["z"]]),
+                               attrs={"rgb": np.column_stack([p["red"], p["green"], p["blue"]]),
+                                      "intensity": p["intensity"]})
+            gt, truth = scene.gt, scene.levels
+        t_gen = time.perf_counter() - t
+        t = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = segment_scan(cloud)
+        t_seg = time.perf_counter() - t
+        table = score_segmentation(r.object_id, r.object_class, gt["gt_instance"], gt["gt_class"]).per_class
+        found = np.sort(r.levels["slab_z"].to_numpy())
+        true = np.sort(truth["slab_z"].to_numpy(dtype=float))
+        err = np.abs(found - true).max() if len(found) == len(true) else np.nan
+        row: dict[str, Any] = {"layout": name, "points": len(cloud), "levels": f"{len(found)}/{len(true)}",
+                               "max_slab_err_m": err, "store_p": table.loc["store", "precision"],
+                               "store_r": table.loc["store", "recall"], "store_f1": table.loc["store", "f1"]}
+        for k in KINDS:
+            if k in table.index:
+                row[f"{k}_p"], row[f"{k}_r"] = table.loc[k, "precision"], table.loc[k, "recall"]
+                row[f"{k}_n"] = int(table.loc[k, "n_true"])
+        row["seconds"] = t_seg
+        rows.append(row)
+        print(f"  {name}: {len(cloud):,} points (made in {t_gen:.0f} s), segment_scan {t_seg:.1f} s, "
+              f"store F1 {row['store_f1']:.3f}", flush=True)
+    return pd.DataFrame(rows)
+
+
+def speed(tmp: Path) -> dict[str, Any]:
+    """Part (b)."""
+    from geo3d.indoor.levels import levels_from_cloud, levels_of_points
+    from geo3d.indoor.structure import structure_classes
+    from geo3d.io.las import read_las
+    from geo3d.pointcloud.filter import voxel_thin
+
+    path = datasets.get_path("market")
+    cloud = read_las(path, clean=False)
+    work, _ = voxel_thin(cloud, 0.04)
+    levels = levels_from_cloud(work)
+    floors = levels_of_points(work, levels)
+    free = (structure_classes(work, levels, point_levels=floors) == 0) & (floors != 0)
+    npy = tmp / "free.npy"
+    np.save(npy, work.xyz[free])
+    res: dict[str, Any] = {"file_points": len(cloud), "work_points": len(work), "free_points": int(free.sum())}
+    # the same file next to its truth, for the pipeline children
+    market = tmp / "market"
+    market.mkdir(exist_ok=True)
+    for f in ("market.laz", "market_gt.npz"):
+        (market / f).write_bytes((Path(path).parent / f).read_bytes())
+    res["idle_geo3d"] = run_child("idle")
+    res["idle_open3d"] = run_child("idle", "open3d")
+    res["geo3d"] = min((run_child("geo3d_segment", str(npy)) for _ in range(3)), key=lambda d: d["seconds"])
+    res["open3d"] = min((run_child("open3d_dbscan", str(npy)) for _ in range(2)), key=lambda d: d["seconds"])
+    res["pipe_voxel_cc"] = run_child("pipeline_voxel_cc", str(market / "market.laz"))
+    res["pipe_dbscan"] = run_child("pipeline_dbscan", str(market / "market.laz"))
+    for k in ("geo3d", "open3d", "pipe_voxel_cc", "pipe_dbscan"):
+        print(f"  {k}: {res[k]['seconds']:.2f} s, peak {res[k]['peak_rss_mb']:.0f} MB", flush=True)
+    return res
+
+
+def scaling(budget: float, max_points: float) -> list[dict[str, Any]]:
+    """Part (c): tiles of the sample until the budget (seconds) is spent."""
+    n_base = 843_293
+    rows: list[dict[str, Any]] = []
+    spent = 0.0
+    last_rate = None
+    for copies in (1, 2, 6, 12, 24):
+        if copies * n_base > max_points * 1.02:
+            break
+        if last_rate is not None and spent + copies * n_base / last_rate * 1.3 > budget:
+            rows.append({"copies": copies, "points": copies * n_base, "skipped": True})
+            break
+        t = time.perf_counter()
+        r = run_child("tiled", str(copies), timeout=max(60.0, budget - spent + 120))
+        spent += time.perf_counter() - t
+        last_rate = r["points"] / r["seconds"]
+        r["copies"] = copies
+        rows.append(r)
+        print(f"  {copies} copies, {r['points']:,} points: {r['seconds']:.1f} s, peak {r['peak_rss_mb']:.0f} MB",
+              flush=True)
+    return rows
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def machine() -> str:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import open3d
+
+    load = os.getloadavg()[0]
+    return (f"{os.cpu_count()} cores ({cpu}), load average {load:.1f} at the start, Python "
+            f"{platform.python_version()}, numpy {np.__version__}, scipy {__import__('scipy').__version__}, "
+            f"open3d {open3d.__version__}, {platform.system()} {platform.release()}")
+
+
+def report(acc: pd.DataFrame, sp: dict[str, Any], sc: list[dict[str, Any]], header: str, wall: float) -> str:
+    def f(x: Any, d: int = 2) -> str:
+        return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{d}f}"
+
+    lines = ["## Indoor segmentation: accuracy, and speed / memory against Open3D DBSCAN (`benchmarks/bench_segment.py`)",
+             "", f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {header}; {wall / 60:.1f} min in all.",
+             "The machine is shared with other jobs, so times are noisy (each speed figure is the best of 2–3 runs).",
+             "", "### (a) Accuracy (`segment_scan` defaults; instances at point IoU ≥ 0.5)", "",
+             "Levels are matched in height order (the basement of `three_levels` is numbered 1층 unless "
+             "`entrance_level=1` is given). Facility cells are P/R (number of true objects).", "",
+             "| layout | points | levels | max slab err m | store P | store R | store F1 | "
+             + " | ".join(k.replace("fire_", "").replace("indoor_", "") for k in KINDS) + " | s |",
+             "|---|---|---|---|---|---|---|" + "---|" * len(KINDS) + "---|"]
+    for r in acc.to_dict("records"):
+        cells = [f"{f(r.get(k + '_p'))}/{f(r.get(k + '_r'))} ({r.get(k + '_n', 0)})" for k in KINDS]
+        lines.append(f"| {r['layout']} | {r['points']:,} | {r['levels']} | {f(r['max_slab_err_m'], 3)} | "
+                     f"{f(r['store_p'])} | {f(r['store_r'])} | **{f(r['store_f1'], 3)}** | " + " | ".join(cells)
+                     + f" | {r['seconds']:.0f} |")
+    g, o = sp["geo3d"], sp["open3d"]
+    ig, io = sp["idle_geo3d"]["peak_rss_mb"], sp["idle_open3d"]["peak_rss_mb"]
+    pv, pd_ = sp["pipe_voxel_cc"], sp["pipe_dbscan"]
+    lines += ["", "### (b) Speed and peak memory on the sample scan (each in its own subprocess)", "",
+              f"Sample: {sp['file_points']:,} points in the file, {sp['work_points']:,} after 4 cm thinning, "
+              f"**{sp['free_points']:,} non-structure points** segmented (eps = {VOXEL}·√3 m).",
+              f"Baseline RSS of a child that only imports geo3d: {ig:.0f} MB; geo3d + open3d: {io:.0f} MB.", "",
+              "| on the same non-structure points | seconds | peak RSS MB | peak − import baseline MB | segments |",
+              "|---|---|---|---|---|",
+              f"| geo3d `segment_points` (voxel_cc) + `objects_from_segments` | {g['seconds']:.3f} | "
+              f"{g['peak_rss_mb']:.0f} | {g['peak_rss_mb'] - ig:.0f} | {g['segments']:,} |",
+              f"| Open3D `cluster_dbscan` alone | {o['seconds']:.3f} | {o['peak_rss_mb']:.0f} | "
+              f"{o['peak_rss_mb'] - io:.0f} | {o['segments']:,} |", "",
+              f"Speed-up **{o['seconds'] / g['seconds']:.1f}×** (target ≥ 10×); peak memory above the imports "
+              f"**{(g['peak_rss_mb'] - ig) / max(o['peak_rss_mb'] - io, 1e-9):.2f}×** Open3D's (target ≤ 0.33), "
+              f"total peak RSS {g['peak_rss_mb'] / o['peak_rss_mb']:.2f}×.", "",
+              "| whole pipeline: read → objects (`segment_scan`) | seconds | peak RSS MB | store F1 | facility F1 (pooled) |",
+              "|---|---|---|---|---|",
+              f"| method=\"voxel_cc\" | {pv['seconds']:.1f} | {pv['peak_rss_mb']:.0f} | {pv['store_f1']:.3f} | "
+              f"{pv['facility_f1']:.3f} |",
+              f"| method=\"dbscan\" (Open3D) | {pd_['seconds']:.1f} | {pd_['peak_rss_mb']:.0f} | {pd_['store_f1']:.3f} | "
+              f"{pd_['facility_f1']:.3f} |", "",
+              "Stage seconds (voxel_cc): " + ", ".join(f"{k} {v:.1f}" for k, v in pv["timings"].items()) + "; (dbscan): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in pd_["timings"].items()) + ".",
+              "", "### (c) Scaling: the sample tiled side by side (in memory), whole `segment_scan`", "",
+              "| copies | points | seconds | M points/s | peak RSS MB | objects |", "|---|---|---|---|---|---|"]
+    for r in sc:
+        if r.get("skipped"):
+            lines.append(f"| {r['copies']} | {r['points']:,} | not run (over the time budget) | | | |")
+        else:
+            lines.append(f"| {r['copies']} | {r['points']:,} | {r['seconds']:.1f} | {r['points'] / r['seconds'] / 1e6:.2f} | "
+                         f"{r['peak_rss_mb']:.0f} | {r['objects']:,} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_results(text: str) -> None:
+    section = f"{START}\n{text.rstrip()}\n{END}\n"
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
+    if START in old and END in old:
+        head, rest = old.split(START, 1)
+        _, tail = rest.split(END, 1)
+        new = head + section + tail.lstrip("\n")
+    else:
+        new = old.rstrip("\n") + "\n\n" + section
+    RESULTS.write_text(new, encoding="utf-8")
+
+
+def main() -> None:
+    if len(sys.argv) >= 3 and sys.argv[1] == "--child":
+        warnings.simplefilter("ignore")
+        print(json.dumps(child(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")))
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--budget", type=float, default=600.0, help="seconds for part (c)")
+    ap.add_argument("--max-points", type=float, default=20e6)
+    ap.add_argument("--layouts", default=",".join(LAYOUTS))
+    ap.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    header = machine()
+    print("(a) accuracy", flush=True)
+    acc = accuracy(tuple(args.layouts.split(",")))
+    print("(b) speed and memory", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        sp = speed(Path(tmp))
+    print("(c) scaling", flush=True)
+    sc = scaling(args.budget, args.max_points)
+    text = report(acc, sp, sc, header, time.perf_counter() - t0)
+    print(text)
+    if not args.no_write:
+        write_results(text)
+        print(f"updated {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
