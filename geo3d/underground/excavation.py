@@ -1,0 +1,1032 @@
+"""Virtual excavation (가상굴착): which pipes a planned pit or trench reaches, and what that means.
+
+The model, stated once (every number below follows from it):
+
+**Pit volume.** A floor polygon ``P`` (concave allowed; a trench is its centreline buffered by
+half its width, flat ends) at a flat floor elevation ``z_f`` and a top (ground reference)
+``z_t = z_f + D``. With a side slope ``s`` (horizontal per vertical) the pit widens upwards: at
+height ``u`` above the floor its outline is ``P`` buffered by ``s·min(u, D)``; above the top the
+opening continues straight up (the air above the pit). So ``V = {(x, y, z): u = z − z_f ≥ 0 and
+d(x, y) ≤ s·min(u, D)}`` with ``d`` the plan distance to ``P`` (0 inside).
+
+**Pipe envelope.** Each pipe is its 3D centreline swept by a horizontal disc of radius
+``a = half outer width + accuracy_h`` extended vertically by ``b = half outer height +
+accuracy_v`` (box ducts: their width and height; round pipes: the diameter). Accuracies are the
+row's ``accuracy_h_m``/``accuracy_v_m``, or ``uncertainty_default`` where a row states none. For
+round pipes this is exact horizontally and vertically and conservative (up to 0.41·r closer) on
+the diagonal; uncertainties are naturally horizontal/vertical.
+
+**Clearance.** For a centreline point with signed plan distance ``ρ = d_s(x, y) − a`` (``d_s``
+negative inside ``P``) and ``h = z − z_f + b``, the envelope around that point meets ``V``
+iff ``(ρ, h)`` lies in the convex region ``R = {h ≥ 0, ρ ≤ s·h, ρ ≤ s·D}``; the 3D
+distance between that envelope slice and ``V`` is the 2D distance from ``(ρ, h)`` to ``R``
+(exact: ``V`` is a union of buffered slices and closed upwards). ``clearance_m`` is the minimum
+over the centreline of the *signed* distance: positive = the shortest distance between the pipe
+envelope and the pit volume; 0 or negative = reached, ``−clearance`` being how far the envelope
+reaches into the pit (for vertical walls the smaller of the horizontal and vertical
+penetrations). A pipe is *reached* when its clearance ≤ 0.
+
+**Exposed length.** The 3D length of the centreline along which the envelope reaches into the
+volume (the centreline inside ``V`` grown by the envelope). The centreline is sampled every
+``resolution`` metres plus, exactly, at its closest approaches in plan to every edge of ``P``;
+a boundary crossing between two samples is located on the signed distance by two steps of
+false position (linear interpolation within the shrinking bracket).
+
+**Hand-dig band.** A pipe with a ``hand_dig_band`` rule (gas: 1.0 m each side) is in the band
+when the pit's top outline (``P`` buffered by ``s·D``) comes within the band of the pipe's edge
+in plan (``d − a − s·D ≤ band``).
+
+Examples
+--------
+A 300 mm water main 1.2 m deep (centre 1.35 m below ground at 30 m) across a 4 × 4 m pit dug
+2.5 m deep, and a gas pipe 0.5 m outside the wall:
+
+>>> import geopandas as gpd, shapely
+>>> pipes = gpd.GeoDataFrame(
+...     {"utility": ["water", "gas"], "source_id": ["w1", "g1"], "diameter_mm": [300.0, 100.0],
+...      "pressure": [None, "low"]},
+...     geometry=[shapely.LineString([(-10, 2, 28.65), (10, 2, 28.65)]),
+...               shapely.LineString([(4.55, -10, 28.8), (4.55, 10, 28.8)])], crs="EPSG:5186")
+>>> pit = shapely.box(0, 0, 4, 4)
+>>> ex = excavate(pipes, pit, depth=2.5, ground=30.0)
+>>> ex.conflicts[["source_id", "utility", "exposed_length_m", "clearance_m"]]
+  source_id utility  exposed_length_m  clearance_m
+0        w1   water               4.3         -1.3
+>>> ex.verdict
+'notify utilities'
+>>> bool(ex.candidates.set_index("source_id").loc["g1", "in_hand_dig_band"])
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from affine import Affine
+from geopandas.array import from_shapely
+from numpy.typing import NDArray
+from pyproj import CRS
+
+from ..errors import CRSError, InputError, OptionError, SchemaError
+from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
+from . import rules as _rules_mod
+from .vertical import pipes_to_3d
+
+__all__ = [
+    "CSV_COLUMNS",
+    "Excavation",
+    "PipeIndex",
+    "PitVolume",
+    "build_index",
+    "excavate",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Columns of the conflicts CSV (CONTRACTS.md), in order.
+CSV_COLUMNS: tuple[str, ...] = (
+    "source_layer", "source_id", "utility", "diameter_mm", "depth_m", "exposed_length_m",
+    "clearance_m", "in_hand_dig_band", "violations",
+)
+SEARCH_METHODS: tuple[str, ...] = ("strtree", "scan")
+_EPS = 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# data classes
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PitVolume:
+    """The excavated volume (see the module docstring).
+
+    Attributes
+    ----------
+    floor : shapely.Polygon
+        The floor outline ``P`` (2D).
+    floor_z, top_z : float
+        Floor and top (ground reference) elevations; ``top_z`` is NaN when unknown.
+    side_slope : float
+        Horizontal widening per metre of height.
+    """
+
+    floor: shapely.Polygon
+    floor_z: float
+    top_z: float
+    side_slope: float = 0.0
+
+    @property
+    def depth(self) -> float:
+        """``top_z − floor_z`` (NaN when the top is unknown)."""
+        return self.top_z - self.floor_z
+
+    def outline_at(self, z: float) -> shapely.Geometry:
+        """The plan outline at elevation ``z`` (the floor outline below the floor)."""
+        u = min(max(z - self.floor_z, 0.0), self.depth if math.isfinite(self.depth) else 0.0)
+        return self.floor if self.side_slope == 0 or u == 0 else self.floor.buffer(self.side_slope * u)
+
+    @property
+    def top(self) -> shapely.Geometry:
+        """The outline at the surface."""
+        return self.outline_at(self.top_z) if math.isfinite(self.top_z) else self.floor
+
+    def to_3d(self) -> tuple[shapely.Polygon, shapely.Polygon]:
+        """The floor and top outlines as Polygon Z (for viewers)."""
+        top_z = self.top_z if math.isfinite(self.top_z) else self.floor_z
+        return (shapely.force_3d(self.floor, self.floor_z), shapely.force_3d(self.top, top_z))
+
+    def volume_m3(self) -> float:
+        """Excavated volume between floor and top (NaN when the top is unknown)."""
+        if not math.isfinite(self.depth):
+            return float("nan")
+        if self.side_slope == 0:
+            return float(self.floor.area * self.depth)
+        u = np.linspace(0.0, self.depth, 21)
+        areas = shapely.area(shapely.buffer(self.floor, self.side_slope * u))
+        return float(np.sum((areas[1:] + areas[:-1]) / 2.0 * np.diff(u)))
+
+
+@dataclass
+class PipeIndex:
+    """3D pipes prepared once for many excavation queries (:func:`build_index`).
+
+    Attributes
+    ----------
+    pipes : geopandas.GeoDataFrame
+        The 3D pipes (LineString Z), as given.
+    tree : shapely.STRtree
+        Over the 2D centrelines.
+    xyz : numpy.ndarray
+        All vertices ``(n, 3)``; pipe ``k`` owns ``xyz[offsets[k]:offsets[k + 1]]``.
+    offsets : numpy.ndarray
+        Vertex offsets, ``len(pipes) + 1``.
+    half_width, half_height : numpy.ndarray
+        Outer half sizes in metres (0 where unknown).
+    accuracy_h, accuracy_v : numpy.ndarray
+        Stated position uncertainties (NaN where none).
+    valid : numpy.ndarray
+        Rows with a usable 3D centreline (others are never reported).
+    """
+
+    pipes: gpd.GeoDataFrame
+    tree: shapely.STRtree
+    geoms2d: NDArray[np.object_]
+    xyz: NDArray[np.float64]
+    offsets: NDArray[np.int64]
+    half_width: NDArray[np.float64]
+    half_height: NDArray[np.float64]
+    accuracy_h: NDArray[np.float64]
+    accuracy_v: NDArray[np.float64]
+    valid: NDArray[np.bool_]
+    seconds: float = 0.0
+    geoms3d: NDArray[np.object_] = field(default_factory=lambda: np.empty(0, dtype=object),
+                                         repr=False)
+    attrs: dict[str, NDArray[Any]] = field(default_factory=dict, repr=False)
+    fields: dict[str, NDArray[Any]] = field(default_factory=dict, repr=False)
+    _series: gpd.GeoSeries | None = field(default=None, repr=False)
+    _checked: set[int] = field(default_factory=set, repr=False)
+
+    def max_half_width(self, uncertainty_default: float) -> float:
+        """Largest horizontal envelope radius with this default uncertainty."""
+        stated, nostated = self.attrs["_max_a"]
+        return max(float(stated), float(nostated) + uncertainty_default)
+
+    def __len__(self) -> int:
+        return len(self.pipes)
+
+    @property
+    def crs(self) -> Any:
+        """The pipes' CRS."""
+        if "_crs" not in self.__dict__:
+            self.__dict__["_crs"] = self.pipes.crs
+        return self.__dict__["_crs"]
+
+
+@dataclass
+class Excavation:
+    """Result of :func:`excavate`.
+
+    Attributes
+    ----------
+    conflicts : geopandas.GeoDataFrame
+        One row per pipe the pit reaches: the :data:`CSV_COLUMNS` then ``agency``,
+        ``width_mm``, ``height_mm``, ``pressure``, ``depth_assumed``, ``top_z_m``, ``pipe``
+        (the input index label), 3D centreline geometry. ``violations`` joins rule ids with
+        ``;`` (empty when none).
+    candidates : geopandas.GeoDataFrame
+        The same columns (and ``reached``) for every pipe within reach of the pit, reached or
+        not (e.g. gas pipes in the hand-dig band, or just outside the walls).
+    pit : PitVolume
+        The excavated volume (3D outlines for viewers).
+    summary : dict
+        Counts, exposed lengths per utility, gas length in the area, agreement rules triggered,
+        utilities and agencies to notify, the verdict and notes.
+    """
+
+    conflicts: gpd.GeoDataFrame
+    pit: PitVolume
+    summary: dict[str, Any] = field(default_factory=dict)
+    _columns: dict[str, NDArray[Any]] = field(default_factory=dict, repr=False)
+    _geoms: NDArray[np.object_] = field(default_factory=lambda: np.empty(0, dtype=object),
+                                        repr=False)
+    _crs: Any = field(default=None, repr=False)
+    _candidates: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    @property
+    def candidates(self) -> gpd.GeoDataFrame:
+        """Every pipe within reach of the pit (built on first use)."""
+        if self._candidates is None:
+            self._candidates = _frame(self._columns, self._geoms, self._crs)
+        return self._candidates
+
+    @property
+    def verdict(self) -> str:
+        """``"gas agreement required"``, ``"notify utilities"`` or ``"no utilities reached"``."""
+        return str(self.summary.get("verdict", ""))
+
+    def to_csv(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        """Write the conflicts in the CONTRACTS.md CSV layout (UTF-8, atomic)."""
+        from ..io.atomic import atomic_path
+
+        table = self.conflicts[list(CSV_COLUMNS)].copy()
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            table.to_csv(tmp, index=False, encoding="utf-8", float_format="%.3f")
+
+
+# --------------------------------------------------------------------------------------------
+# index
+# --------------------------------------------------------------------------------------------
+def _float(frame: pd.DataFrame, col: str) -> NDArray[np.float64]:
+    if col not in frame:
+        return np.full(len(frame), np.nan)
+    return np.asarray(pd.to_numeric(frame[col], errors="coerce").astype("Float64").to_numpy(
+        dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
+
+def _obj(frame: pd.DataFrame, col: str) -> NDArray[np.object_]:
+    if col not in frame:
+        return np.full(len(frame), None, dtype=object)
+    v = frame[col].astype(object).to_numpy().copy()
+    v[pd.isna(v)] = None
+    return v
+
+
+def _check_projected(crs: Any, what: str) -> None:
+    if crs is None or not CRS.from_user_input(crs).is_projected:
+        msg = (f"{what} need a projected CRS in metres; set or reproject it "
+               "(gdf.to_crs('EPSG:5186'))")
+        raise CRSError(msg)
+
+
+def build_index(pipes3d: gpd.GeoDataFrame) -> PipeIndex:
+    """Prepare 3D pipes for many :func:`excavate` queries (one STRtree and vertex arrays).
+
+    Parameters
+    ----------
+    pipes3d : geopandas.GeoDataFrame
+        LineString Z centrelines (from :func:`~geo3d.underground.pipes_to_3d`) in a projected
+        CRS; rows with no geometry or NaN z are kept but never reported (logged).
+
+    Returns
+    -------
+    PipeIndex
+
+    Raises
+    ------
+    InputError
+        Not a GeoDataFrame, or the centrelines have no z (run ``pipes_to_3d(pipes, dem)``).
+    CRSError
+        No projected CRS.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> p = gpd.GeoDataFrame({"utility": ["gas"], "diameter_mm": [100.0]},
+    ...                      geometry=[shapely.LineString([(0, 0, 9), (5, 0, 9)])], crs="EPSG:5186")
+    >>> idx = build_index(p)
+    >>> len(idx), idx.offsets.tolist(), idx.half_width.tolist()
+    (1, [0, 2], [0.05])
+    """
+    t0 = time.perf_counter()
+    if not isinstance(pipes3d, gpd.GeoDataFrame):
+        msg = f"pipes must be a GeoDataFrame (canonical schema), got {type(pipes3d).__name__}"
+        raise InputError(msg)
+    _check_projected(pipes3d.crs, "pipes")
+    geoms = pipes3d.geometry.to_numpy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    types = shapely.get_type_id(geoms)
+    if (present & (types != 1)).any():
+        msg = ("pipes must be LineStrings; explode MultiLineStrings first "
+               "(validate_pipes does it, or pipes.explode(ignore_index=True))")
+        raise SchemaError(msg)
+    has_z = present & shapely.has_z(geoms)
+    if present.any() and not has_z.any():
+        msg = ("the pipes have no z: pass dem= (a GeoTIFF of the ground) to excavate, or run "
+               "pipes_to_3d(pipes, dem) first")
+        raise InputError(msg)
+    counts = shapely.get_num_coordinates(geoms).astype(np.int64)
+    counts[~has_z] = 0
+    work = np.where(has_z, geoms, None)
+    xyz = shapely.get_coordinates(work, include_z=True)
+    offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    bad_z = np.zeros(len(geoms), dtype=bool)
+    if len(xyz):
+        nan_v = np.isnan(xyz[:, 2]).astype(np.int64)
+        per = np.add.reduceat(nan_v, np.minimum(offsets[:-1], len(xyz) - 1)) * (counts > 0)
+        bad_z = per > 0
+    valid = has_z & ~bad_z & (counts >= 2)
+    if (present & ~valid).any():
+        logger.warning("build_index: %s pipes without a full 3D centreline (no z or NaN z) are "
+                       "left out", f"{int((present & ~valid).sum()):,}")
+    d = _float(pipes3d, "diameter_mm")
+    w = _float(pipes3d, "width_mm")
+    h = _float(pipes3d, "height_mm")
+    box = ~np.isnan(w) & ~np.isnan(h)
+    half_w = np.nan_to_num(np.where(box, w, d), nan=0.0) / 2000.0
+    half_h = np.nan_to_num(np.where(box, h, d), nan=0.0) / 2000.0
+    g2 = np.full(len(geoms), None, dtype=object)
+    g2[valid] = shapely.force_2d(geoms[valid])
+    tree = shapely.STRtree(g2)
+    index = PipeIndex(
+        pipes=pipes3d, tree=tree, geoms2d=g2, xyz=xyz, offsets=offsets,
+        half_width=half_w, half_height=half_h,
+        accuracy_h=_float(pipes3d, "accuracy_h_m"), accuracy_v=_float(pipes3d, "accuracy_v_m"),
+        valid=valid,
+    )
+    labels = pipes3d.index.to_numpy()
+    index.geoms3d = geoms
+    index.attrs = {
+        "label": labels,
+        "source_layer": _obj(pipes3d, "source_layer"),
+        "source_id": _obj(pipes3d, "source_id"),
+        "agency": _obj(pipes3d, "agency"),
+        "pressure": _obj(pipes3d, "pressure"),
+        "diameter_mm": d, "width_mm": w, "height_mm": h,
+        "depth_assumed": (pipes3d["depth_assumed"].astype(bool).to_numpy()
+                          if "depth_assumed" in pipes3d else np.zeros(len(pipes3d), dtype=bool)),
+        "stated_cover": _stated_cover(pipes3d),
+        "_max_a": np.array([
+            float(np.max((half_w + np.nan_to_num(index.accuracy_h))[valid & ~np.isnan(index.accuracy_h)],
+                         initial=0.0)),
+            float(np.max(half_w[valid & np.isnan(index.accuracy_h)], initial=0.0))]),
+        "_bounds": (np.asarray(shapely.total_bounds(g2[valid])) if valid.any()
+                    else np.full(4, np.nan)),
+    }
+    index.fields = _rules_mod._fields(pipes3d, None, None)
+    index.seconds = time.perf_counter() - t0
+    logger.info("build_index: %s pipes, %s vertices in %.2f s", f"{len(pipes3d):,}",
+                f"{len(xyz):,}", index.seconds)
+    return index
+
+
+# --------------------------------------------------------------------------------------------
+# the pit
+# --------------------------------------------------------------------------------------------
+def _pit_geometry(pit: Any, crs: Any, trench: float | None) -> tuple[shapely.Geometry,
+                                                                    float | None]:
+    """(geometry, depth attribute or None) from a shapely geometry, GeoSeries or GeoDataFrame."""
+    depth_attr: float | None = None
+    if isinstance(pit, gpd.GeoDataFrame | gpd.GeoSeries):
+        if len(pit) != 1:
+            msg = (f"pass one pit, got {len(pit)} features; select one "
+                   "(pits.iloc[[k]]) or union them (pits.union_all())")
+            raise InputError(msg)
+        if pit.crs is not None and crs is not None and CRS.from_user_input(pit.crs) != CRS.from_user_input(crs):
+            msg = (f"the pit is in {CRS.from_user_input(pit.crs).to_string()} but the pipes are in "
+                   f"{CRS.from_user_input(crs).to_string()}; reproject it: pit.to_crs(pipes.crs)")
+            raise CRSError(msg)
+        if isinstance(pit, gpd.GeoDataFrame) and "depth_m" in pit:
+            v = pd.to_numeric(pit["depth_m"], errors="coerce").iloc[0]
+            depth_attr = float(v) if pd.notna(v) else None
+        geom = pit.geometry.iloc[0] if isinstance(pit, gpd.GeoDataFrame) else pit.iloc[0]
+    elif isinstance(pit, shapely.Geometry):
+        geom = pit
+    else:
+        msg = f"pit must be a shapely Polygon, a GeoSeries or a GeoDataFrame, got {type(pit).__name__}"
+        raise InputError(msg)
+    if geom is None or shapely.is_empty(geom):
+        msg = "the pit geometry is empty; draw a polygon (or a trench centreline with trench=WIDTH)"
+        raise InputError(msg)
+    geom = shapely.force_2d(geom)
+    if trench is not None:
+        if not (isinstance(trench, int | float) and math.isfinite(trench) and trench > 0):
+            msg = f"trench must be the trench width in metres (> 0), got {trench!r}"
+            raise InputError(msg)
+        if shapely.get_type_id(geom) != 1:
+            msg = (f"with trench=WIDTH the pit must be the trench centreline (a LineString), got "
+                   f"a {geom.geom_type}")
+            raise InputError(msg)
+        geom = shapely.buffer(geom, trench / 2.0, cap_style="flat", join_style="mitre")
+    if shapely.get_type_id(geom) == 6 and len(shapely.get_parts(geom)) == 1:
+        geom = shapely.get_parts(geom)[0]
+    if shapely.get_type_id(geom) != 3:
+        msg = (f"the pit must be a Polygon, got a {geom.geom_type}; for a trench pass its "
+               "centreline and trench=WIDTH, for several pits call excavate once per pit")
+        raise InputError(msg)
+    if not shapely.is_valid(geom):
+        reason = shapely.is_valid_reason(geom)
+        msg = f"the pit polygon is invalid ({reason}); repair it with shapely.make_valid(pit)"
+        raise InputError(msg)
+    if geom.area <= 0:
+        msg = "the pit polygon has no area; draw a real outline"
+        raise InputError(msg)
+    return geom, depth_attr
+
+
+def _flat_dem(value: float, bounds: tuple[float, float, float, float], crs: Any) -> Dem:
+    left, bottom, right, top = bounds
+    w = max(right - left, 1.0) + 2.0
+    h = max(top - bottom, 1.0) + 2.0
+    return Dem(np.full((2, 2), float(value)), Affine(w / 2, 0, left - 1.0, 0, -h / 2, top + 1.0),
+               CRS.from_user_input(crs) if crs is not None else None)
+
+
+def _ground_ref(floor: shapely.Polygon, dem: Dem | None, ground: float | None) -> float:
+    if ground is not None:
+        return float(ground)
+    if dem is None:
+        return float("nan")
+    pts = shapely.get_coordinates(shapely.segmentize(floor.exterior, 1.0))
+    z = sample_dem(dem, pts[:, 0], pts[:, 1])
+    if np.isnan(z).all():
+        msg = "the DEM has no ground under the pit (off the raster or nodata); pass ground=ELEVATION"
+        raise InputError(msg)
+    return float(np.nanmean(z))
+
+
+# --------------------------------------------------------------------------------------------
+# geometry kernels (vectorised)
+# --------------------------------------------------------------------------------------------
+def _edges(poly: shapely.Polygon) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    rings = [poly.exterior, *poly.interiors]
+    e0, e1 = [], []
+    for r in rings:  # a polygon has one ring plus its holes
+        c = np.asarray(r.coords)[:, :2]
+        e0.append(c[:-1])
+        e1.append(c[1:])
+    return np.vstack(e0), np.vstack(e1)
+
+
+def _plan_distance(x: NDArray[np.float64], y: NDArray[np.float64], poly: shapely.Polygon,
+                   e0: NDArray[np.float64], e1: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Signed plan distance to ``poly`` (negative inside), points × edges in chunks."""
+    out = np.empty(len(x))
+    d = e1 - e0
+    dd = np.einsum("ij,ij->i", d, d)
+    dd = np.where(dd > 0, dd, 1.0)
+    chunk = max(1, 1_000_000 // max(len(e0), 1))
+    for s in range(0, len(x), chunk):
+        px = x[s:s + chunk, None] - e0[None, :, 0]
+        py = y[s:s + chunk, None] - e0[None, :, 1]
+        t = np.clip((px * d[None, :, 0] + py * d[None, :, 1]) / dd[None, :], 0.0, 1.0)
+        out[s:s + chunk] = np.sqrt(np.min((px - t * d[None, :, 0]) ** 2
+                                          + (py - t * d[None, :, 1]) ** 2, axis=1))
+    inside = shapely.contains_xy(poly, x, y)
+    return np.where(inside, -out, out)
+
+
+def _region_signed(rho: NDArray[np.float64], h: NDArray[np.float64], s: float,
+                   depth: float) -> NDArray[np.float64]:
+    """Signed 2D distance from ``(rho, h)`` to ``R = {h ≥ 0, rho ≤ s·h, rho ≤ s·D}``."""
+    big = depth if math.isfinite(depth) else 1e6
+    sd_ = s * big
+    norm = math.sqrt(1.0 + s * s)
+    inside = (h >= 0) & (rho <= s * np.minimum(h, big))
+    sd_in = np.maximum(np.maximum(-h, (rho - s * h) / norm), rho - sd_)
+    d_floor = np.hypot(np.maximum(rho, 0.0), h)
+    d_floor = np.where(rho <= 0, np.abs(h), d_floor)
+    ll = sd_ * sd_ + big * big
+    t = np.clip((rho * sd_ + h * big) / ll, 0.0, 1.0)
+    d_slope = np.hypot(rho - t * sd_, h - t * big)
+    d_top = np.hypot(rho - sd_, np.maximum(big - h, 0.0))
+    sd_out = np.minimum(np.minimum(d_floor, d_slope), d_top)
+    return np.where(inside, np.minimum(sd_in, 0.0), sd_out)
+
+
+def _clip_to_box(p0: NDArray[np.float64], p1: NDArray[np.float64],
+                 box: tuple[float, float, float, float]
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Liang–Barsky: the parameter range [t0, t1] of each 2D segment inside ``box``."""
+    t0 = np.zeros(len(p0))
+    t1 = np.ones(len(p0))
+    for k, (lo, hi) in enumerate(((box[0], box[2]), (box[1], box[3]))):
+        dx = p1[:, k] - p0[:, k]
+        flat = np.abs(dx) < 1e-12
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ta = (lo - p0[:, k]) / dx
+            tb = (hi - p0[:, k]) / dx
+        inside_flat = (p0[:, k] >= lo) & (p0[:, k] <= hi)
+        t0 = np.where(flat, np.where(inside_flat, t0, 2.0), np.maximum(t0, np.minimum(ta, tb)))
+        t1 = np.where(flat, np.where(inside_flat, t1, -1.0), np.minimum(t1, np.maximum(ta, tb)))
+    return t0, t1
+
+
+@dataclass
+class _Measured:
+    rows: NDArray[np.int64]          # pipe positions measured
+    clearance: NDArray[np.float64]
+    exposed: NDArray[np.float64]
+    band_gap: NDArray[np.float64]    # min plan gap between the pipe edge and the top outline
+    cover: NDArray[np.float64]       # min cover to the top of the pipe where reached
+    top_z: NDArray[np.float64]       # highest top of pipe where reached
+
+
+def _measure(index: PipeIndex, cand: NDArray[np.int64], pit: PitVolume, *,
+             uncertainty_default: float, reach: float,
+             resolution: float, ground_fn: Any) -> _Measured:
+    """Clearance, exposed length and band gap of the candidate pipes (all vectorised)."""
+    cand = np.unique(cand[index.valid[cand]])
+    n = len(cand)
+    nan = np.full(n, np.nan)
+    if n == 0:
+        return _Measured(cand, nan, nan, nan, nan, nan)
+    starts = index.offsets[cand]
+    counts = index.offsets[cand + 1] - starts
+    local = np.repeat(np.arange(n), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    vid = np.repeat(starts, counts) + (np.arange(int(counts.sum())) - first)
+    v = index.xyz[vid]
+    same = local[1:] == local[:-1]
+    p0, p1, owner = v[:-1][same], v[1:][same], local[:-1][same]
+    # keep the part of each segment inside the window around the pit
+    left, bottom, right, top = pit.floor.bounds
+    box = (left - reach, bottom - reach, right + reach, top + reach)
+    t0, t1 = _clip_to_box(p0, p1, box)
+    keep = t1 >= t0
+    p0, p1, owner, t0, t1 = p0[keep], p1[keep], owner[keep], t0[keep], t1[keep]
+    seg = np.arange(len(p0))
+    len2d = np.hypot(p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1])
+    # samples: a regular grid on [t0, t1] ...
+    k = np.maximum(np.ceil((t1 - t0) * len2d / resolution).astype(np.int64), 1)
+    g_seg = np.repeat(seg, k + 1)
+    g_first = np.repeat(np.cumsum(k + 1) - (k + 1), k + 1)
+    g_j = np.arange(int((k + 1).sum())) - g_first
+    g_t = t0[g_seg] + (t1 - t0)[g_seg] * g_j / k[g_seg]
+    # ... plus the exact closest approaches in plan to every edge of the floor polygon
+    e0, e1 = _edges(pit.floor)
+    ns, ne = len(p0), len(e0)
+    si = np.repeat(seg, ne)
+    ei = np.tile(np.arange(ne), ns)
+    _, s_par, _ = _rules_mod._segment_distance(p0[si, :2], p1[si, :2], e0[ei], e1[ei])
+    ok = (s_par >= t0[si]) & (s_par <= t1[si])
+    all_seg = np.r_[g_seg, si[ok]]
+    all_t = np.r_[g_t, s_par[ok]]
+    order = np.lexsort((all_t, all_seg))
+    all_seg, all_t = all_seg[order], all_t[order]
+    pts = p0[all_seg] + (p1 - p0)[all_seg] * all_t[:, None]
+    prow = owner[all_seg]
+    acc_h = index.accuracy_h[cand]
+    acc_v = index.accuracy_v[cand]
+    a = index.half_width[cand] + np.where(np.isnan(acc_h), uncertainty_default, acc_h)
+    b = index.half_height[cand] + np.where(np.isnan(acc_v), uncertainty_default, acc_v)
+
+    def signed(q: NDArray[np.float64], r: NDArray[np.int64]) -> tuple[NDArray[np.float64],
+                                                                       NDArray[np.float64]]:
+        rho_ = _plan_distance(q[:, 0], q[:, 1], pit.floor, e0, e1) - a[r]
+        h_ = q[:, 2] - pit.floor_z + b[r]
+        return _region_signed(rho_, h_, pit.side_slope, pit.depth), rho_
+
+    sd, rho = signed(pts, prow)
+    clearance = np.full(n, np.inf)
+    np.minimum.at(clearance, prow, sd)
+    # exposed length: intervals between consecutive samples on one segment; where the boundary
+    # lies between two samples it is found by bisection on the signed distance
+    same_seg = all_seg[1:] == all_seg[:-1]
+    s0, s1 = sd[:-1], sd[1:]
+    inside0, inside1 = s0 <= 0, s1 <= 0
+    frac = np.where(inside0 & inside1, 1.0, 0.0)
+    cross = np.flatnonzero(same_seg & (inside0 != inside1))
+    if len(cross):
+        lo = np.zeros(len(cross))          # fraction of the interval, from its inside end
+        hi = np.ones(len(cross))
+        first_in = inside0[cross]
+        s_lo = np.where(first_in, s0[cross], s1[cross])    # <= 0
+        s_hi = np.where(first_in, s1[cross], s0[cross])    # > 0
+        q_in = np.where(first_in[:, None], pts[cross], pts[cross + 1])
+        q_out = np.where(first_in[:, None], pts[cross + 1], pts[cross])
+        rr = prow[cross]
+        for _ in range(2):   # false position (linear interpolation of the bracket), twice
+            mid = lo + (hi - lo) * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
+            mid = np.clip(mid, lo + (hi - lo) * 1e-3, hi - (hi - lo) * 1e-3)
+            val, _ = signed(q_in + (q_out - q_in) * mid[:, None], rr)
+            inn = val <= 0
+            lo, s_lo = np.where(inn, mid, lo), np.where(inn, val, s_lo)
+            hi, s_hi = np.where(inn, hi, mid), np.where(inn, s_hi, val)
+        frac[cross] = lo + (hi - lo) * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
+    seglen = np.linalg.norm(pts[1:] - pts[:-1], axis=1)
+    contrib = np.where(same_seg, frac * seglen, 0.0)
+    exposed = np.asarray(np.bincount(prow[:-1], weights=contrib, minlength=n), dtype=np.float64)
+    # hand-dig band gap (plan, to the top outline)
+    top_w = pit.side_slope * (pit.depth if math.isfinite(pit.depth) else 0.0)
+    band_gap = np.full(n, np.inf)
+    np.minimum.at(band_gap, prow, np.maximum(rho - top_w, 0.0))
+    # cover and top elevation where the envelope reaches the pit
+    cover = np.full(n, np.nan)
+    top_z = np.full(n, np.nan)
+    hit = sd <= _EPS
+    if hit.any():
+        h0 = index.half_height[cand][prow[hit]]
+        tz = pts[hit, 2] + h0
+        np.fmax.at(top_z, prow[hit], tz)
+        g = ground_fn(pts[hit, 0], pts[hit, 1])
+        c = g - tz
+        cover_min = np.full(n, np.inf)
+        np.fmin.at(cover_min, prow[hit], c)
+        cover = np.where(np.isfinite(cover_min), cover_min, np.nan)
+    clearance[~np.isfinite(clearance)] = np.nan
+    band_gap[~np.isfinite(band_gap)] = np.nan
+    return _Measured(cand, clearance, exposed, band_gap, cover, top_z)
+
+
+# --------------------------------------------------------------------------------------------
+# excavate
+# --------------------------------------------------------------------------------------------
+def _stated_cover(frame: pd.DataFrame) -> NDArray[np.float64]:
+    stated = np.fmin(np.fmin(_float(frame, "depth_m"), _float(frame, "depth_start_m")),
+                     _float(frame, "depth_end_m"))
+    if "depth_reference" in frame and "depth_kind" in frame:
+        ok = ((frame["depth_reference"].astype(object).to_numpy() == "top")
+              & (frame["depth_kind"].astype(object).to_numpy() == "cover"))
+        stated = np.where(ok, stated, np.nan)
+    return stated
+
+
+def excavate(
+    pipes: gpd.GeoDataFrame | PipeIndex,
+    pit: Any,
+    *,
+    depth: float | None = None,
+    bottom_elevation: float | None = None,
+    dem: Any = None,
+    ground: float | None = None,
+    trench: float | None = None,
+    side_slope: float = 0.0,
+    uncertainty_default: float = 0.0,
+    hand_dig_band: float | None = None,
+    road_width: float | pd.Series | None = None,
+    under_traffic: bool = True,
+    rules: pd.DataFrame | str | os.PathLike[str] | None = None,
+    resolution: float = 0.05,
+    search: str = "strtree",
+) -> Excavation:
+    """Which pipes a pit (or trench) reaches, by how much, and what it takes to dig it.
+
+    See the module docstring for the exact model of the pit volume, the pipe envelopes,
+    ``clearance_m``, ``exposed_length_m`` and the hand-dig band.
+
+    Parameters
+    ----------
+    pipes : GeoDataFrame or PipeIndex
+        Canonical pipes: 3D centrelines (LineString Z, from
+        :func:`~geo3d.underground.pipes_to_3d`), or 2D ones with ``dem=`` (placed in 3D here;
+        depth-unknown pipes at the default cover, flagged ``depth_assumed``), or a
+        :class:`PipeIndex` from :func:`build_index` to answer many queries fast.
+    pit : Polygon, GeoSeries or GeoDataFrame
+        The floor outline (concave allowed), in the pipes' CRS; with ``trench=WIDTH`` the
+        trench centreline. A GeoDataFrame's ``depth_m`` is used when ``depth`` is not given.
+    depth : float, optional
+        Depth of the floor below the ground at the pit (the mean of the ground along the
+        outline every 1 m; or ``ground``).
+    bottom_elevation : float, optional
+        Absolute floor elevation instead of ``depth``.
+    dem : Dem or raster path, optional
+        Ground elevation: places 2D pipes in 3D, gives the ground at the pit and the covers.
+    ground : float, optional
+        One ground elevation at the pit (overrides the DEM for the pit; flat ground for
+        covers and for 2D pipes when there is no DEM).
+    trench : float, optional
+        Trench width (m): ``pit`` is then the trench centreline (flat ends).
+    side_slope : float
+        Horizontal widening per metre of height (0 = vertical walls; 0.5 = 1:0.5).
+    uncertainty_default : float
+        Position uncertainty (m, horizontal and vertical) for rows that state none; e.g.
+        0.457 for the US 811 18-inch tolerance zone.
+    hand_dig_band : float, optional
+        Override the rules' hand-dig band (m each side of the pipe edge).
+    road_width, under_traffic
+        Passed to :func:`~geo3d.underground.rules.required_cover` for the cover check.
+    rules : DataFrame or path, optional
+        Rules table (:func:`~geo3d.underground.rules.load_rules`); default the shipped one.
+    resolution : float
+        Sampling step along the centrelines (m).
+    search : {"strtree", "scan"}
+        How candidates are found: the STRtree of the index, or a plain scan
+        (``pipes.intersects(pit buffered by the reach)``, for checking and benchmarks).
+
+    Returns
+    -------
+    Excavation
+        ``conflicts`` holds one row per reached pipe with the CSV contract columns:
+        ``depth_m`` is the smallest cover (ground − top of pipe) where the pipe meets the pit
+        (ground from ``dem``/``ground``; the stated top-of-pipe cover when there is neither),
+        ``exposed_length_m``/``clearance_m`` as defined in the module docstring,
+        ``in_hand_dig_band``, and ``violations`` (ids of the rules broken, ``;``-joined, e.g.
+        ``KR-WATER-COVER-D900`` when the cover is below the minimum); ``depth_assumed`` flags
+        pipes placed at the default cover because their depth is unknown.
+
+    Raises
+    ------
+    InputError
+        Bad pit geometry (not a polygon, invalid, empty), ``depth`` ≤ 0, neither or both of
+        ``depth``/``bottom_elevation``, no ground for ``depth``, pipes without z and no DEM.
+    CRSError
+        The pit, the DEM and the pipes are not in one projected CRS.
+
+    Examples
+    --------
+    A pipe below the floor: clearance is the vertical gap (floor at 27.5; top of pipe 27.2):
+
+    >>> import geopandas as gpd, shapely
+    >>> p = gpd.GeoDataFrame({"utility": ["sewer"], "diameter_mm": [400.0]},
+    ...                      geometry=[shapely.LineString([(-5, 1, 27.0), (5, 1, 27.0)])],
+    ...                      crs="EPSG:5186")
+    >>> ex = excavate(p, shapely.box(0, 0, 2, 2), depth=2.5, ground=30.0)
+    >>> len(ex.conflicts), round(float(ex.candidates["clearance_m"].iloc[0]), 3)
+    (0, 0.3)
+    """
+    t_start = time.perf_counter()
+    if search not in SEARCH_METHODS:
+        msg = f"unknown search {search!r}; valid: {', '.join(SEARCH_METHODS)}"
+        raise OptionError(msg)
+    if not (math.isfinite(side_slope) and side_slope >= 0):
+        msg = f"side_slope must be >= 0 (horizontal per vertical), got {side_slope!r}"
+        raise InputError(msg)
+    if not (math.isfinite(uncertainty_default) and uncertainty_default >= 0):
+        msg = f"uncertainty_default must be >= 0 metres, got {uncertainty_default!r}"
+        raise InputError(msg)
+    if not resolution > 0:
+        msg = f"resolution must be > 0 metres, got {resolution!r}"
+        raise InputError(msg)
+    crs = pipes.crs if isinstance(pipes, PipeIndex | gpd.GeoDataFrame) else None
+    floor, depth_attr = _pit_geometry(pit, crs, trench)
+    if depth is None and bottom_elevation is None:
+        depth = depth_attr
+    if depth is not None and bottom_elevation is not None:
+        msg = "pass either depth or bottom_elevation, not both"
+        raise InputError(msg)
+    if depth is None and bottom_elevation is None:
+        msg = ("the pit needs a depth: pass depth=METRES (CLI: --depth 2.5) or "
+               "bottom_elevation=Z, or give the pit a depth_m attribute")
+        raise InputError(msg)
+    if depth is not None and not (math.isfinite(float(depth)) and float(depth) > 0):
+        msg = f"depth must be a positive number of metres, got {depth!r}"
+        raise InputError(msg)
+    dem_obj: Dem | None = None
+    if dem is not None:
+        dem_obj = as_dem(dem)
+        checked = pipes._checked if isinstance(pipes, PipeIndex) else set()
+        if crs is not None and id(dem_obj) not in checked:
+            check_same_crs(dem_obj, crs, what="the pipes")
+            checked.add(id(dem_obj))
+    # pipes → 3D index
+    if isinstance(pipes, PipeIndex):
+        index = pipes
+    elif isinstance(pipes, gpd.GeoDataFrame):
+        _check_projected(pipes.crs, "pipes")
+        g = pipes.geometry.to_numpy()
+        present = ~(shapely.is_missing(g) | shapely.is_empty(g))
+        if present.any() and not shapely.has_z(g[present]).all():
+            source = dem_obj
+            if source is None and ground is not None:
+                source = _flat_dem(float(ground), tuple(pipes.total_bounds), pipes.crs)
+            if source is None:
+                msg = ("the pipes have no z and no DEM was given: pass dem= (a GeoTIFF of the "
+                       "ground; CLI: --dem) or run pipes_to_3d(pipes, dem) first")
+                raise InputError(msg)
+            pipes = pipes_to_3d(pipes, source)
+        index = build_index(pipes)
+    else:
+        msg = f"pipes must be a GeoDataFrame or a PipeIndex, got {type(pipes).__name__}"
+        raise InputError(msg)
+    # the volume
+    ref = _ground_ref(floor, dem_obj, ground)
+    if bottom_elevation is not None:
+        floor_z = float(bottom_elevation)
+        if math.isfinite(ref) and floor_z >= ref:
+            msg = f"bottom_elevation {floor_z} is not below the ground at the pit ({ref:.2f})"
+            raise InputError(msg)
+    else:
+        assert depth is not None
+        if not math.isfinite(ref):
+            msg = ("depth needs the ground at the pit: pass dem= (CLI: --dem) or ground=ELEVATION, "
+                   "or give bottom_elevation=Z instead")
+            raise InputError(msg)
+        floor_z = ref - float(depth)
+    if side_slope > 0 and not math.isfinite(ref):
+        msg = "side_slope needs the ground at the pit: pass dem= or ground="
+        raise InputError(msg)
+    vol = PitVolume(floor, floor_z, ref, float(side_slope))
+    compiled = _rules_mod._compile(rules)
+    band = (float(hand_dig_band) if hand_dig_band is not None
+            else _rules_mod.rule_value(rules, "hand_dig_band", utility="gas"))
+    band_rules = [r for r in compiled if r.kind == "hand_dig_band"]
+    top_w = side_slope * (vol.depth if math.isfinite(vol.depth) else 0.0)
+    max_band = max([band if math.isfinite(band) else 0.0]
+                   + [r.value_m for r in band_rules if hand_dig_band is None])
+    reach = index.max_half_width(uncertainty_default) + top_w + max_band + 0.5
+    # candidates
+    if search == "strtree":
+        cand = index.tree.query(floor, predicate="dwithin", distance=reach)
+    else:
+        zone = shapely.buffer(floor, reach)
+        if index._series is None:
+            index._series = gpd.GeoSeries(index.geoms2d)
+        cand = np.flatnonzero(index._series.intersects(zone).to_numpy())
+    cand = np.asarray(cand, dtype=np.int64)
+    if dem_obj is not None and ground is None:
+        d_ = dem_obj
+
+        def ground_fn(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+            return sample_dem(d_, x, y)
+    else:
+        gval = float(ground) if ground is not None else float("nan")
+
+        def ground_fn(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.full(len(x), gval)
+    m = _measure(index, cand, vol, uncertainty_default=uncertainty_default, reach=reach,
+                 resolution=resolution, ground_fn=ground_fn)
+    rows = m.rows
+    at = {k: v[rows] for k, v in index.attrs.items() if not k.startswith("_")}
+    f = {k: v[rows] for k, v in index.fields.items()}
+    if road_width is not None:
+        if isinstance(road_width, pd.Series):
+            f["road_width_m"] = pd.to_numeric(road_width.reindex(at["label"]), errors="coerce"
+                                              ).to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            f["road_width_m"] = np.full(len(rows), float(road_width))
+    if under_traffic is not None:
+        f["under_traffic"] = np.full(len(rows), 1.0 if under_traffic else 0.0)
+    util = f["utility"]
+    reached = np.asarray(m.clearance <= _EPS)
+    band_per = np.full(len(rows), np.nan)
+    for r in band_rules:  # loop over rules, not pipes
+        hit = _rules_mod._util_mask(util, r.utility)
+        val = band if hand_dig_band is not None else r.value_m
+        band_per = np.where(hit & np.isnan(band_per), val, band_per)
+    in_band = np.asarray(m.band_gap <= band_per + _EPS) & ~np.isnan(band_per)
+    cover = np.where(np.isnan(m.cover), at["stated_cover"], m.cover)
+    need, ids = _rules_mod._cover_from_fields(f, compiled)
+    with np.errstate(invalid="ignore"):
+        short = reached & (cover < need - 1e-6)
+    violations = np.where(short, ids, "").astype(object)
+    order = np.lexsort((at["source_id"].astype(str), np.round(m.clearance, 3)))
+    cols: dict[str, Any] = {
+        "source_layer": at["source_layer"],
+        "source_id": at["source_id"],
+        "utility": util,
+        "diameter_mm": at["diameter_mm"],
+        "depth_m": np.round(cover, 3),
+        "exposed_length_m": np.round(m.exposed, 3),
+        "clearance_m": np.round(m.clearance, 3),
+        "in_hand_dig_band": in_band,
+        "violations": violations,
+        "agency": at["agency"],
+        "width_mm": at["width_mm"],
+        "height_mm": at["height_mm"],
+        "pressure": at["pressure"],
+        "depth_assumed": at["depth_assumed"],
+        "top_z_m": np.round(m.top_z, 3),
+        "reached": reached,
+        "pipe": at["label"],
+    }
+    cols = {k: v[order] for k, v in cols.items()}
+    geoms = index.geoms3d[rows][order]
+    sel = cols["reached"]
+    conflicts = _frame({k: v[sel] for k, v in cols.items() if k != "reached"}, geoms[sel],
+                       index.crs)
+    exposed_sorted = cols["exposed_length_m"]
+    summary = _summary(index, cols, vol, compiled, {k: v[order] for k, v in f.items()},
+                       geoms, t_start, search=search, n_candidates=len(cand),
+                       exposed=exposed_sorted)
+    ex = Excavation(conflicts=conflicts, pit=vol, summary=summary, _columns=cols, _geoms=geoms,
+                    _crs=index.crs)
+    gas = summary["reached_by_utility"].get("gas", 0)
+    logger.info("excavate: %s pipes -> %s reached (%s gas, %.1f m exposed); verdict: %s",
+                f"{len(index):,}", f"{len(conflicts):,}", gas, summary["exposed_length_m"],
+                summary["verdict"])
+    return ex
+
+
+_STR_COLS = ("source_layer", "source_id", "utility", "violations", "agency", "pressure")
+
+
+def _frame(cols: Mapping[str, NDArray[Any]], geoms: NDArray[np.object_],
+           crs: Any) -> gpd.GeoDataFrame:
+    # pandas infers its str dtype from object arrays holding text; all-missing columns (and
+    # empty frames) are converted explicitly so the dtype never depends on the data
+    data: dict[str, Any] = {
+        k: (pd.array(v, dtype="str") if k in _STR_COLS and pd.isna(v).all() else v)
+        for k, v in cols.items()}
+    data["geometry"] = from_shapely(geoms, crs=crs)
+    return gpd.GeoDataFrame(pd.DataFrame(data, copy=False), geometry="geometry", copy=False)
+
+
+def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
+             compiled: list[Any], f: Mapping[str, NDArray[Any]], geoms: NDArray[np.object_],
+             t_start: float, *, search: str, n_candidates: int,
+             exposed: NDArray[np.float64]) -> dict[str, Any]:
+    notes: list[str] = []
+    util = cols["utility"]
+    reached = cols["reached"]
+    top = vol.top
+    def length_in_area(mask: NDArray[np.bool_]) -> float:
+        if not mask.any():
+            return 0.0
+        return float(shapely.length(shapely.intersection(shapely.force_2d(geoms[mask]),
+                                                         top)).sum())
+
+    gas_len = length_in_area(util == "gas")
+    agreements: list[str] = []
+    for r in compiled:  # loop over rules, not pipes
+        if r.kind != "agreement":
+            continue
+        umask = _rules_mod._util_mask(util, r.utility)
+        if r.reference == "length_in_area":
+            amount = length_in_area(umask & _rules_mod._mask(dict(f), r.clauses))
+        else:  # exposed_length
+            mask = umask & reached & _rules_mod._mask(dict(f), r.clauses)
+            amount = float(exposed[mask].sum())
+        if amount >= r.value_m - 1e-9:
+            agreements.append(f"{r.rule_id} ({r.reference} {amount:.1f} m >= {r.value_m:g} m)")
+    mp = np.isin(cols["pressure"], ["medium", "high"]) & reached
+    notify = reached | cols["in_hand_dig_band"]
+    n_reached = int(reached.sum())
+    if agreements:
+        verdict = "gas agreement required"
+    elif notify.any():
+        verdict = "notify utilities"
+    else:
+        verdict = "no utilities reached"
+    bounds = index.attrs["_bounds"]
+    if np.isnan(bounds).any():
+        notes.append("there are no pipes with a usable 3D centreline")
+    else:
+        if not shapely.intersects(shapely.box(*bounds), top):
+            notes.append("the pit lies outside the pipes' extent: nothing to reach (check the "
+                         "CRS and the coordinates)")
+        elif n_reached == 0:
+            notes.append("no pipe reaches the pit volume")
+    n_assumed = int((cols["depth_assumed"] & reached).sum())
+    if n_assumed:
+        notes.append(f"{n_assumed} reached pipe(s) have no recorded depth: placed at the default "
+                     "cover (depth_assumed); locate them before digging")
+    ru, inv = np.unique(util[reached].astype(str), return_inverse=True)
+    counts = np.bincount(inv, minlength=len(ru))
+    sums = np.bincount(inv, weights=exposed[reached], minlength=len(ru))
+    agencies = {str(a) for a in cols["agency"][notify] if a is not None}
+    return {
+        "verdict": verdict,
+        "pipes": len(index),
+        "candidates": int(n_candidates),
+        "reached": n_reached,
+        "reached_by_utility": {str(k): int(v) for k, v in zip(ru, counts, strict=True)},
+        "exposed_length_m": round(float(exposed[reached].sum()), 3),
+        "exposed_length_by_utility_m": {str(k): round(float(v), 3)
+                                        for k, v in zip(ru, sums, strict=True)},
+        "gas_length_in_area_m": round(gas_len, 3),
+        "gas_medium_high_exposed_m": round(float(exposed[mp].sum()), 3),
+        "in_hand_dig_band": int(cols["in_hand_dig_band"].sum()),
+        "agreements": agreements,
+        "utilities_to_notify": sorted({str(u) for u in util[notify] if u is not None}),
+        "agencies_to_notify": sorted(agencies),
+        "violations": int((cols["violations"][reached] != "").sum()),
+        "depth_assumed": n_assumed,
+        "pit": {
+            "area_m2": round(float(vol.floor.area), 3),
+            "floor_z": round(vol.floor_z, 3),
+            "top_z": round(vol.top_z, 3) if math.isfinite(vol.top_z) else None,
+            "depth_m": round(vol.depth, 3) if math.isfinite(vol.depth) else None,
+            "side_slope": vol.side_slope,
+            "volume_m3": round(vol.volume_m3(), 2) if math.isfinite(vol.depth) else None,
+        },
+        "notes": notes,
+        "search": search,
+        "seconds": round(time.perf_counter() - t_start, 4),
+    }
+
+
+def _summary_text(summary: Mapping[str, Any]) -> str:
+    """A short human-readable summary (the CLI prints it)."""
+    lines = [f"verdict: {summary['verdict']}",
+             f"pipes reached: {summary['reached']} of {summary['pipes']:,} "
+             f"({', '.join(f'{k} {v}' for k, v in summary['reached_by_utility'].items()) or 'none'})",
+             f"exposed length: {summary['exposed_length_m']:.1f} m; gas in the area: "
+             f"{summary['gas_length_in_area_m']:.1f} m; medium/high-pressure gas exposed: "
+             f"{summary['gas_medium_high_exposed_m']:.1f} m"]
+    if summary["agreements"]:
+        lines.append("agreement: " + "; ".join(summary["agreements"]))
+    if summary["utilities_to_notify"]:
+        lines.append("notify: " + ", ".join(summary["utilities_to_notify"])
+                     + (f" ({', '.join(summary['agencies_to_notify'])})"
+                        if summary["agencies_to_notify"] else ""))
+    lines.extend(f"note: {n}" for n in summary["notes"])
+    return "\n".join(lines)

@@ -1,0 +1,301 @@
+"""Virtual excavation: pipes at exactly known positions, bad inputs, and the sample district
+against a plain brute-force computation."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo3d.datasets import get_path
+from geo3d.errors import CRSError, Geo3DError, InputError
+from geo3d.io.raster import read_dem
+from geo3d.underground import pipes_to_3d, read_pipes
+from geo3d.underground.excavation import CSV_COLUMNS, build_index, excavate
+
+CRS = "EPSG:5186"
+GROUND = 30.0
+PIT = shapely.box(0, 0, 4, 4)          # floor at 27.5 with depth 2.5
+
+
+def frame(rows):
+    """rows: (id, utility, diameter_mm, coords3d, extra dict)."""
+    data = {"source_id": [r[0] for r in rows], "utility": [r[1] for r in rows],
+            "diameter_mm": [r[2] for r in rows], "source_layer": ["T"] * len(rows)}
+    extra_cols = sorted({k for r in rows for k in (r[4] if len(r) > 4 else {})})
+    for c in extra_cols:
+        data[c] = [(r[4] if len(r) > 4 else {}).get(c) for r in rows]
+    return gpd.GeoDataFrame(data, geometry=[shapely.LineString(r[3]) for r in rows], crs=CRS)
+
+
+def by_id(ex):
+    return ex.candidates.set_index("source_id")
+
+
+def test_surface_just_inside_and_just_outside():
+    pipes = frame([
+        ("in", "water", 200.0, [(4.09, -10, 29.0), (4.09, 10, 29.0)]),   # surface 0.01 inside
+        ("out", "water", 200.0, [(4.12, -10, 29.0), (4.12, 10, 29.0)]),  # surface 0.02 outside
+    ])
+    ex = excavate(pipes, PIT, depth=2.5, ground=GROUND)
+    c = by_id(ex)
+    assert c.loc["in", "reached"] and not c.loc["out", "reached"]
+    assert c.loc["in", "clearance_m"] == pytest.approx(-0.01, abs=1e-6)
+    assert c.loc["out", "clearance_m"] == pytest.approx(0.02, abs=1e-6)
+    # inside the walls for y in [0, 4], plus the rounded reach past both corners
+    assert c.loc["in", "exposed_length_m"] == pytest.approx(4 + 2 * math.sqrt(0.1**2 - 0.09**2),
+                                                            abs=2e-3)
+    assert c.loc["out", "exposed_length_m"] == 0
+    assert ex.conflicts["source_id"].tolist() == ["in"]
+    assert list(ex.conflicts.columns[: len(CSV_COLUMNS)]) == list(CSV_COLUMNS)
+
+
+def test_below_floor_vertical_gap_and_diagonal():
+    pipes = frame([
+        ("below", "sewer", 400.0, [(-5, 1, 27.0), (5, 1, 27.0)]),        # top 27.2, floor 27.5
+        ("diag", "sewer", 400.0, [(5.2, -5, 27.0), (5.2, 5, 27.0)]),     # 1.0 m beyond the wall
+    ])
+    c = by_id(excavate(pipes, PIT, depth=2.5, ground=GROUND))
+    assert c.loc["below", "clearance_m"] == pytest.approx(0.3, abs=1e-6)
+    assert not c.loc["below", "reached"]
+    assert c.loc["diag", "clearance_m"] == pytest.approx(math.hypot(1.0, 0.3), abs=1e-3)
+
+
+def test_touching_the_floor_is_reached_with_zero_clearance():
+    pipes = frame([("touch", "gas", 100.0, [(-5, 1, 27.45), (5, 1, 27.45)])])
+    c = by_id(excavate(pipes, PIT, depth=2.5, ground=GROUND))
+    assert c.loc["touch", "reached"]
+    assert c.loc["touch", "clearance_m"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pipe_along_the_wall_and_ending_inside():
+    pipes = frame([
+        ("wall", "telecom", 100.0, [(4.0, -10, 29.0), (4.0, 10, 29.0)]),
+        ("end", "power", 100.0, [(2.0, -10, 29.0), (2.0, 2.0, 29.0)]),
+    ])
+    c = by_id(excavate(pipes, PIT, depth=2.5, ground=GROUND))
+    assert c.loc["wall", "clearance_m"] == pytest.approx(-0.05, abs=1e-6)
+    assert c.loc["wall", "exposed_length_m"] == pytest.approx(4.1, abs=2e-3)
+    assert c.loc["end", "reached"]
+    assert c.loc["end", "exposed_length_m"] == pytest.approx(2.05, abs=2e-3)
+
+
+def test_concave_pit_notch_is_not_reached():
+    ell = shapely.Polygon([(0, 0), (6, 0), (6, 2), (2, 2), (2, 6), (0, 6)])
+    line = [(2.5, 5.0, 29.0), (5.0, 2.5, 29.0)]
+    assert shapely.convex_hull(ell).intersects(shapely.LineString(line))  # a hull would hit it
+    pipes = frame([("notch", "water", 200.0, line),
+                   ("arm", "water", 200.0, [(1.0, -3, 29.0), (1.0, 9, 29.0)])])
+    c = by_id(excavate(pipes, ell, depth=2.5, ground=GROUND))
+    assert not c.loc["notch", "reached"]
+    expected = shapely.distance(shapely.LineString([p[:2] for p in line]), ell) - 0.1
+    assert c.loc["notch", "clearance_m"] == pytest.approx(expected, abs=1e-6)
+    assert expected == pytest.approx(0.4)
+    assert c.loc["arm", "reached"]
+    assert c.loc["arm", "exposed_length_m"] == pytest.approx(6.2, abs=2e-3)
+
+
+def test_trench_with_side_slope():
+    # 20 m trench, 1 m wide, 2 m deep (floor 28), walls 1:0.5 → half width 0.5 + 0.5 u
+    line = shapely.LineString([(0, 0), (20, 0)])
+    pipes = frame([
+        ("near", "gas", 100.0, [(-5, 1.2, 29.0), (25, 1.2, 29.0)], {"pressure": "low"}),
+        ("hit", "gas", 100.0, [(-5, 1.0, 29.0), (25, 1.0, 29.0)], {"pressure": "low"}),
+    ])
+    ex = excavate(pipes, line, trench=1.0, depth=2.0, ground=GROUND, side_slope=0.5)
+    c = by_id(ex)
+    # (rho, h) = (0.65, 1.05) against the slope rho = 0.5 h
+    assert c.loc["near", "clearance_m"] == pytest.approx((0.65 - 0.525) / math.sqrt(1.25), abs=1e-3)
+    assert not c.loc["near", "reached"]
+    assert c.loc["hit", "reached"]
+    ext = math.sqrt(0.575**2 - 0.5**2)   # reach past the flat ends where the outline is buffered
+    assert c.loc["hit", "exposed_length_m"] == pytest.approx(20 + 2 * ext, abs=5e-3)
+    # both are within 1 m of the top outline (half width 0.5 + 0.5 * 2 = 1.5)
+    assert c["in_hand_dig_band"].all()
+    assert ex.pit.volume_m3() == pytest.approx(
+        np.trapezoid([shapely.buffer(shapely.buffer(line, 0.5, cap_style="flat"), 0.5 * u).area
+                      for u in np.linspace(0, 2, 201)], dx=0.01), rel=1e-3)
+    # vertical walls: the same pipe is then far outside
+    c0 = by_id(excavate(pipes, line, trench=1.0, depth=2.0, ground=GROUND))
+    assert c0.loc["hit", "clearance_m"] == pytest.approx(0.45, abs=1e-3)
+
+
+def test_depth_unknown_pipes_use_default_cover_and_are_flagged():
+    pipes = gpd.GeoDataFrame(
+        {"utility": ["water", "water"], "source_id": ["known", "unknown"],
+         "source_layer": ["WTL_PIPE_LM"] * 2, "diameter_mm": [200.0, 200.0],
+         "depth_m": [1.0, None], "depth_reference": ["top", "top"], "depth_kind": ["cover", "cover"]},
+        geometry=[shapely.LineString([(-5, 1), (5, 1)]),
+                  shapely.LineString([(-5, 3), (5, 3)])], crs=CRS)
+    ex = excavate(pipes, PIT, depth=2.5, ground=GROUND)
+    c = ex.conflicts.set_index("source_id")
+    assert bool(c.loc["unknown", "depth_assumed"]) and not bool(c.loc["known", "depth_assumed"])
+    assert c.loc["unknown", "depth_m"] == pytest.approx(1.2, abs=1e-6)   # water default cover
+    assert c.loc["known", "depth_m"] == pytest.approx(1.0, abs=1e-6)
+    assert c.loc["known", "violations"] == "KR-WATER-COVER-D900"          # 1.0 < 1.2 m
+    assert c.loc["unknown", "violations"] == ""
+    assert ex.summary["depth_assumed"] == 1
+    assert any("default cover" in n for n in ex.summary["notes"])
+
+
+def test_uncertainty_grows_the_envelope():
+    pipes = frame([("p", "gas", 100.0, [(4.35, -5, 29.0), (4.35, 5, 29.0)])])   # 0.3 m outside
+    assert not by_id(excavate(pipes, PIT, depth=2.5, ground=GROUND)).loc["p", "reached"]
+    c = by_id(excavate(pipes, PIT, depth=2.5, ground=GROUND, uncertainty_default=0.457))
+    assert c.loc["p", "reached"]
+    assert c.loc["p", "clearance_m"] == pytest.approx(0.3 - 0.457, abs=1e-6)
+    stated = pipes.assign(accuracy_h_m=0.1)      # a stated accuracy wins over the default
+    c = by_id(excavate(stated, PIT, depth=2.5, ground=GROUND, uncertainty_default=0.457))
+    assert c.loc["p", "clearance_m"] == pytest.approx(0.2, abs=1e-6)
+
+
+def test_box_duct_uses_width_and_height():
+    pipes = frame([("box", "power", None, [(4.3, -5, 29.0), (4.3, 5, 29.0)],
+                    {"width_mm": 800.0, "height_mm": 400.0})])
+    c = by_id(excavate(pipes, PIT, depth=2.5, ground=GROUND))
+    assert c.loc["box", "clearance_m"] == pytest.approx(-0.1, abs=1e-6)
+
+
+def test_gas_agreement_verdict():
+    gas = frame([("mp", "gas", 200.0, [(-5, 0.5, 29.0), (30, 0.5, 29.0)], {"pressure": "medium"})])
+    ex = excavate(gas, shapely.box(0, 0, 12, 1), depth=2.0, ground=GROUND)
+    assert ex.verdict == "gas agreement required"
+    assert ex.summary["gas_medium_high_exposed_m"] >= 12.0
+    assert any("KR-GAS-AGREE-EXPOSED" in a for a in ex.summary["agreements"])
+    low = gas.assign(pressure="low")
+    ex = excavate(low, shapely.box(0, 0, 12, 1), depth=2.0, ground=GROUND)
+    assert ex.verdict == "notify utilities"
+    assert ex.summary["utilities_to_notify"] == ["gas"]
+
+
+def test_bottom_elevation_equals_depth_and_index_reuse():
+    pipes = frame([("a", "water", 200.0, [(-5, 1, 27.65), (5, 1, 27.65)])])
+    a = excavate(pipes, PIT, depth=2.5, ground=GROUND)
+    b = excavate(build_index(pipes), PIT, bottom_elevation=27.5)
+    assert a.conflicts["clearance_m"].tolist() == b.conflicts["clearance_m"].tolist()
+
+
+def test_pit_outside_the_pipes_says_so():
+    pipes = frame([("a", "water", 200.0, [(-5, 1, 28.0), (5, 1, 28.0)])])
+    ex = excavate(pipes, shapely.box(1000, 1000, 1004, 1004), depth=2.0, ground=GROUND)
+    assert len(ex.conflicts) == 0
+    assert ex.verdict == "no utilities reached"
+    assert any("outside the pipes' extent" in n for n in ex.summary["notes"])
+
+
+@pytest.mark.parametrize("pit, kwargs, match", [
+    (shapely.Point(0, 0), {"depth": 2.0}, "must be a Polygon"),
+    (shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)]), {"depth": 2.0}, "invalid"),
+    (shapely.Polygon(), {"depth": 2.0}, "empty"),
+    (PIT, {"depth": 0.0}, "positive"),
+    (PIT, {"depth": -1.0}, "positive"),
+    (PIT, {}, "needs a depth"),
+    (PIT, {"depth": 2.0, "bottom_elevation": 25.0}, "not both"),
+    (shapely.LineString([(0, 0), (5, 0)]), {"depth": 2.0, "trench": 0.0}, "trench"),
+])
+def test_bad_pits(pit, kwargs, match):
+    pipes = frame([("a", "water", 200.0, [(-5, 1, 28.0), (5, 1, 28.0)])])
+    with pytest.raises(InputError, match=match) as info:
+        excavate(pipes, pit, ground=GROUND, **kwargs)
+    assert isinstance(info.value, Geo3DError)
+    assert "\n" not in str(info.value)
+
+
+def test_crs_mismatch_and_no_z():
+    pipes = frame([("a", "water", 200.0, [(-5, 1, 28.0), (5, 1, 28.0)])])
+    pit = gpd.GeoDataFrame(geometry=[PIT], crs="EPSG:5174")
+    with pytest.raises(CRSError, match="reproject"):
+        excavate(pipes, pit, depth=2.0, ground=GROUND)
+    flat = pipes.set_geometry(shapely.force_2d(pipes.geometry.to_numpy())).set_crs(CRS,
+                                                                                   allow_override=True)
+    with pytest.raises(InputError, match="no z"):
+        excavate(flat, PIT, depth=2.0)
+    with pytest.raises(InputError, match="ground"):
+        excavate(pipes, PIT, depth=2.0)   # 3D pipes, but no ground for the depth
+
+
+def test_inputs_not_mutated():
+    pipes = frame([("a", "water", 200.0, [(-5, 1, 28.0), (5, 1, 28.0)])])
+    before = pipes.copy()
+    excavate(pipes, PIT, depth=2.5, ground=GROUND)
+    pd.testing.assert_frame_equal(pipes, before)
+
+
+# ---------------------------------------------------------------------------------------------
+# the sample district against a plain brute-force computation
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def district():
+    pipes = read_pipes(get_path("utilities"))
+    dem = read_dem(get_path("dem"))
+    return pipes_to_3d(pipes, dem), dem, gpd.read_file(get_path("pit"))
+
+
+def brute_force(pipes3d, floor, floor_z, step=0.01):
+    """Per pipe: sample the centreline every `step` m; a sample is in when it lies within the
+    floor polygon buffered by the half width (shapely buffer) and its envelope bottom... top is
+    above the floor. Exposed = length between consecutive in-samples; clearance (outside) =
+    min sqrt(plan gap^2 + vertical gap^2)."""
+    out = {}
+    d = pipes3d["diameter_mm"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    w = pipes3d["width_mm"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    h = pipes3d["height_mm"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    box = ~np.isnan(w) & ~np.isnan(h)
+    a_all = np.nan_to_num(np.where(box, w, d)) / 2000
+    b_all = np.nan_to_num(np.where(box, h, d)) / 2000
+    near = np.flatnonzero(pipes3d.distance(floor).to_numpy() < 3.0)
+    for k in near:   # plain per-pipe loop: this is the reference, not the implementation
+        line = pipes3d.geometry.iloc[k]
+        dense = shapely.segmentize(line, step)
+        xyz = np.asarray(dense.coords)
+        a, b = a_all[k], b_all[k]
+        grown = floor.buffer(a, quad_segs=256)
+        inside_plan = shapely.contains_xy(grown, xyz[:, 0], xyz[:, 1]) | (
+            shapely.distance(shapely.points(xyz[:, :2]), grown) < 1e-9)
+        above = xyz[:, 2] + b >= floor_z
+        inside = inside_plan & above
+        seg = np.linalg.norm(np.diff(xyz, axis=0), axis=1)
+        exposed = float(seg[inside[1:] & inside[:-1]].sum())
+        plan_gap = np.maximum(shapely.distance(shapely.points(xyz[:, :2]), floor) - a, 0)
+        vert_gap = np.maximum(floor_z - (xyz[:, 2] + b), 0)
+        clearance = float(np.min(np.hypot(plan_gap, vert_gap)))
+        out[pipes3d["source_id"].iloc[k]] = (bool(inside.any()), exposed, clearance)
+    return out
+
+
+def test_sample_district_matches_brute_force(district):
+    pipes3d, dem, pit = district
+    ex = excavate(pipes3d, pit, dem=dem)
+    floor = pit.geometry.iloc[0]
+    ref = brute_force(pipes3d, floor, ex.pit.floor_z)
+    reached = {k for k, v in ref.items() if v[0]}
+    assert set(ex.conflicts["source_id"]) == reached
+    assert len(reached) >= 5
+    c = ex.candidates.set_index("source_id")
+    for sid, (_, exposed, clearance) in ref.items():
+        if sid not in c.index:
+            assert clearance > 1.0
+            continue
+        assert c.loc[sid, "exposed_length_m"] == pytest.approx(exposed, abs=0.03), sid
+        if clearance > 0:
+            assert c.loc[sid, "clearance_m"] == pytest.approx(clearance, abs=0.005), sid
+        else:
+            assert c.loc[sid, "clearance_m"] <= 1e-6
+    assert ex.summary["reached_by_utility"].get("gas", 0) >= 1
+
+
+def test_strtree_and_scan_agree(district):
+    pipes3d, dem, pit = district
+    index = build_index(pipes3d)
+    a = excavate(index, pit, dem=dem)
+    b = excavate(index, pit, dem=dem, search="scan")
+    pd.testing.assert_frame_equal(a.candidates.drop(columns="geometry"),
+                                  b.candidates.drop(columns="geometry"))
+    # a 2D frame + DEM gives the same answer as the 3D frame
+    c = excavate(read_pipes(get_path("utilities")), pit, dem=dem)
+    pd.testing.assert_frame_equal(a.conflicts.drop(columns="geometry"),
+                                  c.conflicts.drop(columns="geometry"))
