@@ -1,0 +1,31 @@
+"""Aging and density statistics of underground pipes per neighbourhood and install period.
+
+:func:`aging_statistics` gives a tidy table (area × utility × period: length, aged share,
+density), :func:`aged_segments` the aged pieces with their attributes, and
+:func:`statistics_to_file` writes CSV or Excel. The same work on Dask is
+:func:`geo3d.parallel.aging_statistics_dask`.
+"""
+
+from __future__ import annotations
+
+from .aging import (
+    DEFAULT_THRESHOLDS,
+    STATISTICS_COLUMNS,
+    aged_segments,
+    aggregate_statistics,
+    aging_statistics,
+    areas_with_statistics,
+    pipe_age,
+    statistics_to_file,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "STATISTICS_COLUMNS",
+    "aged_segments",
+    "aggregate_statistics",
+    "aging_statistics",
+    "areas_with_statistics",
+    "pipe_age",
+    "statistics_to_file",
+]

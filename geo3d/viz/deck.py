@@ -1,0 +1,274 @@
+"""pydeck maps for notebooks: area statistics and pipes in 2D, saved as self-contained HTML.
+
+Small, general building blocks — :func:`areas_layer`, :func:`pipes_layer`,
+:func:`statistics_deck`, :func:`deck_to_html` — so 3D layers can be added beside them later.
+Colours are computed with numpy (no matplotlib needed); geometries go to pydeck in EPSG:4326.
+
+Examples
+--------
+>>> import geopandas as gpd, shapely
+>>> pipes = gpd.GeoDataFrame({"utility": ["gas", "water"]},
+...     geometry=[shapely.LineString([(203400, 553300), (203500, 553320)]),
+...               shapely.LineString([(203400, 553350), (203500, 553350)])], crs="EPSG:5186")
+>>> layer = pipes_layer(pipes)
+>>> layer.type
+'GeoJsonLayer'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._compat import import_optional
+from ..errors import InputError
+from ..io.atomic import atomic_path
+from ..stats.aging import areas_with_statistics
+
+# <script src="https://…"> and <link rel="stylesheet" href="https://…"> in pydeck's page head
+_EXTERNAL_TAG = re.compile(r'[ \t]*<(?:script src|link rel="stylesheet" href)="https?://[^"]*"[^>]*>(?:</script>)?[ \t]*\n?')
+
+__all__ = [
+    "UTILITY_COLOURS",
+    "areas_layer",
+    "deck_to_html",
+    "pipes_layer",
+    "statistics_deck",
+    "value_colours",
+]
+
+logger = logging.getLogger(__name__)
+
+UTILITY_COLOURS: dict[str, tuple[int, int, int]] = {
+    "power": (255, 127, 0),    # orange (Korean convention for electric)
+    "telecom": (128, 0, 160),  # purple
+    "gas": (240, 200, 0),      # yellow
+    "water": (0, 90, 220),     # blue
+    "sewer": (0, 150, 60),     # green
+    "heat": (200, 30, 60),     # crimson (heat needs a colour of its own)
+}
+"""Korean utility palette (RGB) used for pipes."""
+
+_YLORRD = np.array([[255, 255, 204], [254, 217, 118], [253, 141, 60], [227, 26, 28],
+                    [128, 0, 38]], dtype=float)
+
+
+def value_colours(values: pd.Series | np.ndarray, *, vmin: float | None = None,
+                  vmax: float | None = None, alpha: int = 180,
+                  missing: tuple[int, int, int, int] = (200, 200, 200, 120)) -> list[list[int]]:
+    """RGBA colours on a yellow→red ramp for numbers (grey for missing).
+
+    Examples
+    --------
+    >>> value_colours([0.0, 1.0, float("nan")])
+    [[255, 255, 204, 180], [128, 0, 38, 180], [200, 200, 200, 120]]
+    """
+    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    finite = np.isfinite(v)
+    lo = float(np.nanmin(v)) if vmin is None and finite.any() else (vmin or 0.0)
+    hi = float(np.nanmax(v)) if vmax is None and finite.any() else (vmax if vmax is not None
+                                                                    else 1.0)
+    t = np.clip((v - lo) / (hi - lo), 0, 1) if hi > lo else np.zeros_like(v)
+    pos = np.nan_to_num(t) * (len(_YLORRD) - 1)
+    i = np.minimum(pos.astype(int), len(_YLORRD) - 2)
+    f = (pos - i)[:, None]
+    rgb = np.rint(_YLORRD[i] * (1 - f) + _YLORRD[i + 1] * f).astype(int)
+    out = [[*map(int, c), alpha] for c in rgb]
+    for k in np.flatnonzero(~finite):
+        out[k] = list(missing)
+    return out
+
+
+def _geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
+    if frame.crs is None:
+        msg = "the layer has no CRS; set it (e.g. .set_crs('EPSG:5186')) before mapping"
+        raise InputError(msg)
+    data: dict[str, Any] = json.loads(frame.to_crs(4326).to_json(na="null", drop_id=True))
+    return data
+
+
+def pipes_layer(pipes: gpd.GeoDataFrame, *, palette: Mapping[str, tuple[int, int, int]] | None = None,
+                width_m: float = 2.0, columns: list[str] | None = None, **kwargs: Any) -> Any:
+    """A pydeck ``GeoJsonLayer`` of pipes in 2D, coloured by utility.
+
+    Parameters
+    ----------
+    pipes : geopandas.GeoDataFrame
+        Pipes with a ``utility`` column (any CRS).
+    palette : mapping, optional
+        utility → RGB; default :data:`UTILITY_COLOURS`.
+    width_m : float
+        Line width in metres (at least 1 pixel on screen).
+    columns : list of str, optional
+        Properties for the tooltip; default utility, source_id, diameter_mm, material,
+        install_year (those present).
+    **kwargs
+        Passed to ``pydeck.Layer``.
+    """
+    pdk = import_optional("pydeck", extra="viz")
+    palette = {**UTILITY_COLOURS, **(palette or {})}
+    keep = columns or [c for c in ("utility", "source_id", "diameter_mm", "material",
+                                   "install_year") if c in pipes.columns]
+    frame = gpd.GeoDataFrame(pipes[keep].copy(), geometry=pipes.geometry.values, crs=pipes.crs)
+    utility = pipes["utility"].astype(str) if "utility" in pipes.columns else \
+        pd.Series("", index=pipes.index)
+    frame["colour"] = [list(palette.get(u, (90, 90, 90))) for u in utility]
+    options = {"get_line_color": "properties.colour", "get_line_width": width_m,
+               "line_width_min_pixels": 1, "pickable": True, "stroked": True, "filled": False,
+               **kwargs}
+    return pdk.Layer("GeoJsonLayer", _geojson(frame), id=kwargs.pop("id", "pipes"), **options)
+
+
+def areas_layer(areas: gpd.GeoDataFrame, *, column: str | None = None, vmin: float | None = None,
+                vmax: float | None = None, extruded: bool = False, **kwargs: Any) -> Any:
+    """A pydeck ``GeoJsonLayer`` of polygons filled by ``column`` (yellow→red).
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        Polygons (any CRS).
+    column : str, optional
+        Numeric column for the fill; default a neutral fill.
+    vmin, vmax : float, optional
+        Colour range; default the column's range.
+    extruded : bool
+        Extrude polygons by ``column`` (scaled to at most ~1 km).
+    **kwargs
+        Passed to ``pydeck.Layer``.
+    """
+    pdk = import_optional("pydeck", extra="viz")
+    frame = areas.copy()
+    if column is not None:
+        if column not in frame.columns:
+            msg = f"areas have no column {column!r}"
+            raise InputError(msg)
+        frame["fill"] = value_colours(frame[column], vmin=vmin, vmax=vmax)
+    else:
+        frame["fill"] = [[180, 180, 200, 90]] * len(frame)
+    options: dict[str, Any] = {"get_fill_color": "properties.fill", "get_line_color": [60, 60, 60],
+                               "line_width_min_pixels": 1, "pickable": True, "stroked": True,
+                               "filled": True, **kwargs}
+    if extruded and column is not None:
+        top = float(np.nanmax(frame[column].to_numpy(dtype=float))) or 1.0
+        frame["elevation"] = frame[column].fillna(0.0).astype(float) / top * 1000.0
+        options.update(extruded=True, get_elevation="properties.elevation")
+    return pdk.Layer("GeoJsonLayer", _geojson(frame), id=kwargs.pop("id", "areas"), **options)
+
+
+def statistics_deck(
+    stats: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    area_id: str,
+    utility: str | None = None,
+    column: str = "share_over_threshold",
+    pipes: gpd.GeoDataFrame | None = None,
+    label: str | None = None,
+    map_style: str = "light",
+    height: int = 500,
+) -> Any:
+    """An interactive pydeck map of one statistic per area (and optionally the pipes).
+
+    Parameters
+    ----------
+    stats : pandas.DataFrame
+        From :func:`geo3d.aging_statistics`.
+    areas : geopandas.GeoDataFrame
+        The area polygons.
+    area_id : str
+        Field of ``areas`` matching ``stats["area_id"]``.
+    utility : str, optional
+        One utility; default all pooled.
+    column : str
+        Statistic for the fill (shares are coloured on 0–1).
+    pipes : geopandas.GeoDataFrame, optional
+        Also draw these pipes (filtered to ``utility`` when given).
+    label : str, optional
+        Field with area names for the tooltip; default ``adm_nm`` when present.
+    map_style : str
+        Carto base map style (no API key needed): ``light``, ``dark``, ``road`` …
+    height : int
+        Height in pixels in a notebook.
+
+    Returns
+    -------
+    pydeck.Deck
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd, shapely
+    >>> from geo3d.stats import aging_statistics
+    >>> areas = gpd.GeoDataFrame({"id": ["A"]}, geometry=[shapely.box(203000, 553000, 204000, 554000)],
+    ...                          crs="EPSG:5186")
+    >>> pipes = gpd.GeoDataFrame({"utility": ["water"], "install_year": pd.array([1980])},
+    ...     geometry=[shapely.LineString([(203100, 553100), (203900, 553100)])], crs="EPSG:5186")
+    >>> deck = statistics_deck(aging_statistics(pipes, areas, area_id="id", reference_date=2025),
+    ...                        areas, area_id="id", pipes=pipes)
+    >>> [layer.id for layer in deck.layers]
+    ['areas', 'pipes']
+    """
+    pdk = import_optional("pydeck", extra="viz")
+    joined = areas_with_statistics(stats, areas, area_id=area_id, utility=utility)
+    if column not in joined.columns:
+        msg = f"column {column!r} is not a statistic of the table"
+        raise InputError(msg)
+    name = label or ("adm_nm" if "adm_nm" in joined.columns else area_id)
+    keep = list(dict.fromkeys([area_id, name, column, "length_m", "density_km_per_km2"]))
+    frame = gpd.GeoDataFrame(joined[keep].copy(), geometry=joined.geometry.values, crs=areas.crs)
+    frame[column] = frame[column].astype(float).round(4)
+    share = column.startswith("share_over_")
+    layers = [areas_layer(frame, column=column, vmin=0.0 if share else None,
+                          vmax=1.0 if share else None)]
+    if pipes is not None:
+        sub = pipes if utility is None else pipes[pipes["utility"].astype(str) == utility]
+        layers.append(pipes_layer(sub))
+    lon_lat = gpd.GeoSeries(joined.geometry.values, crs=areas.crs).to_crs(4326).total_bounds
+    span = max(lon_lat[2] - lon_lat[0], lon_lat[3] - lon_lat[1], 1e-4)
+    zoom = float(np.clip(np.log2(360.0 / span) - 0.5, 1, 18))
+    view = pdk.ViewState(longitude=float((lon_lat[0] + lon_lat[2]) / 2),
+                         latitude=float((lon_lat[1] + lon_lat[3]) / 2), zoom=zoom)
+    tooltip = {"html": f"<b>{{{name}}}</b><br/>{column}: {{{column}}}<br/>"
+                       "density km/km²: {density_km_per_km2}",
+               "style": {"fontSize": "12px"}}
+    return pdk.Deck(layers=layers, initial_view_state=view, map_provider="carto",
+                    map_style=map_style, tooltip=tooltip, height=height)
+
+
+def deck_to_html(deck: Any, path: str | os.PathLike[str], *, overwrite: bool = False,
+                 offline: bool = True) -> Path:
+    """Write a pydeck map to an HTML file atomically (no half file on failure).
+
+    With ``offline`` (the default) deck.gl is bundled into the page, and for a map with no
+    base map (``map_style=None``) the base-map and widget stylesheets pydeck links from CDNs
+    are left out: the page opens with no network at all. A map on a base map still needs the
+    network for its tiles.
+
+    Examples
+    --------
+    >>> import pydeck, tempfile, pathlib
+    >>> p = deck_to_html(pydeck.Deck(map_style=None), pathlib.Path(tempfile.mkdtemp()) / "m.html")
+    >>> p.suffix, "https://" in p.read_text(encoding="utf-8").split("<script type")[0]
+    ('.html', False)
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        msg = f"pydeck maps are written as .html, not {path.name!r}; name the file .html"
+        raise InputError(msg)
+    html = str(deck.to_html(as_string=True, notebook_display=False, offline=offline))
+    if offline and not getattr(deck, "map_style", None):
+        head, sep, body = html.partition("<script type")
+        head = _EXTERNAL_TAG.sub("", head)
+        html = head + sep + body
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    logger.info("deck_to_html: %s", path)
+    return path
