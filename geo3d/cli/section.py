@@ -76,9 +76,11 @@ def run_section(
         raise InputError(msg)
     check_can_write(out, overwrite=overwrite)
     check_can_write(csv, overwrite=overwrite)
-    if not Path(pipes).exists():
-        msg = f"--pipes {pipes} does not exist"
-        raise InputError(msg)
+    for flag, value in (("--pipes", pipes), ("--dem", dem), ("--groundwater", groundwater),
+                        ("--pit", pit), ("--road", road)):
+        if value is not None and not Path(value).exists():
+            msg = f"{flag} {value} does not exist"
+            raise InputError(msg)
     section_line = as_line(line) if line is not None else None  # malformed --line fails here
     frame = read_pipes(pipes)
     ground = read_dem(dem) if dem is not None else None
