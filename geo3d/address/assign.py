@@ -1,0 +1,464 @@
+"""Number stores and safety facilities along named aisles (ADDRESS.md, "Algorithm").
+
+The hot path is vectorised: one STRtree query per floor projects every entrance or facility on
+its nearest aisle (``shapely.line_locate_point``), numbers come from array arithmetic, and
+sub-numbers from one sort plus a grouped cumulative count. Time is linear in the number of
+objects (plus an n log n sort).
+
+Examples
+--------
+The worked example of ADDRESS.md (aisle of 120 m, interval 20 m):
+
+>>> import geopandas as gpd, shapely
+>>> from geo3d.address import assign_addresses, market_from_dict
+>>> market = market_from_dict({"name": "경동시장", "sido": "서울특별시", "sigungu": "동대문구",
+...                            "parent_road": "고산자로36길", "parent_number": "3"})
+>>> aisles = gpd.GeoDataFrame({"name": ["경동시장1통로"], "floor": [1]},
+...                           geometry=[shapely.LineString([(0, 0), (120, 0)])])
+>>> stores = gpd.GeoDataFrame({"object_id": [1, 2, 3], "floor": 1,
+...     "entrance_x": [7.5, 12.0, 31.0], "entrance_y": [2.0, 2.0, -2.0]},
+...     geometry=[shapely.box(6, 2, 9, 5), shapely.box(10.5, 2, 13.5, 5), shapely.box(29.5, -5, 32.5, -2)])
+>>> fac = gpd.GeoDataFrame({"object_id": [4, 5], "kind": "fire_extinguisher", "floor": 1},
+...                        geometry=[shapely.Point(44, -1.5), shapely.Point(52, -1.5)])
+>>> out = assign_addresses(stores, fac, aisles, None, market)
+>>> out["address"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+['서울특별시 동대문구 경동시장1통로 1', '서울특별시 동대문구 경동시장1통로 1-1',
+ '서울특별시 동대문구 경동시장1통로 4', '서울특별시 동대문구 경동시장1통로 6 소화기',
+ '서울특별시 동대문구 경동시장1통로 6-1 소화기']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from ..errors import InputError
+from ..indoor.entrances import project_on_aisles, store_entrances
+from ..pointcloud.evaluate import CLASS_NAMES
+from .format import FACILITY_SUFFIX, check_road_name, floor_label, floor_ordinal
+from .market import Market
+
+__all__ = ["ADDRESS_COLUMNS", "assign_addresses", "orient_aisles"]
+
+log = logging.getLogger(__name__)
+
+#: Columns of the output record (ADDRESS.md), in order.
+ADDRESS_COLUMNS = [
+    "object_id", "object_class", "kind", "floor", "label", "ordinal", "aisle", "s_m", "offset_m",
+    "side", "number", "base_number", "sub", "unit", "address", "address_components", "x", "y", "z",
+    "entrance_x", "entrance_y", "host_store", "reason", "warnings",
+]
+
+_KIND_CODE = {v: k for k, v in CLASS_NAMES.items()}
+
+
+def orient_aisles(aisles: gpd.GeoDataFrame, *, start: str = "given") -> gpd.GeoDataFrame:
+    """Aisles with their numbering start applied.
+
+    ``"given"`` keeps each line's first point as the start (MARKET.toml: numbering runs from the
+    first point; detected aisles start at the principal-entrance end). ``"west_south"`` is the
+    statutory default: the west end of a west–east road, the south end of a south–north road.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> a = gpd.GeoDataFrame({"name": ["가1통로"], "floor": [1]},
+    ...                      geometry=[shapely.LineString([(10, 0), (0, 1)])])
+    >>> orient_aisles(a, start="west_south").geometry[0].coords[0]
+    (0.0, 1.0)
+    """
+    if start == "given":
+        return aisles
+    if start != "west_south":
+        msg = f"unknown aisle start {start!r}; valid: 'given', 'west_south'"
+        raise InputError(msg)
+    geoms = np.asarray(aisles.geometry.values, dtype=object)
+    first = shapely.get_coordinates(shapely.get_point(geoms, 0))
+    last = shapely.get_coordinates(shapely.get_point(geoms, -1))
+    dx, dy = last[:, 0] - first[:, 0], last[:, 1] - first[:, 1]
+    flip = np.where(np.abs(dx) >= np.abs(dy), dx < 0, dy < 0)
+    out = aisles.copy()
+    out.loc[flip, out.geometry.name] = shapely.reverse(geoms[flip])
+    return out
+
+
+def _with_ids(gdf: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    if gdf is None or len(gdf) == 0:
+        return pd.DataFrame({"object_id": pd.Series([], dtype="int64")})
+    df = gdf if "object_id" in gdf.columns else gdf.rename_axis("object_id").reset_index()
+    return df.reset_index(drop=True)
+
+
+def _xy(df: pd.DataFrame) -> NDArray[np.float64]:
+    if "x" in df and "y" in df and df["x"].notna().all():
+        return np.column_stack([df["x"].to_numpy(float), df["y"].to_numpy(float)])
+    geom = np.asarray(gpd.GeoSeries(df["geometry"]).values, dtype=object)
+    return shapely.get_coordinates(shapely.point_on_surface(geom))[:, :2]
+
+
+def _sub_rank(keys: list[NDArray[Any]], s: NDArray[np.float64], ad: NDArray[np.float64],
+              oid: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Rank inside groups of equal ``keys`` ordered by (s, |d|, id); vectorised."""
+    n = len(oid)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    codes = [pd.factorize(pd.Series(k), use_na_sentinel=False)[0] for k in keys]
+    order = np.lexsort((oid, ad, s, *codes[::-1]))
+    grp = np.zeros(n, dtype=np.int64)
+    if codes:
+        stacked = np.column_stack(codes)[order]
+        grp[1:] = np.cumsum(np.any(stacked[1:] != stacked[:-1], axis=1))
+    starts = np.r_[0, np.flatnonzero(np.diff(grp)) + 1]
+    rank_sorted = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = rank_sorted
+    return rank
+
+
+def _levels_table(levels: pd.DataFrame | None, floors: NDArray[np.int64]) -> pd.DataFrame:
+    if levels is not None and len(levels):
+        lv = pd.DataFrame({"floor": levels["floor"].astype("int64").to_numpy()})
+        lv["label"] = levels["label"].to_numpy(dtype=object) if "label" in levels else [
+            floor_label(f) for f in lv["floor"]]
+        lv["ordinal"] = (levels["ordinal"].astype("int64").to_numpy() if "ordinal" in levels
+                         else [floor_ordinal(f) for f in lv["floor"]])
+    else:
+        u = np.unique(floors[floors != 0])
+        lv = pd.DataFrame({"floor": u, "label": [floor_label(f) for f in u],
+                           "ordinal": [floor_ordinal(f) for f in u]})
+    return lv.drop_duplicates("floor")
+
+
+def assign_addresses(
+    stores: gpd.GeoDataFrame | None,
+    facilities: gpd.GeoDataFrame | None,
+    aisles: gpd.GeoDataFrame,
+    levels: pd.DataFrame | None,
+    market: Market,
+    *,
+    entrances: str = "auto",
+    max_offset: float | None = None,
+    host_margin: float = 0.1,
+) -> gpd.GeoDataFrame:
+    """3D addresses (입체주소) for stores and safety facilities.
+
+    Parameters
+    ----------
+    stores : GeoDataFrame
+        Store footprints with ``object_id`` (column or index) and ``floor``; ``entrance_x`` /
+        ``entrance_y`` are used when present and ``entrances="auto"``.
+    facilities : GeoDataFrame
+        Facilities with ``object_id``, ``floor`` and ``kind`` (or ``object_class``); position from
+        ``x``/``y`` when present, else the geometry.
+    aisles : GeoDataFrame
+        Named centrelines (``name``, ``floor``, LineString start → end).
+    levels : DataFrame or None
+        ``floor``, ``label``, ``ordinal`` per level (derived from the floors when None).
+    market : Market
+        From :func:`geo3d.address.read_market` (place, scheme, interval, ...).
+    entrances : {"auto", "faces", "columns"}
+        Where store entrances come from: the ``entrance_x/y`` columns (``"columns"``), the
+        footprint face nearest an aisle (``"faces"``, :func:`geo3d.indoor.entrances.store_entrances`),
+        or the columns when present (``"auto"``).
+    max_offset : float, optional
+        Largest entrance/facility distance from an aisle (default ``market.max_offset_m``, 6 m).
+    host_margin : float
+        A facility is inside a store when it lies in the footprint shrunk by this (m); it then
+        gets the store's number and a unit number (``…1통로 4, 101 자동심장충격기``).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per store and facility (sorted by object_id), with the columns of
+        :data:`ADDRESS_COLUMNS` and the footprint (stores) or point (facilities) geometry.
+        Objects that cannot be addressed keep ``address`` None and say why in ``reason``.
+        Run :func:`geo3d.address.validate_addresses` on it (``geo3d scan`` always does).
+    """
+    if entrances not in ("auto", "faces", "columns"):
+        msg = f"unknown entrances={entrances!r}; valid: 'auto', 'faces', 'columns'"
+        raise InputError(msg)
+    max_off = float(market.max_offset_m if max_offset is None else max_offset)
+    interval = float(market.interval_m)
+    bad = [p for n in aisles["name"] for p in check_road_name(n)]
+    if bad:
+        raise InputError("aisle names break the road-name rule:\n  - " + "\n  - ".join(bad))
+    aisles = orient_aisles(aisles.reset_index(drop=True), start=market.start)
+    a_names = aisles["name"].to_numpy(dtype=object)
+    a_len = shapely.length(np.asarray(aisles.geometry.values, dtype=object))
+    a_order = {n: i for i, n in enumerate(a_names)}
+
+    st = _with_ids(stores)
+    fa = _with_ids(facilities)
+    ns, nf = len(st), len(fa)
+    crs = getattr(stores, "crs", None) or getattr(facilities, "crs", None) or aisles.crs
+
+    # --- stores: entrance points
+    s_floor = st["floor"].to_numpy(dtype=np.int64) if ns else np.zeros(0, np.int64)
+    use_cols = entrances == "columns" or (
+        entrances == "auto" and ns and {"entrance_x", "entrance_y"} <= set(st.columns)
+        and st["entrance_x"].notna().all())
+    if entrances == "columns" and ns and not {"entrance_x", "entrance_y"} <= set(st.columns):
+        msg = "entrances='columns' needs entrance_x and entrance_y columns on the stores"
+        raise InputError(msg)
+    if ns and use_cols:
+        s_ent = np.column_stack([st["entrance_x"].to_numpy(float), st["entrance_y"].to_numpy(float)])
+    elif ns:
+        faces = store_entrances(gpd.GeoDataFrame(st, geometry="geometry", crs=crs), aisles,
+                                max_offset=max_off)
+        s_ent = faces[["entrance_x", "entrance_y"]].to_numpy(float)
+    else:
+        s_ent = np.zeros((0, 2))
+    s_kind = np.full(ns, "store", dtype=object)
+    s_cls = np.ones(ns, dtype=np.int64)
+
+    # --- facilities: kinds and positions
+    if nf:
+        if "kind" in fa:
+            f_kind = fa["kind"].to_numpy(dtype=object)
+        else:
+            f_kind = np.array([CLASS_NAMES.get(int(c), "other_facility") for c in fa["object_class"]],
+                              dtype=object)
+        f_cls = (fa["object_class"].to_numpy(dtype=np.int64) if "object_class" in fa
+                 else np.array([_KIND_CODE.get(k, 8) for k in f_kind], dtype=np.int64))
+        f_xy = _xy(fa)
+        f_floor = fa["floor"].to_numpy(dtype=np.int64)
+    else:
+        f_kind = np.zeros(0, dtype=object)
+        f_cls = np.zeros(0, dtype=np.int64)
+        f_xy = np.zeros((0, 2))
+        f_floor = np.zeros(0, dtype=np.int64)
+
+    n = ns + nf
+    is_store = np.r_[np.ones(ns, bool), np.zeros(nf, bool)]
+    oid = np.r_[st["object_id"].to_numpy(np.int64) if ns else np.zeros(0, np.int64),
+                fa["object_id"].to_numpy(np.int64) if nf else np.zeros(0, np.int64)]
+    kind = np.r_[s_kind, f_kind].astype(object)
+    cls = np.r_[s_cls, f_cls]
+    floor = np.r_[s_floor, f_floor]
+    pos = np.vstack([s_ent, f_xy]) if n else np.zeros((0, 2))
+    reason = np.full(n, None, dtype=object)
+    warn: list[list[str]] = [[] for _ in range(n)]
+
+    proj = project_on_aisles(pos, floor, aisles)
+    a_row = proj["aisle_row"].to_numpy()
+    s = proj["s"].to_numpy()
+    d = proj["d"].to_numpy()
+    dist = proj["distance"].to_numpy()
+    has_aisle = a_row >= 0
+    far = has_aisle & (dist > max_off)
+    suffix = np.array([FACILITY_SUFFIX.get(k) for k in kind], dtype=object)
+    addressable = is_store | (suffix != None)  # noqa: E711  (elementwise)
+
+    # facilities inside a store take the store's number + a unit number
+    host = np.full(n, -1, dtype=np.int64)
+    if nf and ns:
+        # inside = within the footprint shrunk by ``host_margin`` (wall-mounted things at a stall
+        # front stay on the aisle); exit signs mark exits and are never inside a store
+        inner = shapely.buffer(np.asarray(st["geometry"].values, dtype=object), -host_margin)
+        tree = shapely.STRtree(inner)
+        fi, si = tree.query(shapely.points(f_xy), predicate="within")
+        same = (f_floor[fi] == s_floor[si]) & (f_kind[fi] != "exit_sign")
+        fi, si = fi[same], si[same]
+        order = np.lexsort((st["object_id"].to_numpy()[si], fi))
+        fi, si = fi[order], si[order]
+        first = np.ones(len(fi), dtype=bool)
+        first[1:] = fi[1:] != fi[:-1]
+        host[ns + fi[first]] = si[first]
+
+    zero = floor == 0
+    reason[zero] = "floor 0 (no level): the object is not on a detected level"
+    no_aisle = ~has_aisle & ~zero
+    reason[no_aisle & addressable] = "no aisle on its floor"
+    store_far = is_store & far & ~zero
+    for i in np.flatnonzero(store_far):
+        reason[i] = f"entrance {dist[i]:.1f} m from the nearest aisle (max_offset {max_off:g} m)"
+    for i in np.flatnonzero(~is_store & far & addressable & (host < 0)):
+        warn[i].append(f"{dist[i]:.1f} m from the nearest aisle (more than max_offset {max_off:g} m)")
+    for i in np.flatnonzero(~addressable & ~zero):
+        reason[i] = f"{kind[i]} is not addressed (ADDRESS.md)"
+
+    side = np.where(d >= 0, "left", "right").astype(object)
+    side[~has_aisle] = None
+    k = np.floor(np.where(has_aisle, s, 0.0) / interval).astype(np.int64)
+    base = np.where(d >= 0, 2 * k + 1, 2 * k + 2)
+
+    names_of_rows = a_names[np.maximum(a_row, 0)] if len(a_names) else np.full(n, None, dtype=object)
+    aisle_name: NDArray[Any] = np.where(has_aisle, names_of_rows, np.full(n, None, dtype=object))
+    ok = addressable & has_aisle & ~zero & (reason == None)  # noqa: E711
+    hosted = ~is_store & (host >= 0) & ok
+    # hosted facilities need an addressed host; otherwise they fall back to the aisle
+    sub = np.full(n, -1, dtype=np.int64)
+    first_sub = int(market.first_sub)
+
+    # stores: sub-numbers per (aisle, number)
+    sel = np.flatnonzero(is_store & ok)
+    r = _sub_rank([aisle_name[sel], base[sel]], s[sel], np.abs(d[sel]), oid[sel])
+    sub[sel] = np.where(r > 0, first_sub + r - 1, -1)
+    host_ok = np.zeros(n, bool)
+    host_ok[hosted] = ok[host[hosted]]
+    for i in np.flatnonzero(hosted & ~host_ok):
+        warn[i].append("inside a store that has no address: numbered on the aisle instead")
+    on_aisle_fac = ~is_store & ok & ~host_ok
+    sel = np.flatnonzero(on_aisle_fac)
+    r = _sub_rank([aisle_name[sel], base[sel], suffix[sel]], s[sel], np.abs(d[sel]), oid[sel])
+    sub[sel] = np.where(r > 0, first_sub + r - 1, -1)
+
+    number = np.full(n, None, dtype=object)
+    num_ok = np.flatnonzero(ok & ~host_ok)
+    number[num_ok] = _numbers(base[num_ok], sub[num_ok])
+
+    # hosted facilities: unit = floor digit + sequence inside the host, ordered (s, |d|, id)
+    unit = np.full(n, None, dtype=object)
+    hsel = np.flatnonzero(host_ok)
+    hr = _sub_rank([host[hsel]], s[hsel], np.abs(d[hsel]), oid[hsel])
+    prefix = market.basement_prefix
+    for i, rr in zip(hsel, hr, strict=True):
+        f = int(floor[i])
+        unit[i] = (prefix if f < 0 else "") + f"{abs(f)}{rr + 1:02d}"
+
+    # the host's aisle, number and base for hosted facilities
+    hidx = host[hsel]
+    aisle_name[hsel] = aisle_name[hidx]
+    number[hsel] = [f"{number[h]}, {u}" for h, u in zip(hidx, unit[hsel], strict=True)]
+
+    sido, sigungu = market.sido, market.sigungu
+    address = np.full(n, None, dtype=object)
+    if market.scheme == "detail":
+        address, number, unit = _detail(market, is_store, ok, floor, aisle_name, s, d, oid, suffix,
+                                        a_order, address, number, unit)
+    else:
+        sel = np.flatnonzero(ok)
+        tail = np.where(is_store[sel], "", " " + suffix[sel].astype(str))
+        address[sel] = (pd.Series(aisle_name[sel], dtype=object).astype(str).radd(f"{sido} {sigungu} ")
+                        + " " + pd.Series(number[sel], dtype=object).astype(str) + tail).to_numpy(dtype=object)
+    comps = _components(market, address, aisle_name, base, sub, unit, suffix, host, host_ok)
+
+    # levels
+    lv = _levels_table(levels, floor)
+    lab = dict(zip(lv["floor"], lv["label"], strict=True))
+    ordn = dict(zip(lv["floor"], lv["ordinal"], strict=True))
+    label = np.array([lab.get(int(f)) for f in floor], dtype=object)
+    ordinal = pd.array([ordn.get(int(f)) for f in floor], dtype="Int64")
+
+    # reversed-aisle warning: the highest number × I/2 should reach the aisle's end
+    for j, name in enumerate(a_names):
+        m = (aisle_name == name) & (address != None) & is_store  # noqa: E711
+        if m.any():
+            top = int(base[m].max())
+            if abs(top * interval / 2 - a_len[j]) > interval:
+                msg = (f"aisle {name}: highest store number {top} × {interval:g}/2 m is more than one "
+                       f"interval from its length {a_len[j]:.1f} m (reversed or partly used aisle?)")
+                for i in np.flatnonzero(m):
+                    warn[i].append(msg)
+
+    geoms = np.r_[np.asarray(st["geometry"].values, dtype=object) if ns else np.zeros(0, object),
+                  shapely.points(f_xy) if nf else np.zeros(0, object)]
+    z = np.r_[_z(st, store=True), _z(fa, store=False)]
+    s_round = np.where(has_aisle, np.round(s, 3), np.nan)
+    d_round = np.where(has_aisle, np.round(d, 3), np.nan)
+    xy_obj = np.vstack([_xy(st) if ns else np.zeros((0, 2)), f_xy])
+    out = pd.DataFrame({
+        "object_id": oid, "object_class": cls, "kind": kind, "floor": floor, "label": label,
+        "ordinal": ordinal, "aisle": aisle_name, "s_m": s_round, "offset_m": d_round, "side": side,
+        "number": number, "base_number": pd.array(np.where(ok & ~host_ok, base, -1), dtype="Int64"),
+        "sub": pd.array(np.where((sub >= 0) & ok & ~host_ok, sub, -1), dtype="Int64"),
+        "unit": unit, "address": address, "address_components": comps,
+        "x": xy_obj[:, 0], "y": xy_obj[:, 1], "z": z,
+        "entrance_x": np.where(is_store, pos[:, 0], np.nan),
+        "entrance_y": np.where(is_store, pos[:, 1], np.nan),
+        "host_store": pd.array(np.where(host_ok, oid[np.maximum(host, 0)], -1), dtype="Int64"),
+        "reason": reason,
+        "warnings": ["; ".join(w) if w else None for w in warn],
+    })
+    for col in ("base_number", "sub", "host_store"):
+        out.loc[out[col] < 0, col] = pd.NA
+    gdf = gpd.GeoDataFrame(out, geometry=geoms, crs=crs)
+    gdf = gdf.sort_values("object_id", kind="stable").reset_index(drop=True)
+    log.info("assign_addresses: %d objects -> %d addressed, %d not addressed",
+             n, int(gdf["address"].notna().sum()), int(gdf["address"].isna().sum()))
+    return gdf
+
+
+def _numbers(base: NDArray[np.int64], sub: NDArray[np.int64]) -> NDArray[Any]:
+    """``"7"`` or ``"7-1"`` for arrays of base numbers and sub-numbers (−1 = none); vectorised."""
+    b = base.astype(str).astype(object)
+    tail = np.where(sub >= 0, "-" + sub.astype(str), "").astype(object)
+    return np.asarray(b + tail, dtype=object)
+
+
+def _components(market: Market, address: NDArray[Any], aisle: NDArray[Any], base: NDArray[np.int64],
+                sub: NDArray[np.int64], unit: NDArray[Any], suffix: NDArray[Any], host: NDArray[np.int64],
+                host_ok: NDArray[np.bool_]) -> NDArray[Any]:
+    """JSON components of each address (None where there is no address); vectorised."""
+    n = len(address)
+    out = np.full(n, None, dtype=object)
+    sel = np.flatnonzero(address != None)  # noqa: E711
+    if not len(sel):
+        return out
+    b = np.where(host_ok, base[np.maximum(host, 0)], base)[sel]
+    u = np.where(host_ok, sub[np.maximum(host, 0)], sub)[sel]
+
+    def q(v: NDArray[Any]) -> NDArray[Any]:
+        s = pd.Series(v, dtype=object)
+        return np.asarray(np.where(s.isna(), "null", '"' + s.astype(str) + '"'), dtype=object)
+
+    detail = market.scheme == "detail"
+    road = np.full(len(sel), market.parent_road, dtype=object) if detail else aisle[sel]
+    num = (np.full(len(sel), json.dumps(market.parent_number), dtype=object) if detail
+           else b.astype(str).astype(object))
+    subs = np.where((u >= 0) & ~detail, u.astype(str), "null").astype(object)
+    head = json.dumps({"sido": market.sido, "sigungu": market.sigungu}, ensure_ascii=False)[:-1]
+    text = (head + ', "road": ' + q(road) + ', "number": ' + num + ', "sub": ' + subs
+            + ', "unit": ' + q(unit[sel]) + ', "type": ' + q(suffix[sel])
+            + f', "scheme": "{market.scheme}"}}')
+    out[sel] = text
+    return out
+
+
+def _z(df: pd.DataFrame, *, store: bool) -> NDArray[np.float64]:
+    if len(df) == 0:
+        return np.zeros(0)
+    if "z_min" in df and "z_max" in df:
+        lo = df["z_min"].to_numpy(float)
+        return lo if store else (lo + df["z_max"].to_numpy(float)) / 2
+    return np.full(len(df), np.nan)
+
+
+def _detail(market: Market, is_store: NDArray[np.bool_], ok: NDArray[np.bool_], floor: NDArray[np.int64],
+            aisle: NDArray[Any], s: NDArray[np.float64], d: NDArray[np.float64], oid: NDArray[np.int64],
+            suffix: NDArray[Any], a_order: dict[Any, int], address: NDArray[Any], number: NDArray[Any],
+            unit: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+    """``detail`` scheme: ``{시도} {시군구} {parent road} {parent no}, {호}``.
+
+    Units are numbered per floor along the walking path: aisle by aisle (table order, i.e. from
+    the entrance), then by (s, |d|, id); facilities likewise per (floor, type).
+    """
+    head = f"{market.sido} {market.sigungu} {market.parent_road} {market.parent_number}"
+    aord = np.array([a_order.get(a, -1) for a in aisle], dtype=np.int64)
+    prefix = market.basement_prefix
+    for store_pass in (True, False):
+        sel = np.flatnonzero(ok & (is_store == store_pass))
+        if not len(sel):
+            continue
+        keys = [floor[sel]] if store_pass else [floor[sel], suffix[sel]]
+        codes = [pd.factorize(pd.Series(k))[0] for k in keys]
+        order = np.lexsort((oid[sel], np.abs(d[sel]), s[sel], aord[sel], *codes[::-1]))
+        rank = np.empty(len(sel), dtype=np.int64)
+        grp = np.column_stack(codes)[order]
+        new = np.r_[True, np.any(grp[1:] != grp[:-1], axis=1)]
+        starts = np.flatnonzero(new)
+        rank[order] = np.arange(len(sel)) - np.repeat(starts, np.diff(np.r_[starts, len(sel)]))
+        for i, rr in zip(sel, rank, strict=True):
+            f = int(floor[i])
+            u = (prefix if f < 0 else "") + f"{abs(f)}{rr + 1:02d}"
+            unit[i] = u + ("호" if store_pass else "")
+            number[i] = f"{market.parent_number}, {unit[i]}"
+            address[i] = f"{head}, {unit[i]}" + ("" if store_pass else f" {suffix[i]}")
+    return address, number, unit

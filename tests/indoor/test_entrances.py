@@ -1,0 +1,54 @@
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo3d.indoor.entrances import project_on_aisles, store_entrances
+
+
+def aisles(*lines, floors=None):
+    return gpd.GeoDataFrame({"name": [f"가{i + 1}통로" for i in range(len(lines))],
+                             "floor": floors or [1] * len(lines)},
+                            geometry=[shapely.LineString(c) for c in lines])
+
+
+def test_projection_signed_offset():
+    a = aisles([(0, 0), (100, 0)])
+    pr = project_on_aisles(np.array([[10, 3], [20, -2], [5, 0.5]]), np.array([1, 1, 1]), a)
+    assert pr["s"].tolist() == [10, 20, 5]
+    assert pr["d"].tolist() == [3, -2, 0.5]
+
+
+def test_projection_other_floor_has_no_aisle():
+    a = aisles([(0, 0), (100, 0)], floors=[2])
+    pr = project_on_aisles(np.array([[10, 3]]), np.array([1]), a)
+    assert pr["aisle_row"].iloc[0] == -1 and np.isnan(pr["s"].iloc[0])
+
+
+def test_front_face_is_the_entrance():
+    a = aisles([(0, 0), (100, 0)])
+    st = gpd.GeoDataFrame({"floor": [1, 1]}, geometry=[shapely.box(10, 2, 13, 6),
+                                                        shapely.box(20, -6, 23, -2).exterior.convex_hull])
+    e = store_entrances(st, a)
+    assert e["entrance_x"].tolist() == pytest.approx([11.5, 21.5])
+    assert e["entrance_y"].tolist() == pytest.approx([2.0, -2.0])
+    assert e.geometry.iloc[0].length == pytest.approx(3.0)
+
+
+def test_corner_stall_faces_its_row_not_the_cross_aisle():
+    # a row of stalls along y = 2 on the main aisle; a cross aisle at x = 0 right beside the first
+    a = aisles([(0, 0), (100, 0)], [(0, -20), (0, 20)])
+    boxes = [shapely.box(1.2 + 3 * i, 2, 1.2 + 3 * i + 3, 7) for i in range(6)]
+    st = gpd.GeoDataFrame({"floor": [1] * 6}, geometry=boxes)
+    e = store_entrances(st, a)
+    assert (e["aisle"] == "가1통로").all()
+    assert e["entrance_y"].tolist() == pytest.approx([2.0] * 6)
+
+
+def test_rotated_stall():
+    a = aisles([(0, 0), (70.71, 70.71)])
+    box = shapely.affinity.rotate(shapely.box(10, 2, 13, 5), 45, origin=(0, 0))
+    e = store_entrances(gpd.GeoDataFrame({"floor": [1]}, geometry=[box]), a)
+    pr = project_on_aisles(e[["entrance_x", "entrance_y"]].to_numpy(), np.array([1]), a)
+    assert pr["s"].iloc[0] == pytest.approx(11.5, abs=1e-6)
+    assert pr["d"].iloc[0] == pytest.approx(2.0, abs=1e-6)
