@@ -45,6 +45,17 @@ _LAZY: dict[str, str] = {
     "read_pipes": "geo3d.underground.pipes",
     "validate_pipes": "geo3d.underground.pipes",
     "pipes_to_3d": "geo3d.underground.vertical",
+    "read_dem": "geo3d.io.raster",
+    "assign_addresses": "geo3d.address.assign",
+    "scan_to_addresses": "geo3d.address.pipeline",
+    "to_imdf": "geo3d.address.imdf",
+    "excavate": "geo3d.underground.excavation",
+    "cross_section": "geo3d.underground.section",
+    "plot_section": "geo3d.sheets.section_sheet",
+    "section_to_pdf": "geo3d.sheets.section_sheet",
+    "section_atlas": "geo3d.sheets.section_sheet",
+    "aging_statistics": "geo3d.stats.aging",
+    "write_tiles": "geo3d.tiles.mvt",
 }
 
 __all__ = ["Geo3DError", "__version__", "datasets", "errors", "options", *sorted(_LAZY)]

@@ -99,6 +99,8 @@ class Options:
         values = object.__getattribute__(self, "_values")
         if name in values:
             return values[name]
+        if name.startswith("__"):  # Python's protocols (copy, pickle, mock) probe dunders
+            raise AttributeError(name)
         raise OptionError(self._unknown(name))
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -88,3 +88,16 @@ def test_unknown_command_is_usage_error(runner):
     res = invoke(runner, ["no-such-command"])
     assert res.exit_code == 2
     assert isinstance(cli, click.Group)
+
+
+def test_console_script_has_every_contract_command():
+    """The installed `geo3d` command (not only the click group) offers CONTRACTS.md's commands."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("geo3d")
+    args = [str(exe), "--help"] if exe.exists() else [sys.executable, "-m", "geo3d.cli", "--help"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    for command in ("datasets", "segment", "scan", "excavate", "section", "stats", "tiles"):
+        assert f"\n  {command} " in out, command
