@@ -3,92 +3,87 @@
 
     python scripts/demo.py --out out
 
-Each stage calls the same library functions a notebook or the `geo3d` command would, and the
-script ends by listing every output it wrote.
+Each job is a `geo3d` command of CONTRACTS.md, run in this process exactly as a batch user
+would type it (the line is printed first), so the demo exercises the same library functions as
+the notebooks and the command line:
+
+1. ``geo3d scan``     market scan → levels, stores, facilities, 3D addresses, IMDF, 3D map
+2. ``geo3d excavate`` the sample pit against the six utility layers → conflicts.csv, verdict
+3. ``geo3d section``  a cross-section sheet (A3 PDF, Hangul) along the sample line
+4. ``geo3d stats``    aging statistics per 행정동 → CSV and a choropleth map
+5. ``geo3d tiles``    pipes and area statistics as vector tiles (PMTiles)
+
+The script ends by listing every output it wrote.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
+import shlex
 import sys
 import time
 from pathlib import Path
 
+import geopandas as gpd
+import shapely
+
 import geo3d
 from geo3d import datasets
-from geo3d.io.atomic import atomic_path
+from geo3d.cli import commands  # noqa: F401  (registers the commands)
+from geo3d.cli.main import cli
+
+D = datasets.get_path
 
 
-def market_job(out: Path) -> tuple[dict[str, object], list[Path]]:
-    """Scan → levels, stores and safety facilities (what `geo3d segment` does)."""
-    from geo3d.indoor.outputs import write_segmentation
-    from geo3d.indoor.scan import segment_scan
-    from geo3d.io.las import read_las
-
+def run(args: list[str]) -> float:
+    """Run one `geo3d` command in this process; stop the demo on failure."""
+    shown = " ".join(shlex.quote(str(a)) for a in args)
+    print(f"\n$ geo3d {shown}", flush=True)
     t0 = time.perf_counter()
-    cloud = read_las(datasets.get_path("market"))
-    result = segment_scan(cloud)
-    files = write_segmentation(cloud, result, out / "market", overwrite=True)
-    kinds = result.objects["kind"].value_counts()
-    return {
-        "points": len(cloud),
-        "crs": cloud.crs.to_string() if cloud.crs is not None else None,
-        "levels": [f"{r.label} {r.slab_z:.2f} m" for r in result.levels.itertuples()],
-        "objects": {str(k): int(v) for k, v in kinds.items()},
-        "seconds": round(time.perf_counter() - t0, 2),
-    }, files
+    try:
+        cli.main(args=[str(a) for a in args], prog_name="geo3d", standalone_mode=False)
+    except SystemExit as exc:  # a command that exits non-zero
+        if exc.code:
+            raise
+    seconds = time.perf_counter() - t0
+    print(f"  ({seconds:.1f} s)")
+    return seconds
 
 
-def underground_summary(out: Path) -> dict[str, object]:
-    """Read the six sample utility layers into the canonical schema and describe them."""
-    from geo3d.underground import read_pipes
-
-    t0 = time.perf_counter()
-    pipes = read_pipes(datasets.get_path("utilities"))
-    length = pipes.geometry.length.groupby(pipes["utility"]).sum() / 1000.0
-    unknown = pipes["depth_unknown"].groupby(pipes["utility"]).mean()
-    return {
-        "file": str(datasets.get_path("utilities")),
-        "segments": len(pipes),
-        "crs": pipes.crs.to_string(),
-        "km_per_utility": {k: round(float(v), 3) for k, v in length.items()},
-        "depth_unknown_share": {k: round(float(v), 3) for k, v in unknown.items()},
-        "seconds": round(time.perf_counter() - t0, 2),
-    }
+def section_line_arg() -> str:
+    """The sample section line as CONTRACTS.md's ``x1,y1,x2,y2[,…]``."""
+    line = gpd.read_file(D("section_line")).geometry.iloc[0]
+    return ",".join(f"{v:.2f}" for v in shapely.get_coordinates(line).ravel())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run geo3d's main jobs on sample_data/.")
     parser.add_argument("--out", type=Path, default=Path("out"))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
     geo3d.options.progress = False
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-
-    outputs: list[Path] = []
-    summary: dict[str, object] = {"geo3d": geo3d.__version__}
+    market, under = out / "market", out / "underground"
+    under.mkdir(exist_ok=True)
     print(f"geo3d {geo3d.__version__} demo on {datasets.sample_data_dir()}")
-    summary["market"], files = market_job(out)
-    outputs += files
-    m = summary["market"]
-    found = ", ".join(f"{v} {k}" for k, v in m["objects"].items())
-    print(f"  market scan: {m['points']:,} points, {m['crs']}; levels {', '.join(m['levels'])}")
-    print(f"    found {found} in {m['seconds']} s")
-    summary["underground"] = underground_summary(out)
-    u = summary["underground"]
-    km = ", ".join(f"{k} {v:.1f} km" for k, v in u["km_per_utility"].items())
-    print(f"  utilities: {u['segments']:,} segments ({km})")
 
-    path = out / "summary.json"
-    with atomic_path(path, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    outputs.append(path)
-    print("outputs:")
-    for p in outputs:
-        print(f"  {p.resolve()}")
+    run(["scan", D("market"), "--market", D("market_toml"), "--out", market, "--overwrite"])
+    run(["excavate", "--pipes", D("utilities"), "--pit", D("pit"), "--depth", 2.5,
+         "--dem", D("dem"), "--road-width", 25, "--out", under / "conflicts.csv", "--overwrite"])
+    run(["section", "--pipes", D("utilities"), "--line", section_line_arg(), "--dem", D("dem"),
+         "--groundwater", D("boreholes"), "--road-width", 25, "--title", "횡단면도 A-A'",
+         "--project", "제기동 관로 정비", "--location", "서울특별시 동대문구 고산자로",
+         "--out", under / "section_A.pdf", "--overwrite"])
+    run(["stats", "--pipes", D("utilities"), "--areas", D("neighbourhoods"), "--area-id",
+         "adm_cd2", "--year", 2025, "--out", under / "stats.csv", "--map",
+         under / "stats_map.png", "--overwrite"])
+    run(["tiles", "--pipes", D("utilities"), "--stats", under / "stats.csv", "--areas",
+         D("neighbourhoods"), "--area-id", "adm_cd2", "--out", under / "pipes.pmtiles",
+         "--minzoom", 12, "--maxzoom", 16, "--overwrite"])
+
+    print("\noutputs:")
+    for p in sorted(q for q in out.rglob("*") if q.is_file()):
+        print(f"  {p.resolve()}  ({p.stat().st_size:,} bytes)")
     return 0
 
 
