@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import statistics
 import sys
 import time
@@ -36,6 +34,8 @@ from shapely import affinity
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+
+from _common import machine, write_section  # noqa: E402  (benchmarks/ is on sys.path as a script)
 
 from geo3d.datasets.underground import make_district  # noqa: E402
 from geo3d.io.raster import as_dem  # noqa: E402
@@ -64,16 +64,6 @@ def random_pits(rng, pipes2d, n):
     return pits
 
 
-def write_results(text: str) -> None:
-    section = f"{START}\n{text.rstrip()}\n{END}\n"
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    if START in old and END in old:
-        head, rest = old.split(START, 1)
-        _, tail = rest.split(END, 1)
-        new = head + section + tail.lstrip("\n")
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -135,18 +125,10 @@ def main() -> None:
           f"p95 {p95(slow) * 1e3:.1f} ms")
     print(f"ratio of medians {ratio_med:.1f}x, of totals {ratio_total:.1f}x; identical results: yes")
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = f"""## Virtual excavation: STRtree index vs a plain scan (`benchmarks/bench_excavation.py`)
 
-Run {now} on {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), Linux {platform.release()}.
+Run {now} on {machine('shapely')} (GEOS {shapely.geos_version_string}).
 District `make_district(size_m={args.size:g})`: **{n:,} pipe segments** (six UIS layers; made in {t_make:.1f} s, read to the canonical schema in {t_read:.1f} s, placed in 3D over the DEM in {t_3d:.1f} s).
 One-time index build (`build_index`: STRtree of the 2D centrelines + vertex arrays): **{t_index:.2f} s**.
 {args.queries} random pits (rotated rectangles and L shapes, 3-12 m, 1.5-3.5 m deep, over random pipes; seed {args.seed}); each answered {args.reps} times by the index and by the brute force (`pipes.intersects(pit buffered by the reach)` over all {n:,} pipes, then the same per-pipe computation), interleaved after one warm-up; the best of the {args.reps} runs is kept per query (the machine is shared: the best run is the least disturbed). Every candidate row (clearance, exposed length, band, violations ...) is identical between the two (asserted). Per pit: {statistics.median(cands):.0f} pipes within reach, {statistics.median(reached):.0f} reached (medians; max {max(reached)}).
@@ -160,7 +142,7 @@ Speed-up (scan / index): **{ratio_med:.1f}x** on medians, {ratio_total:.1f}x on 
 """
     print(text)
     if not args.no_write:
-        write_results(text)
+        write_section("bench_excavation", text)
         print(f"updated {RESULTS}")
 
 

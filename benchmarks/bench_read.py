@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -32,6 +30,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+
+from _common import machine, write_section  # noqa: E402  (benchmarks/ is on sys.path as a script)
 
 from geo3d.io.las import read_las  # noqa: E402
 
@@ -90,33 +90,8 @@ def bench(path: Path, reps: int) -> dict[str, list[float]]:
     return times
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import lazrs  # noqa: F401  (its presence is what makes LAZ readable)
-
-    return (
-        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, laspy {laspy.__version__}, "
-        f"numpy {np.__version__}, {platform.system()} {platform.release()}"
-    )
 
 
-def write_results(text: str) -> None:
-    section = f"{START}\n{text.rstrip()}\n{END}\n"
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    if START in old and END in old:
-        head, rest = old.split(START, 1)
-        _, tail = rest.split(END, 1)
-        new = head + section + tail.lstrip("\n")
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -157,7 +132,7 @@ def main() -> None:
         [
             "## Reading LAS/LAZ: geo3d.read_las vs plain laspy (`benchmarks/bench_read.py`)",
             "",
-            f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+            f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine('laspy', 'lazrs')}.",
             f"Best of {args.reps} runs ({max(3, args.reps // 2 + 1)} for files over 1 M points), methods "
             "interleaved, after one warm-up (files in the page cache). Rates in million points per second "
             "(best run); ratio = geo3d rate / laspy rate (target ≥ 0.9), from the best runs and from the "
@@ -177,7 +152,7 @@ def main() -> None:
     print()
     print(text)
     if not args.no_write:
-        write_results(text)
+        write_section("bench_read", text)
         print(f"\nupdated {RESULTS}")
 
 

@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -42,6 +40,8 @@ from matplotlib.backends.backend_pdf import PdfPages
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+
+from _common import machine, write_section  # noqa: E402  (benchmarks/ is on sys.path as a script)
 
 import geo3d  # noqa: E402
 from geo3d.datasets.underground import UIS_LAYERS, make_district  # noqa: E402
@@ -71,23 +71,6 @@ line = shapely.LineString([(coords[0], coords[1]), (coords[2], coords[3])])
 sec = cross_section(pipes, line, ground=dem, groundwater=wells, name=sys.argv[3])
 section_to_pdf(sec, sys.argv[2], overwrite=True)
 """
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import matplotlib
-    import shapely as shp
-
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-            f"shapely {shp.__version__}, geopandas {gpd.__version__}, "
-            f"matplotlib {matplotlib.__version__}, {platform.system()} {platform.release()}")
 
 
 def atlas_bench(n_sheets: int, per_process: int, tmp: Path) -> dict:
@@ -168,16 +151,6 @@ def scaling_bench(sizes: list[float], n_cuts: int) -> list[dict]:
     return rows
 
 
-def write_results(text: str) -> None:
-    section = f"{START}\n{text.rstrip()}\n{END}\n"
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    if START in old and END in old:
-        head, rest = old.split(START, 1)
-        _, tail = rest.split(END, 1)
-        new = head + section + tail.lstrip("\n")
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -204,7 +177,7 @@ def main() -> None:
         "## Cross-section sheets: one-process atlas vs a process per sheet "
         "(`benchmarks/bench_sections.py`)",
         "",
-        f"Run {now} on {machine()}.",
+        f"Run {now} on {machine('shapely', 'geopandas', 'matplotlib')}.",
         "",
         f"**Atlas.** {a['n']} A3 sheets along {ROAD} (a 30 m cut every "
         f"{1000 / a['n']:.0f} m or so, ground from the DEM, water table from the boreholes) "
@@ -239,7 +212,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:
-        write_results(text)
+        write_section("bench_sections", text)
         print(f"updated {RESULTS}")
 
 

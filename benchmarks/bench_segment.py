@@ -25,7 +25,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -41,6 +40,8 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+
+from _common import machine, write_section  # noqa: E402  (benchmarks/ is on sys.path as a script)
 
 from geo3d import datasets  # noqa: E402
 
@@ -249,21 +250,6 @@ def scaling(budget: float, max_points: float) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- report
 
 
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import open3d
-
-    load = os.getloadavg()[0]
-    return (f"{os.cpu_count()} cores ({cpu}), load average {load:.1f} at the start, Python "
-            f"{platform.python_version()}, numpy {np.__version__}, scipy {__import__('scipy').__version__}, "
-            f"open3d {open3d.__version__}, {platform.system()} {platform.release()}")
 
 
 def report(acc: pd.DataFrame, sp: dict[str, Any], sc: list[dict[str, Any]], header: str, wall: float) -> str:
@@ -319,16 +305,6 @@ def report(acc: pd.DataFrame, sp: dict[str, Any], sc: list[dict[str, Any]], head
     return "\n".join(lines) + "\n"
 
 
-def write_results(text: str) -> None:
-    section = f"{START}\n{text.rstrip()}\n{END}\n"
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n"
-    if START in old and END in old:
-        head, rest = old.split(START, 1)
-        _, tail = rest.split(END, 1)
-        new = head + section + tail.lstrip("\n")
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -343,7 +319,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    header = machine()
+    header = machine('open3d', 'scipy')
     print("(a) accuracy", flush=True)
     acc = accuracy(tuple(args.layouts.split(",")))
     print("(b) speed and memory", flush=True)
@@ -354,7 +330,7 @@ def main() -> None:
     text = report(acc, sp, sc, header, time.perf_counter() - t0)
     print(text)
     if not args.no_write:
-        write_results(text)
+        write_section("bench_segment", text)
         print(f"updated {RESULTS}")
 
 

@@ -30,10 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
-import platform
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -46,6 +43,8 @@ import shapely
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
+
+from _common import machine, write_section  # noqa: E402  (benchmarks/ is on sys.path as a script)
 
 import geo3d  # noqa: E402
 from geo3d.datasets.underground import CENTRE, make_district  # noqa: E402
@@ -121,39 +120,8 @@ def best(fn, reps: int) -> tuple[float, object]:
     return min(times), result
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import dask
-    import dask_geopandas
-
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, geo3d "
-            f"{geo3d.__version__}, geopandas {gpd.__version__}, shapely {shapely.__version__} "
-            f"(GEOS {shapely.geos_version_string}), pandas {pd.__version__}, numpy "
-            f"{np.__version__}, dask {dask.__version__}, dask-geopandas "
-            f"{dask_geopandas.__version__}, {platform.system()} {platform.release()}")
 
 
-def write_results(text: str) -> None:
-    """Replace only this benchmark's section of RESULTS.md (re-read just before writing)."""
-    section = f"{START}\n{text.rstrip()}\n{END}"
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in old and END in old:
-        head, rest = old.split(START, 1)
-        _, tail = rest.split(END, 1)
-        new = head + section + tail
-    else:
-        new = old.rstrip("\n") + "\n\n" + section + "\n"
-    fd, tmp = tempfile.mkstemp(dir=HERE, prefix=".RESULTS.", suffix=".md")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(new)
-    os.replace(tmp, RESULTS)
 
 
 def dask_runs(pipes: gpd.GeoDataFrame, dongs: gpd.GeoDataFrame, single: pd.DataFrame,
@@ -239,7 +207,7 @@ def main() -> None:
     lines = [
         "## Aging statistics: geo3d.aging_statistics vs geopandas.overlay (`benchmarks/bench_stats.py`)",
         "",
-        f"Run {when} on {machine()}.",
+        f"Run {when} on {machine('shapely', 'geopandas', 'dask', 'dask_geopandas')}.",
         "",
         f"Pipes: `make_district` (seed 2025) with {len(all_pipes):,} segments in the canonical "
         "schema, scaled over Seoul (a 29.4 km square on EPSG:5186); areas: Seoul's 425 행정동 "
@@ -278,7 +246,7 @@ def main() -> None:
     print()
     print(text)
     if not args.no_write:
-        write_results(text)
+        write_section("bench_stats", text)
         print(f"\nwrote the bench_stats section of {RESULTS}")
 
 
