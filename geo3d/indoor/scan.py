@@ -42,7 +42,8 @@ from ..pointcloud.segment import (
 from .levels import ground_level, levels_from_cloud, levels_of_points
 from .structure import VERTICAL, structure_classes
 
-__all__ = ["ScanSegmentation", "absorb_parts", "attach_trim", "into_hosts", "join_pieces", "segment_scan"]
+__all__ = ["ScanSegmentation", "absorb_parts", "attach_trim", "into_hosts", "join_fragments", "join_pieces",
+           "segment_scan"]
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ def segment_scan(
     rules: Sequence[Rule] = DEFAULT_RULES,
     point_class: NDArray[Any] | None = None,
     join_facilities: float = 0.25,
+    join_gap: float = 0.6,
+    max_store_size: tuple[float, float] | None = (4.2, 3.2),
     seed: int = 0,
 ) -> ScanSegmentation:
     """Levels, stores and safety facilities of an indoor scan.
@@ -161,6 +164,13 @@ def segment_scan(
         Class code per input point, for ``classify="file"``.
     join_facilities : float
         Pieces of one facility kind closer than this (m) are joined into one object (0: off).
+    join_gap : float
+        Non-facility pieces whose plan outlines (convex hulls) come closer than this (m) join
+        into one object while the joined outline stays within ``max_store_size``: parts of a
+        thinly sampled stall (0: off). See :func:`join_fragments`.
+    max_store_size : (float, float) or None
+        Largest store, (length, width) of its oriented rectangle in m: 2–4 m frontage and 2–3 m
+        deep in Seoul's market halls, with a margin.
     seed : int
         Seed of the plane search (same input and seed, same output).
 
@@ -282,7 +292,7 @@ def segment_scan(
     keep_ids = part_class.index[part_class > 0] if part_class is not None else pd.Index([])
     keep = np.isin(frag, keep_ids.to_numpy())
     merged = merge_in_plan(xyz, frag, cell=plan_cell, keep=keep, by=point_level)
-    groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
+    groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level, footprint="hull")
     kept = np.isin(groups.index, frag_ids_of(merged, keep))
     if part_class is not None and kept.any():
         # green and white things inside a stall's outline and no higher than it are goods on
@@ -293,13 +303,24 @@ def segment_scan(
         first = pd.DataFrame({"m": merged[keep], "f": frag[keep]}).drop_duplicates("m").set_index("m")["f"]
         gk = pd.Series(kind_of.reindex(first.to_numpy()).to_numpy(), index=first.index)
         big = ~kept & (groups["width"].to_numpy() >= 0.8)
+        before = merged
         merged = into_hosts(groups, merged, movers=groups.index[kept & groups.index.isin(gk.index[gk.isin(hanging)])],
                             hosts=groups.index[big])
-        groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
-        keep = keep & np.isin(merged, groups.index[np.isin(groups.index, frag_ids_of(merged, keep))])
+        groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level, footprint="hull")
+        # goods moved into their stall are no longer facilities (nor is the stall)
+        keep = keep & (merged == before)
         kept = np.isin(groups.index, frag_ids_of(merged, keep))
     is_part = (groups["width"].to_numpy() < 0.8) & (groups["area"].to_numpy() > 0) & ~kept
     merged = absorb_parts(groups, merged, is_part=is_part, is_host=~is_part & ~kept)
+    if join_gap > 0:
+        # a stall far from every station is sampled so thinly that its parts fall apart at the
+        # linking distance: pieces closer in plan than stalls ever stand are one stall
+        hulls = objects_from_segments(work, merged, levels=levels, point_levels=point_level,
+                                      footprint="hull")
+        wall = _wall_distance(xyz, merged, vertical, int(merged.max()) + 1)[hulls.index]
+        facility = np.isin(hulls.index, frag_ids_of(merged, keep))
+        merged = join_fragments(hulls, merged, gap=join_gap, max_size=max_store_size,
+                                eligible=~facility & (wall >= _RESIDUE_WALL_DISTANCE))
     objects = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
     objects["wall_distance"] = _wall_distance(xyz, merged, vertical, int(merged.max()) + 1)[objects.index]
     if classify == "file":
@@ -482,13 +503,116 @@ def into_hosts(objects: gpd.GeoDataFrame, labels: Labels, *, movers: pd.Index, h
     return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)
 
 
+# segments closer than this to a wall or column are residue of its face, not part of a stall
+_RESIDUE_WALL_DISTANCE = 0.2
+
+
+def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.6,
+                   max_size: tuple[float, float] | None = (4.2, 3.2),
+                   eligible: NDArray[np.bool_] | None = None) -> Labels:
+    """Join pieces of one object: outlines within ``gap`` whose union stays object-sized.
+
+    A stall far from every station is sampled so thinly that it falls apart at the linking
+    distance into pieces (its frame, a counter, a shelf). Pieces whose plan outlines (the
+    objects' footprints: convex hulls, which never reach beyond the points) come within
+    ``gap`` are joined, nearest first, as long as the joined outline's oriented rectangle is no
+    larger than ``max_size`` = (length, width): two neighbouring stalls side by side are longer
+    than any one stall, the pieces of one are not. Ties break on the labels (deterministic).
+
+    Parameters
+    ----------
+    objects : GeoDataFrame
+        From :func:`objects_from_segments` (``footprint="hull"``), indexed by label, with
+        ``floor`` when the scan has levels.
+    labels : ndarray of int, shape (N,)
+    gap : float
+        Largest distance between two outlines that may still join (m).
+    max_size : (float, float) or None
+        Largest (length, width) of a joined object's oriented rectangle, m (None: no limit).
+    eligible : ndarray of bool, optional
+        Per row of ``objects``: which segments may join (default all).
+
+    Returns
+    -------
+    ndarray of int64: joined pieces share their smallest label.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> objs = gpd.GeoDataFrame({"floor": [1, 1, 1]}, index=[0, 1, 2],
+    ...     geometry=[shapely.box(0, 0, 1, 2), shapely.box(1.2, 0, 2, 2), shapely.box(2.5, 0, 4.5, 2)])
+    >>> join_fragments(objs, np.array([0, 1, 2, -1])).tolist()  # 2 would make it 4.5 m long
+    [0, 0, 2, -1]
+    >>> join_fragments(objs, np.array([0, 1, 2, -1]), max_size=None).tolist()
+    [0, 0, 0, -1]
+    """
+    import shapely
+
+    labels = np.asarray(labels, dtype=np.int64)
+    ok = np.ones(len(objects), dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
+    ok &= ~(objects.geometry.isna().to_numpy() | objects.geometry.is_empty.to_numpy())
+    ids = objects.index.to_numpy()[ok]
+    if len(ids) < 2 or gap <= 0:
+        return labels
+    geoms = objects.geometry.to_numpy()[ok]
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap)
+    pair = a < b
+    if "floor" in objects.columns:
+        floor = objects["floor"].to_numpy()[ok]
+        pair &= floor[a] == floor[b]
+    a, b = a[pair], b[pair]
+    if len(a) == 0:
+        return labels
+    d = shapely.distance(geoms[a], geoms[b])
+    order = np.lexsort((ids[b], ids[a], d))
+    # union-find over the candidate pairs, nearest first; each union checked for its size
+    root = np.arange(len(ids))
+    outline = list(geoms)
+
+    def find(k: int) -> int:
+        while root[k] != k:
+            root[k] = root[root[k]]
+            k = int(root[k])
+        return k
+
+    for k in order:  # a loop over candidate pairs (hundreds), never over points
+        ra, rb = find(int(a[k])), find(int(b[k]))
+        if ra == rb:
+            continue
+        joined = shapely.convex_hull(shapely.union(outline[ra], outline[rb]))
+        if max_size is not None:
+            ln, wd = _rect_sides(joined)
+            if ln > max_size[0] or wd > max_size[1]:
+                continue
+        keep_root, gone = (ra, rb) if ids[ra] < ids[rb] else (rb, ra)
+        root[gone] = keep_root
+        outline[keep_root] = joined
+    comp = np.array([find(k) for k in range(len(ids))])
+    lut = np.arange(int(labels.max()) + 1)
+    lut[ids] = ids[comp]
+    return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)
+
+
+def _rect_sides(geom: Any) -> tuple[float, float]:
+    """Length and width (length ≥ width) of a geometry's minimum rotated rectangle."""
+    import shapely
+
+    c = shapely.get_coordinates(shapely.oriented_envelope(geom))
+    if len(c) < 4:
+        return (float(np.ptp(c[:, 0]) + np.ptp(c[:, 1])), 0.0) if len(c) else (0.0, 0.0)
+    e1, e2 = np.hypot(*(c[1] - c[0])), np.hypot(*(c[2] - c[1]))
+    return float(max(e1, e2)), float(min(e1, e2))
+
+
 def absorb_parts(objects: gpd.GeoDataFrame, labels: Labels, *, is_part: NDArray[np.bool_],
-                 is_host: NDArray[np.bool_], reach: float = 1.2, min_overlap: float = 0.6) -> Labels:
+                 is_host: NDArray[np.bool_], reach: float = 0.3, min_overlap: float = 0.6) -> Labels:
     """Merge stall parts (a back shelf, a side partition) into the stall they belong to.
 
     A part joins the nearest other object within ``reach`` metres in plan (on its floor) whose
     footprint covers at least ``min_overlap`` of the part's length when both are projected on
     the part's long axis — the stall behind whose counter it stands, not the neighbour beside it.
+    ``reach`` stays below the gap between two stalls (0.35 m in the generated markets): a side
+    partition lies as well "behind" the neighbour's counter as its own, so only nearness tells.
     """
     import shapely
 

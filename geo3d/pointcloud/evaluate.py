@@ -113,6 +113,7 @@ def score_segmentation(
     true_class: ArrayLike,
     *,
     iou: float = 0.5,
+    min_points: int = 0,
 ) -> SegmentationScore:
     """Instance precision, recall and F1 per class at point IoU ≥ ``iou``, and kind confusion.
 
@@ -120,11 +121,18 @@ def score_segmentation(
     IoU ≥ ``iou`` *and* was given the same class. ``confusion`` counts matched pairs by
     (true class, predicted class), whatever the class.
 
+    ``min_points`` > 0 ignores true instances with fewer points (as ScanNet's instance
+    benchmark ignores regions under 100 points): they count neither as missed nor, when a
+    prediction matches one, as a false detection. ``per_class["n_ignored"]`` says how many.
+
     Examples
     --------
     >>> s = score_segmentation([0, 0, 1, 1], [1, 1, 2, 2], [4, 4, 5, 5], [1, 1, 2, 2])
     >>> s.per_class.loc["store", ["precision", "recall", "f1"]].tolist()
     [1.0, 1.0, 1.0]
+    >>> s = score_segmentation([0, 0, -1], [1, 1, 0], [4, 4, 5], [1, 1, 5], min_points=2)
+    >>> s.per_class[["n_true", "tp", "n_ignored"]].to_dict("index")
+    {'store': {'n_true': 1, 'tp': 1, 'n_ignored': 0}, 'aed': {'n_true': 0, 'tp': 0, 'n_ignored': 1}}
     """
     pi = np.asarray(pred_instance, dtype=np.int64)
     ti = np.asarray(true_instance, dtype=np.int64)
@@ -133,20 +141,29 @@ def score_segmentation(
     m = match_instances(pi, ti, iou=iou)
     m["pred_class"] = pc.reindex(m["pred"]).to_numpy()
     m["true_class"] = tc.reindex(m["truth"]).to_numpy()
+    ignored_tc = tc.iloc[:0]
+    if min_points > 0:
+        tu, tn = np.unique(ti[ti >= 0], return_counts=True)
+        small = tu[tn < min_points]
+        ignored_tc = tc[tc.index.isin(small)]
+        tc = tc[~tc.index.isin(small)]
+        pc = pc[~pc.index.isin(m.loc[m["truth"].isin(small), "pred"])]
+        m = m[~m["truth"].isin(small)].reset_index(drop=True)
     rows = {}
     for code, name in CLASS_NAMES.items():
         if code == 0:
             continue
         n_true = int((tc == code).sum())
         n_pred = int((pc == code).sum())
-        if n_true == 0 and n_pred == 0:
+        if n_true == 0 and n_pred == 0 and not (ignored_tc == code).any():
             continue
         tp = int(((m["pred_class"] == code) & (m["true_class"] == code)).sum())
         precision = tp / n_pred if n_pred else 0.0
         recall = tp / n_true if n_true else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         rows[name] = {"precision": precision, "recall": recall, "f1": f1,
-                      "n_true": n_true, "n_pred": n_pred, "tp": tp}
+                      "n_true": n_true, "n_pred": n_pred, "tp": tp,
+                      "n_ignored": int((ignored_tc == code).sum())}
     per_class = pd.DataFrame.from_dict(rows, orient="index")
     per_class.index.name = "class"
     confusion = pd.crosstab(

@@ -10,7 +10,14 @@ import pytest
 
 from geo3d import datasets
 from geo3d.errors import InputError
-from geo3d.indoor.scan import ScanSegmentation, attach_trim, into_hosts, join_pieces, segment_scan
+from geo3d.indoor.scan import (
+    ScanSegmentation,
+    attach_trim,
+    into_hosts,
+    join_fragments,
+    join_pieces,
+    segment_scan,
+)
 from geo3d.io.las import read_las
 from geo3d.pointcloud.cloud import PointCloud
 from geo3d.pointcloud.evaluate import score_levels, score_segmentation
@@ -99,6 +106,23 @@ def test_join_pieces_keeps_kinds_and_floors_apart() -> None:
     assert join_pieces(xyz, np.array([0, 1, 2, 3]), kinds).tolist() == [0, 0, 2, 0]
     by = np.array([1, 1, 1, 2])
     assert join_pieces(xyz, np.array([0, 1, 2, 3]), kinds, by=by).tolist() == [0, 0, 2, 3]
+
+
+def test_join_fragments_keeps_neighbours_floors_and_facilities_apart() -> None:
+    import geopandas as gpd
+    import shapely
+
+    # a stall in three pieces (0, 1, 2), its neighbour 0.35 m away (3), a piece on the floor
+    # above (4), and a facility next to it that may not join (5)
+    geoms = [shapely.box(0, 0, 1.2, 2.5), shapely.box(1.5, 0, 2.8, 2.5), shapely.box(0, 2.6, 2.8, 2.9),
+             shapely.box(3.15, 0, 6.0, 2.5), shapely.box(1.3, 0, 1.4, 2.5), shapely.box(2.9, 1, 3.0, 1.2)]
+    objs = gpd.GeoDataFrame({"floor": [1, 1, 1, 1, 2, 1]}, index=range(6), geometry=geoms)
+    labels = np.array([0, 1, 2, 3, 4, 5, -1])
+    eligible = np.array([True, True, True, True, True, False])
+    out = join_fragments(objs, labels, eligible=eligible)
+    # 0+1+2 is 2.9 m x 2.8 m (a stall); with 3 it would be 6 m long
+    assert out.tolist() == [0, 0, 0, 3, 4, 5, -1]
+    assert join_fragments(objs, labels, eligible=eligible, gap=0.0).tolist() == labels.tolist()
 
 
 def test_attach_trim_and_into_hosts() -> None:

@@ -49,3 +49,20 @@ def test_score_levels_missing_level():
     found = pd.DataFrame({"floor": [1, 2], "slab_z": [0.05, 4.4]})
     res = score_levels(found, truth)
     assert res["ok"].tolist() == [False, True, True]
+
+
+def test_small_true_instances_can_be_ignored():
+    from geo3d.pointcloud.evaluate import score_segmentation
+
+    # truth: a store (4 points), an extinguisher of 2 points; prediction finds the store and
+    # the extinguisher, plus a false extinguisher elsewhere
+    ti = [0, 0, 0, 0, 1, 1, -1, -1]
+    tc = [1, 1, 1, 1, 2, 2, 0, 0]
+    pi = [0, 0, 0, 0, 1, 1, 2, 2]
+    pc = [1, 1, 1, 1, 2, 2, 2, 2]
+    full = score_segmentation(pi, pc, ti, tc).per_class
+    assert full.loc["fire_extinguisher", ["n_true", "n_pred", "tp"]].tolist() == [1, 2, 1]
+    small = score_segmentation(pi, pc, ti, tc, min_points=3).per_class
+    # the 2-point extinguisher and its matched prediction leave the count; the false one stays
+    assert small.loc["fire_extinguisher", ["n_true", "n_pred", "tp", "n_ignored"]].tolist() == [0, 1, 0, 1]
+    assert small.loc["store", "f1"] == 1.0
