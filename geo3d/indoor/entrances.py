@@ -95,9 +95,10 @@ def store_entrances(stores: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, *,
 
     Stalls stand in rows whose fronts line up along an aisle. For every store and aisle the face
     parallel to the aisle and nearest it is a candidate; candidates on one side of an aisle whose
-    offsets agree (±0.75 m) and that follow each other without a gap (< 1.5 m) form a row. The
-    candidate in the longest row wins, then the nearest one — so a corner stall at a crossing
-    opens onto its row's aisle, not the cross aisle along its side.
+    offsets agree (±0.75 m) form a row, which only another aisle crossing it ends (vacant lots
+    and columns do not). The candidate in the longest row wins, then the nearest one — so a
+    corner stall at a crossing opens onto its row's aisle, not the cross aisle along its side
+    (there the side faces of corner stalls line up only in pairs, between two main aisles).
 
     Parameters
     ----------
@@ -160,8 +161,15 @@ def store_entrances(stores: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, *,
 
 def _row_runs(corners: NDArray[np.float64], mids: NDArray[np.float64], flen: NDArray[np.float64],
               proj: pd.DataFrame, floor: NDArray[np.int64], aisles: gpd.GeoDataFrame, *,
-              max_offset: float, d_tol: float = 0.75, gap: float = 1.5) -> NDArray[np.int64]:
-    """Length (in stores) of the row of store fronts each face belongs to; 0 = not a front."""
+              max_offset: float, d_tol: float = 0.75, gap: float = np.inf) -> NDArray[np.int64]:
+    """Length (in stores) of the row of store fronts each face belongs to; 0 = not a front.
+
+    A row is a run of faces parallel to one aisle, on one side, on one front line (offsets
+    chained within ``d_tol``), in order along the aisle; it ends where another aisle crosses it
+    (or at a gap wider than ``gap`` metres). Vacant lots and columns do not end a row; a cross
+    aisle does, so the side faces of the corner stalls along a cross aisle only pair up between
+    two main aisles.
+    """
     n = len(corners)
     run = np.zeros((n, 4), dtype=np.int64)
     a_row = proj["aisle_row"].to_numpy()
@@ -196,12 +204,25 @@ def _row_runs(corners: NDArray[np.float64], mids: NDArray[np.float64], flen: NDA
     o = o[keep]
     idx, store, ar, ss, dd, half, side = idx[o], store[o], ar[o], ss[o], dd[o], half[o], side[o]
     fl = floor[store]
-    o = np.lexsort((ss, side, ar, fl))
-    idx, ar, ss, dd, half, side, fl = idx[o], ar[o], ss[o], dd[o], half[o], side[o], fl[o]
+    # front lines: offsets on one (floor, aisle, side) chained within d_tol
+    o = np.lexsort((np.abs(dd), side, ar, fl))
+    same = np.zeros(len(o), dtype=bool)
+    same[1:] = ((ar[o][1:] == ar[o][:-1]) & (side[o][1:] == side[o][:-1]) & (fl[o][1:] == fl[o][:-1])
+                & (np.abs(dd[o][1:] - dd[o][:-1]) <= d_tol))
+    line_id = np.empty(len(o), dtype=np.int64)
+    line_id[o] = np.cumsum(~same)
+    o = np.lexsort((ss, line_id))
+    idx, ar, ss, half, fl, line_id = idx[o], ar[o], ss[o], half[o], fl[o], line_id[o]
     link = np.zeros(len(o), dtype=bool)
-    link[1:] = ((ar[1:] == ar[:-1]) & (side[1:] == side[:-1]) & (fl[1:] == fl[:-1])
-                & (np.abs(dd[1:] - dd[:-1]) <= d_tol)
-                & ((ss[1:] - half[1:]) - (ss[:-1] + half[:-1]) <= gap))
+    link[1:] = (line_id[1:] == line_id[:-1]) & ((ss[1:] - half[1:]) - (ss[:-1] + half[:-1]) <= gap)
+    cand = np.flatnonzero(link)
+    if len(cand):
+        mids2 = mids.reshape(-1, 2)
+        seg = shapely.linestrings(np.stack([mids2[idx[cand - 1]], mids2[idx[cand]]], axis=1))
+        a_floor = aisles["floor"].to_numpy(dtype=np.int64)
+        si, ai = shapely.STRtree(lines).query(seg, predicate="intersects")
+        cross = (a_floor[ai] == fl[cand[si]]) & (ai != ar[cand[si]])
+        link[cand[np.unique(si[cross])]] = False
     grp = np.cumsum(~link)
     size = np.bincount(grp)[grp]
     run.ravel()[idx] = size

@@ -52,3 +52,18 @@ def test_rotated_stall():
     pr = project_on_aisles(e[["entrance_x", "entrance_y"]].to_numpy(), np.array([1]), a)
     assert pr["s"].iloc[0] == pytest.approx(11.5, abs=1e-6)
     assert pr["d"].iloc[0] == pytest.approx(2.0, abs=1e-6)
+
+
+def test_corner_stall_after_a_vacant_lot_still_faces_its_row():
+    # main aisles along x at y = 0 and y = 8.35, a cross aisle at x = 50. The corner stalls A
+    # (front on y = 0) and B (back to back with it, front on y = 8.35) line up along the cross
+    # aisle as a pair; along their own aisles the next stalls stand 6 m away (vacant lots).
+    a = aisles([(0, 0), (100, 0)], [(0, 8.35), (100, 8.35)], [(50, -20), (50, 30)])
+    boxes = [shapely.box(52, 1.6, 55, 4.0), shapely.box(52, 4.35, 55, 6.75)]          # A, B
+    boxes += [shapely.box(x, 1.6, x + 3, 4.0) for x in (61, 64.35, 67.7)]             # A's row
+    boxes += [shapely.box(x, 4.35, x + 3, 6.75) for x in (61, 64.35, 67.7)]           # B's row
+    st = gpd.GeoDataFrame({"floor": [1] * len(boxes)}, geometry=boxes)
+    e = store_entrances(st, a)
+    assert e["aisle"].tolist()[:2] == ["가1통로", "가2통로"]
+    assert e["entrance_y"].tolist()[:2] == pytest.approx([1.6, 6.75])
+    assert e["entrance_x"].tolist()[:2] == pytest.approx([53.5, 53.5])
