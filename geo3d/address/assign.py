@@ -146,6 +146,7 @@ def assign_addresses(
     entrances: str = "auto",
     max_offset: float | None = None,
     host_margin: float = 0.1,
+    host_depth: float = 0.5,
 ) -> gpd.GeoDataFrame:
     """3D addresses (입체주소) for stores and safety facilities.
 
@@ -169,9 +170,12 @@ def assign_addresses(
         or the columns when present (``"auto"``).
     max_offset : float, optional
         Largest entrance/facility distance from an aisle (default ``market.max_offset_m``, 6 m).
-    host_margin : float
-        A facility is inside a store when it lies in the footprint shrunk by this (m); it then
-        gets the store's number and a unit number (``…1통로 4, 101 자동심장충격기``).
+    host_margin, host_depth : float
+        A facility is inside a store when it lies in the footprint shrunk by ``host_margin`` (m)
+        and at least ``host_depth`` (m) farther from the store's aisle than the store's entrance,
+        i.e. behind its front (an extinguisher on a column at the stall front, which a scanned
+        footprint may take in, stays on the aisle). It then gets the store's number and a unit
+        number (``…1통로 4, 101 자동심장충격기``).
 
     Returns
     -------
@@ -247,6 +251,7 @@ def assign_addresses(
     warn: list[list[str]] = [[] for _ in range(n)]
 
     proj = project_on_aisles(pos, floor, aisles)
+    s_proj = proj.iloc[:ns]
     a_row = proj["aisle_row"].to_numpy()
     s = proj["s"].to_numpy()
     d = proj["d"].to_numpy()
@@ -266,6 +271,14 @@ def assign_addresses(
         fi, si = tree.query(shapely.points(f_xy), predicate="within")
         same = (f_floor[fi] == s_floor[si]) & (f_kind[fi] != "exit_sign")
         fi, si = fi[same], si[same]
+        # behind the store's front: farther from the store's aisle than its entrance
+        s_row = s_proj["aisle_row"].to_numpy()[si]
+        lines = np.asarray(aisles.geometry.values, dtype=object)
+        has_row = s_row >= 0
+        behind = np.zeros(len(fi), dtype=bool)
+        behind[has_row] = (shapely.distance(shapely.points(f_xy[fi[has_row]]), lines[s_row[has_row]])
+                           >= s_proj["distance"].to_numpy()[si[has_row]] + host_depth)
+        fi, si = fi[behind], si[behind]
         order = np.lexsort((st["object_id"].to_numpy()[si], fi))
         fi, si = fi[order], si[order]
         first = np.ones(len(fi), dtype=bool)

@@ -205,3 +205,14 @@ def test_deterministic_and_order_free(market, straight):
     b = assign_addresses(stores_frame(rows[::-1]), None, straight, None, market)
     pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
     assert validate_addresses(a, straight, market).errors == []
+
+
+def test_facility_on_a_column_at_a_stall_front_stays_on_the_aisle(market, straight):
+    # a scanned footprint that took in the column at its front corner (it reaches 0.6 m into
+    # the aisle edge): the extinguisher on the column is not inside the store
+    stores = stores_frame([(1, 1, 25, 2.0, shapely.box(23.5, 1.0, 27, 5))])
+    fac = facilities_frame([(2, "fire_extinguisher", 1, 26.6, 1.3), (3, "aed", 1, 25.5, 4.5)])
+    out = assign_addresses(stores, fac, straight, None, market).set_index("object_id")
+    assert out.loc[2, "address"] == P + "경동시장1통로 3 소화기" and pd.isna(out.loc[2, "host_store"])
+    assert out.loc[3, "address"] == P + "경동시장1통로 3, 101 자동심장충격기"
+    assert out.loc[3, "host_store"] == 1
