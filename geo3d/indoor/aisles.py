@@ -1,14 +1,17 @@
 """Aisles (internal roads) from a market scan: walkable floor space → named centrelines.
 
 Per level: floor cells with nothing standing on them (no point between 0.2 m and 2.2 m above
-the slab, no object footprint) form the free-space raster. Market aisles run along the stall
-rows, so the raster is turned into the rows' frame (the dominant orientation of the store
-footprints) and scanned along both axes: bands of cells on long free runs are aisles, their
-middles the centrelines; narrow corridors (< ``min_width``) and short runs (< ``min_length``)
-are pruned, and a short perpendicular free leg at an aisle's end makes it an L. Aisles are
-oriented from the principal entrance (given, or the aisle end nearest the building outline)
-and named ``{name}{n}통로`` in order of distance from it — entrance floor first, then upper
-floors upward, then basements.
+the slab) form the free-space raster; small unscanned patches that the floor surrounds (the
+blind spot under each scanner station) count as floor. Market aisles run along the stall rows,
+so the raster is turned into the rows' frame (the dominant orientation of the store footprints)
+and scanned along both axes: bands of cells on long free runs are aisles, their middles the
+centrelines; narrow corridors (< ``min_width``) and short runs (< ``min_length``) are pruned,
+and a short perpendicular free leg at an aisle's end makes it an L (unless it runs on to a
+parallel aisle: then it only connects the two). Aisle ends are prolonged to the inner face of
+the wall they meet (a facility in the mouth or the opening cuts the free space short). Aisles
+are oriented from the principal entrance (given, or the aisle end nearest the building
+outline) and named ``{name}{n}통로`` in order of distance from it — entrance floor first, then
+upper floors upward, then basements.
 
 Examples
 --------
@@ -33,7 +36,8 @@ from scipy import ndimage as ndi
 
 from ..errors import InputError
 
-__all__ = ["aisles_from_cloud", "centrelines_from_free", "dominant_angle", "name_aisles"]
+__all__ = ["aisles_from_cloud", "centrelines_from_free", "dominant_angle", "extend_to_walls", "floor_holes",
+           "name_aisles"]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +114,12 @@ def centrelines_from_free(free: NDArray[np.bool_], *, cell: float, min_length: f
         long_ = _runs_long(fc, min_cells)
         prof = long_.sum(axis=0) * cell
         for a, b in _bands(prof, min_length, min_bins):
+            # the aisle is the core of the band: a vacant lot beside it adds free runs too, but
+            # shorter ones, that would pull the centreline off the aisle's middle
+            core = np.flatnonzero(prof[a:b] >= 0.5 * prof[a:b].max())
+            a, b = a + int(core[0]), a + int(core[-1]) + 1
+            if b - a < min_bins:
+                continue
             band = long_[:, a:b]
             frac = band.mean(axis=1)
             on = ndi.binary_closing(frac >= 0.5, structure=np.ones(int(2 / cell) | 1, bool)) | (frac >= 0.5)
@@ -131,24 +141,37 @@ def centrelines_from_free(free: NDArray[np.bool_], *, cell: float, min_length: f
         pts: list[tuple[float, float]] = [(lo, centre), (hi, centre)]
         legs: dict[int, tuple[float, float]] = {}
         f = free if axis == 0 else free.T
+        half = width / 2
+        j0 = int(centre / cell)
+        cands: dict[int, list[tuple[float, float, float]]] = {}
         for end_i, u_end in ((0, lo), (1, hi)):
-            half = width / 2
-            u_in = u_end + (half if end_i == 0 else -half)  # centre of the leg across the aisle
-            ua = int(np.clip((u_in - half) / cell, 0, f.shape[0] - 1))
-            ub = int(np.clip((u_in + half) / cell, ua + 1, f.shape[0]))
-            for sign in (-1, 1):
-                j = int(centre / cell)
-                steps = 0
-                while 0 <= j < f.shape[1] and f[ua:ub, j].mean() >= 0.6:
-                    j += sign
-                    steps += 1
-                leg = steps * cell - half - half  # from the centreline to the leg's centreline end
-                if leg < hook_min:
-                    continue
-                v_end = centre + sign * (steps * cell - half)
-                clash = any(ax2 != axis and abs(c2 - u_in) < w2 for ax2, c2, _l, _h, w2 in found)
-                if not clash and (end_i not in legs or leg > abs(legs[end_i][1] - centre)):
-                    legs[end_i] = (u_in, v_end)
+            # the leg's centre across the aisle: half an aisle width to one width from the end
+            # (the free space at a corner may reach a little past the leg's far side; an aisle
+            # that goes on farther past a free strip does not turn there)
+            for back in np.arange(half, width + cell / 2, cell):
+                u_in = float(u_end + (back if end_i == 0 else -back))
+                ua = int(np.clip((u_in - half) / cell, 0, f.shape[0] - 1))
+                ub = int(np.clip((u_in + half) / cell, ua + 1, f.shape[0]))
+                col = f[ua:ub].mean(axis=0) >= 0.6
+                for sign in (-1, 1):
+                    run = col[j0::-1] if sign < 0 else col[j0:]
+                    steps = int(np.argmin(run)) if not run.all() else len(run)
+                    leg = steps * cell - half - half  # centreline to the leg's centreline end
+                    if leg < hook_min:
+                        continue
+                    v_end = centre + sign * (steps * cell - half)
+                    clash = any(ax2 != axis and abs(c2 - u_in) < w2 / 2 + half for ax2, c2, _l, _h, w2 in found)
+                    # a free strip that runs on to a parallel aisle connects the two: not an L
+                    lo_v, hi_v = sorted((centre, v_end))
+                    clash |= any(ax2 == axis and c2 != centre and lo_v - w2 <= c2 <= hi_v + w2
+                                 and l2 - half <= u_in <= h2 + half for ax2, c2, l2, h2, w2 in found)
+                    if not clash:
+                        cands.setdefault(end_i, []).append((leg, u_in, v_end))
+        for end_i, cs in cands.items():
+            # the longest leg; of the positions that reach as far, the middle one
+            longest = max(leg for leg, _u, _v in cs)
+            top = sorted((u, v) for leg, u, v in cs if leg >= longest - cell)
+            legs[end_i] = top[len(top) // 2]
         if 1 in legs:
             pts = [(lo, centre), (legs[1][0], centre), legs[1]]
         if 0 in legs:
@@ -156,6 +179,132 @@ def centrelines_from_free(free: NDArray[np.bool_], *, cell: float, min_length: f
         coords = [(u, v) if axis == 0 else (v, u) for u, v in pts]
         lines.append(shapely.LineString(coords))
     return lines
+
+
+def floor_holes(floor: NDArray[np.bool_], blocked: NDArray[np.bool_], *, cell: float,
+                max_area: float = 4.0, min_floor: float = 0.9) -> NDArray[np.bool_]:
+    """Unscanned patches of the floor: small gaps that the floor itself surrounds.
+
+    A terrestrial scanner does not see the floor right under its station (below its lowest
+    elevation angle: a disc of about 0.9 m radius for a 1.55 m high station and −60°), and its
+    stations stand in mid-aisle; left as "not floor", such a disc cuts a narrow aisle in two.
+    Cells that hold no point at all, in connected patches of at most ``max_area`` m² whose
+    rim is at least ``min_floor`` floor cells, are returned (occluded space inside stalls is
+    rimmed by the stalls themselves and stays out). Vectorised: one labelling, per-patch sums.
+
+    Examples
+    --------
+    >>> floor = np.ones((40, 12), bool); floor[18:24, 3:9] = False   # a 1.5 m blind spot
+    >>> blocked = np.zeros_like(floor)
+    >>> int(floor_holes(floor, blocked, cell=0.25).sum())
+    36
+    """
+    unknown = ~(floor | blocked)
+    lab, k = ndi.label(unknown)
+    if not k:
+        return np.zeros_like(floor)
+    idx = np.arange(1, k + 1)
+    area = ndi.sum(unknown, lab, index=idx) * cell * cell
+    rim_lab = ndi.grey_dilation(lab, size=(3, 3))
+    rim = ~unknown & (rim_lab > 0)
+    n_rim = ndi.sum(rim, rim_lab, index=idx)
+    n_floor = ndi.sum(rim & floor, rim_lab, index=idx)
+    ok = (area <= max_area) & (n_floor >= min_floor * np.maximum(n_rim, 1))
+    keep = np.r_[False, ok]
+    return keep[lab]
+
+
+def extend_to_walls(lines: list[shapely.LineString], occupied: NDArray[np.bool_], *, cell: float,
+                    max_extend: float = 4.0, beyond: float = 0.75,
+                    wall_points: NDArray[np.float64] | None = None,
+                    half_width: float = 2.0) -> list[shapely.LineString]:
+    """Prolong each centreline end to the building's wall when the wall is near.
+
+    Free space stops short of the wall where a facility stands at an aisle's mouth (an
+    extinguisher, a hydrant cabinet), under a scanner station (its blind spot) or where the
+    opening erodes it; the aisle itself runs to the wall. From each end, along the end segment,
+    the line is prolonged to the last ``occupied`` cell (anything scanned: floor, objects,
+    walls) when nothing is scanned for at least ``beyond`` metres after it, within
+    ``max_extend`` metres: the scan ends there, at the wall. An end that meets more scanned
+    space (stalls, and another aisle behind them) stays where it is.
+
+    With ``wall_points`` (plan coordinates of the points at wall height, same frame) the new end
+    is placed on the wall's inner face: the densest 5 cm slice, across the end direction, of
+    the points within ``half_width`` of the line near the coarse end (the face of a wall seen
+    from the aisle outweighs the jambs of its opening and the facilities in front of it).
+
+    ``occupied[i, j]`` covers x ∈ [i·cell, (i+1)·cell), y ∈ [j·cell, (j+1)·cell); lines are in
+    the same raster coordinates (metres).
+
+    Examples
+    --------
+    >>> occ = np.zeros((100, 20), bool); occ[:80] = True   # the hall ends at x = 20 m
+    >>> extend_to_walls([shapely.LineString([(2, 2.5), (18, 2.5)])], occ, cell=0.25)[0].coords[-1]
+    (19.875, 2.5)
+    """
+    step = cell / 2
+    t = np.arange(step, max_extend + beyond + step / 2, step)
+    n_beyond = max(round(beyond / step), 1)
+    out = []
+    for line in lines:
+        c = shapely.get_coordinates(line).copy()
+        for end, prev in ((0, 1), (-1, -2)):
+            u = c[end] - c[prev]
+            norm = float(np.hypot(*u))
+            if norm == 0:
+                continue
+            u = u / norm
+            q = c[end] + t[:, None] * u
+            ij = np.floor(q / cell).astype(np.int64)
+            ok = (ij >= 0).all(axis=1) & (ij[:, 0] < occupied.shape[0]) & (ij[:, 1] < occupied.shape[1])
+            inside = np.zeros(len(t), dtype=bool)
+            inside[ok] = occupied[ij[ok, 0], ij[ok, 1]]
+            hits = np.flatnonzero(inside)
+            if not len(hits) or t[hits[-1]] > max_extend:
+                continue  # nothing scanned ahead, or scanned space goes on: no wall within reach
+            last = int(hits[-1])
+            if len(t) - 1 - last < n_beyond:
+                continue
+            centre = (np.floor(q[last] / cell) + 0.5) * cell
+            along = float(np.dot(centre - c[end], u))
+            if wall_points is not None and len(wall_points):
+                rel = wall_points - c[end]
+                a = rel @ u
+                lat = rel @ np.array([-u[1], u[0]])
+                near = (np.abs(lat) <= half_width) & (np.abs(a - along) <= 2 * cell)
+                if near.sum() >= 20:
+                    bins = np.arange(along - 2 * cell, along + 2 * cell + 0.05, 0.05)
+                    hist, edges = np.histogram(a[near], bins=bins)
+                    k = int(np.argmax(hist))
+                    along = float((edges[k] + edges[k + 1]) / 2)
+            if along > 0:
+                c[end] = c[end] + u * along
+        out.append(shapely.LineString(c))
+    return out
+
+
+def _wall_gap(line: shapely.LineString, ring: Any) -> NDArray[np.float64]:
+    """Distance from the building outline of points every 2 m along ``line``."""
+    return np.asarray(shapely.distance(shapely.points(shapely.get_coordinates(line.segmentize(2.0))), ring))
+
+
+def _drop_wall_legs(line: shapely.LineString, ring: Any, wall_band: float) -> shapely.LineString:
+    """The line without end legs (the segments other than its longest) that hug the outer wall.
+
+    A vacant row along the wall leaves a free strip there, which the L test of
+    :func:`centrelines_from_free` takes for a leg; a real L leg runs away from the wall.
+    """
+    c = shapely.get_coordinates(line)
+    if len(c) < 3:
+        return line
+    seg = np.hypot(*(c[1:] - c[:-1]).T)
+    main = int(np.argmax(seg))
+    lo, hi = 0, len(c) - 1
+    if main > 0 and _wall_gap(shapely.LineString(c[: main + 1]), ring).max() < wall_band:
+        lo = main
+    if main + 1 < len(c) - 1 and _wall_gap(shapely.LineString(c[main + 1:]), ring).max() < wall_band:
+        hi = main + 1
+    return shapely.LineString(c[lo: hi + 1]) if (lo, hi) != (0, len(c) - 1) else line
 
 
 def _extended(g: NDArray[Any], by: float) -> NDArray[Any]:
@@ -238,7 +387,8 @@ def _refine_with_fronts(rows: list[dict[str, Any]], stores: gpd.GeoDataFrame, *,
 def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] | None = None,
                       name: str = "시장", entrance_floor: int | None = None, cell: float = 0.25,
                       min_length: float = 20.0, min_width: float = 1.8, refine: bool = True,
-                      wall_band: float = 4.0) -> gpd.GeoDataFrame:
+                      wall_band: float = 4.0, to_walls: float = 4.0,
+                      max_hole: float = 4.0) -> gpd.GeoDataFrame:
     """Detect, orient and name the aisles of every level of a segmented market scan.
 
     Parameters
@@ -260,6 +410,12 @@ def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] 
         outer wall, not aisles, and are dropped.
     refine : bool
         Re-centre each aisle midway between the store fronts on its two sides.
+    max_hole : float
+        Unscanned patches of up to this many m² that the floor surrounds count as floor
+        (:func:`floor_holes`: the blind spot under each scanner station, in mid-aisle).
+    to_walls : float
+        Prolong aisle ends to a wall within this many metres (:func:`extend_to_walls`; 0 = off):
+        aisles run to the wall, where an entrance opens, even when a facility stands in the mouth.
 
     Returns
     -------
@@ -293,16 +449,21 @@ def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] 
         floor_[ij[fm, 0], ij[fm, 1]] = True
         bm = (h > 0.2) & (h < 2.2)
         blk[ij[bm, 0], ij[bm, 1]] = True
+        scanned = floor_ | blk
+        floor_ |= floor_holes(floor_, blk, cell=cell, max_area=max_hole)
         blk = ndi.binary_dilation(blk)
         free = ndi.binary_closing(floor_ & ~blk, iterations=2) & ~blk
         free = ndi.binary_opening(free, iterations=2)
         lines = centrelines_from_free(free, cell=cell, min_length=min_length, min_width=min_width)
         occ_all = np.argwhere(floor_ | blk)
         if len(occ_all):  # corridors hugging the outer wall (within wall_band) are not aisles
-            hull_r = shapely.convex_hull(shapely.multipoints((occ_all + 0.5) * cell))
-            lines = [ln for ln in lines
-                     if shapely.distance(shapely.points(shapely.get_coordinates(ln.segmentize(2.0))),
-                                         hull_r.exterior).max() >= wall_band]
+            ring = shapely.convex_hull(shapely.multipoints((occ_all + 0.5) * cell)).exterior
+            lines = [_drop_wall_legs(ln, ring, wall_band) for ln in lines
+                     if _wall_gap(ln, ring).max() >= wall_band]
+        if to_walls:
+            wall_h = (h > 0.2) & (h < 2.2)
+            lines = extend_to_walls(lines, scanned, cell=cell, max_extend=to_walls,
+                                    wall_points=np.column_stack([u[wall_h], v[wall_h]]) - o)
         for ln in lines:
             q = shapely.get_coordinates(ln) + o
             x = q[:, 0] * c - q[:, 1] * s

@@ -70,3 +70,72 @@ def test_sample_market_aisle_count(monkeypatch):
     for name, g in zip(m.aisles["name"], m.aisles.geometry, strict=True):
         det = found.loc[found["name"] == name].geometry.iloc[0]
         assert det.hausdorff_distance(g) < 3.0, name
+
+
+def test_blind_spots_under_stations_do_not_cut_a_narrow_aisle():
+    from geo3d.indoor.aisles import floor_holes
+
+    cell = 0.25
+    floor = np.zeros((320, 40), bool)  # 80 m × 10 m
+    floor[:, 16:26] = True  # a 2.5 m aisle between two stall rows
+    blocked = np.zeros_like(floor)
+    blocked[:, 8:15] = blocked[:, 27:34] = True
+    for x in range(6, 80, 12):  # a station every 12 m: no floor seen within 0.9 m of it
+        i, j = np.ogrid[:320, :40]
+        floor[(i - x / cell) ** 2 + (j - 21) ** 2 <= (0.9 / cell) ** 2] = False
+    holes = floor_holes(floor, blocked, cell=cell)
+    assert holes.sum() > 0 and not (holes & blocked).any()
+    assert not holes[:, :8].any()  # occluded space behind the stalls is not floor
+    without = centrelines_from_free(floor & ~blocked, cell=cell, min_length=20)
+    with_ = centrelines_from_free((floor | holes) & ~blocked, cell=cell, min_length=20)
+    assert without == [] or max(ln.length for ln in without) < 20
+    assert len(with_) == 1 and with_[0].length == pytest.approx(80, abs=1)
+
+
+def test_ends_reach_the_wall_past_a_facility_in_the_mouth():
+    from geo3d.indoor.aisles import extend_to_walls
+
+    cell = 0.25
+    occupied = np.zeros((240, 40), bool)
+    occupied[4:236] = True  # scanned from x = 1 m (the wall's inner face) to x = 59 m
+    line = shapely.LineString([(3.6, 5.0), (57.0, 5.0)])  # cut short by an extinguisher at x ≈ 2
+    rng = np.random.default_rng(1)
+    wall = np.column_stack([rng.normal(1.0, 0.01, 400), rng.uniform(2, 8, 400)])  # the wall face
+    clutter = np.column_stack([rng.uniform(1.4, 2.0, 60), rng.uniform(4.5, 5.5, 60)])
+    out = extend_to_walls([line], occupied, cell=cell, wall_points=np.vstack([wall, clutter]))[0]
+    assert out.coords[0][0] == pytest.approx(1.0, abs=0.05)  # on the inner face
+    assert out.coords[-1][0] == pytest.approx(58.9, abs=0.15)  # cell centre (no wall points there)
+    # more scanned space ahead (stalls, then the next aisle): no wall, the end stays
+    occupied = np.ones((400, 40), bool)  # scanned on to x = 100 m
+    assert extend_to_walls([line], occupied, cell=cell)[0].coords[-1] == (57.0, 5.0)
+
+
+def test_a_vacant_lot_beside_an_aisle_does_not_pull_its_centreline():
+    cell = 0.25
+    free = np.zeros((400, 60), bool)  # 100 m × 15 m
+    free[:, 24:36] = True  # a 3 m aisle, centre y = 7.5
+    free[120:220, 8:24] = True  # a 25 m run of vacant lots on one side
+    lines = centrelines_from_free(free, cell=cell, min_length=20)
+    assert len(lines) == 1
+    assert lines[0].coords[0][1] == pytest.approx(7.5, abs=0.15)
+
+
+def test_a_free_strip_to_the_next_aisle_is_not_an_l():
+    cell = 0.25
+    free = np.zeros((320, 160), bool)
+    free[:, 20:32] = True   # aisle along x, centre y = 6.5
+    free[:, 60:72] = True  # a parallel aisle, centre y = 16.5
+    free[300:312, 32:60] = True  # a 3 m strip along the end wall joining them
+    lines = centrelines_from_free(free, cell=cell, min_length=20)
+    assert sorted(len(ln.coords) for ln in lines) == [2, 2]
+
+
+def test_l_corner_where_the_free_space_reaches_past_the_leg():
+    cell = 0.25
+    free = np.zeros((260, 160), bool)
+    free[:244, 40:52] = True       # aisle along x, centre y = 11.5; free on to x = 61 at the corner
+    free[228:240, 52:100] = True   # the leg leaves at x = 57–60 (centre 58.5), 12 m long
+    lines = centrelines_from_free(free, cell=cell, min_length=20)
+    assert len(lines) == 1
+    c = np.asarray(lines[0].coords)
+    assert len(c) == 3 and c[1][0] == pytest.approx(58.5, abs=0.3) and c[-1][1] > 20
