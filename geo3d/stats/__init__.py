@@ -2,7 +2,8 @@
 
 :func:`aging_statistics` gives a tidy table (area × utility × period: length, aged share,
 density), :func:`aged_segments` the aged pieces with their attributes, and
-:func:`statistics_to_file` writes CSV or Excel. The same work on Dask is
+:func:`statistics_to_file` writes CSV or Excel; :func:`read_areas` reads area polygons from
+a file. The same work on Dask is
 :func:`geo3d.parallel.aging_statistics_dask`.
 """
 
@@ -16,6 +17,7 @@ from .aging import (
     aging_statistics,
     areas_with_statistics,
     pipe_age,
+    read_areas,
     statistics_to_file,
 )
 
@@ -27,5 +29,6 @@ __all__ = [
     "aging_statistics",
     "areas_with_statistics",
     "pipe_age",
+    "read_areas",
     "statistics_to_file",
 ]

@@ -65,7 +65,7 @@ import pandas as pd
 import shapely
 
 from .._compat import import_optional
-from ..errors import CRSError, InputError, SchemaError
+from ..errors import CRSError, FileFormatError, InputError, MissingFileError, SchemaError
 from ..io.atomic import atomic_path
 
 __all__ = [
@@ -76,6 +76,7 @@ __all__ = [
     "aging_statistics",
     "areas_with_statistics",
     "pipe_age",
+    "read_areas",
     "statistics_to_file",
 ]
 
@@ -234,6 +235,16 @@ def pipe_age(pipes: pd.DataFrame, *, reference_date: int | str | dt.date | None 
     year = _reference_year(reference_date)
     years = pd.to_numeric(pipes["install_year"], errors="coerce").astype("Int64")
     return (year - years).rename("age_years")
+
+
+def _warn(msg: str, *, stacklevel: int) -> None:
+    """Report a data problem once: a :class:`UserWarning` (the log gets it at INFO level).
+
+    ``stacklevel`` is that of :func:`warnings.warn` called here (1 is this helper, so the
+    public function's caller is one more than the depth of the call chain).
+    """
+    logger.info("aging_statistics: %s", msg)
+    warnings.warn(msg, UserWarning, stacklevel=stacklevel)
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,6 +454,8 @@ def _validate_areas(areas: gpd.GeoDataFrame, area_id: str) -> _Areas:
     if types - {"Polygon", "MultiPolygon"} or areas.geometry.isna().any():
         problems.append(f"areas must all be polygons, found {sorted(types)} "
                         f"and {int(areas.geometry.isna().sum())} empty geometries")
+    if len(problems) == 1:  # one line (the CLI prints it as is)
+        raise SchemaError(f"areas cannot be used: {problems[0]}")
     if problems:
         raise SchemaError("areas cannot be used:", problems=problems)
     geoms = np.asarray(areas.geometry.array, dtype=object).copy()
@@ -457,8 +470,9 @@ def _validate_areas(areas: gpd.GeoDataFrame, area_id: str) -> _Areas:
         geoms[invalid] = fixed
         bad_ids = ", ".join(map(str, ids[invalid].head(5)))
         notes.append(f"{int(invalid.sum())} invalid area polygon(s) repaired with make_valid "
-                     f"({bad_ids})")
-        logger.warning("aging_statistics: %s", notes[-1])
+                     f"({bad_ids}); to keep this out of reports, repair the file once: "
+                     "areas.geometry = areas.geometry.make_valid()")
+        _warn(notes[-1], stacklevel=5)
     area_km2 = shapely.area(geoms) / 1e6
     out = _Areas(ids=pd.Index(ids.to_numpy(), name="area_id"), geoms=geoms, area_km2=area_km2,
                  crs=areas.crs, total_km2=float(area_km2.sum()), notes=notes)
@@ -489,8 +503,7 @@ def _warn_overlaps(areas: _Areas) -> None:
            f"({100 * total / (areas.total_km2 * 1e6):.3f} % of the area), e.g. {pairs}; "
            "pipes there are counted in each area")
     areas.notes.append(msg)
-    logger.warning("aging_statistics: %s", msg)
-    warnings.warn(msg, UserWarning, stacklevel=5)
+    _warn(msg, stacklevel=6)
 
 
 # --------------------------------------------------------------------------------------------
@@ -514,7 +527,9 @@ def _split(geoms: np.ndarray, areas: _Areas, *, keep_pieces: bool = False) -> _S
     Pipes covered by one area keep their length (a prepared ``covers`` test). Pipes that
     cross a boundary are clipped: with ``keep_pieces`` by :func:`shapely.intersection` (the
     pieces are returned); otherwise by :func:`_crossing_lengths`, which computes the same
-    lengths from segment × boundary-edge intersections without building geometries.
+    lengths from segment × boundary-edge intersections without building geometries. The
+    length of each pipe outside every area always comes from :func:`_crossing_lengths`
+    (counted once where areas overlap).
     """
     area_geoms = areas.prepared()
     n = len(geoms)
@@ -540,6 +555,19 @@ def _split(geoms: np.ndarray, areas: _Areas, *, keep_pieces: bool = False) -> _S
     ai = np.concatenate([grid_area[in_grid], ai])
     cov = np.concatenate([np.ones(len(in_grid), dtype=bool), cov])
     rest = rest + len(in_grid)
+    # pipes crossing some boundary; their length outside every area comes from the segments
+    # (not "length - sum of pieces", which is wrong where areas overlap)
+    crossing = np.zeros(n, dtype=bool)
+    crossing[pi[rest]] = True
+    c_pos = np.flatnonzero(crossing)
+    local = np.full(n, -1, dtype=np.int64)
+    local[c_pos] = np.arange(len(c_pos))
+    cand = np.concatenate([np.flatnonzero(cov & crossing[pi]), rest])  # areas they meet
+    c_pipe, c_area, c_len, c_out = _crossing_lengths(geoms[c_pos], area_geoms,
+                                                     local[pi[cand]], ai[cand])
+    outside = lengths.copy()  # pipes meeting no area lie wholly outside
+    outside[pi[cov]] = 0.0
+    outside[c_pos] = c_out
     if keep_pieces:
         keep = np.zeros(len(pi), dtype=bool)
         keep[cov] = True
@@ -558,22 +586,12 @@ def _split(geoms: np.ndarray, areas: _Areas, *, keep_pieces: bool = False) -> _S
         out_clipped, out_pieces = clipped[keep], pieces[keep]
     else:
         # every pair of a pipe that crosses some boundary is recomputed from its segments
-        crossing = np.zeros(n, dtype=bool)
-        crossing[pi[rest]] = True
         whole = cov & ~crossing[pi]
-        c_pos = np.flatnonzero(crossing)
-        local = np.full(n, -1, dtype=np.int64)
-        local[c_pos] = np.arange(len(c_pos))
-        cand = np.concatenate([np.flatnonzero(cov & crossing[pi]), rest])  # areas they meet
-        c_pipe, c_area, c_len = _crossing_lengths(geoms[c_pos], area_geoms, local[pi[cand]],
-                                                  ai[cand])
         out_pipe = np.concatenate([pi[whole], c_pos[c_pipe]])
         out_area = np.concatenate([ai[whole], c_area])
         out_len = np.concatenate([lengths[pi[whole]], c_len])
         out_clipped = np.r_[np.zeros(int(whole.sum()), dtype=bool), np.ones(len(c_len), bool)]
         out_pieces = None
-    inside = np.bincount(out_pipe, weights=out_len, minlength=n)
-    outside = lengths - inside
     outside[outside <= _REL_TOL * np.maximum(lengths, 1.0)] = 0.0
     return _Split(pipe_pos=out_pipe, area_pos=out_area, length=out_len, outside=outside,
                   clipped=out_clipped, pieces=out_pieces)
@@ -584,19 +602,22 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _crossing_lengths(geoms: np.ndarray, area_geoms: np.ndarray, cand_line: np.ndarray,
-                      cand_area: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      cand_area: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Length of each line inside each area, from its straight segments (all numpy).
 
     Each segment is cut where it crosses a boundary edge of a candidate area (parametric
     segment–segment intersection on candidate pairs from an STRtree); each sub-segment belongs
-    to the candidate area(s) its midpoint intersects (on a shared boundary: both, as with
-    :func:`shapely.intersection`). ``cand_line``/``cand_area`` list every area each line
+    to the candidate area(s) its midpoint intersects (on a shared boundary, or where areas
+    overlap: to each, as with :func:`shapely.intersection` per area), and lies outside every
+    area when its midpoint is in none. ``cand_line``/``cand_area`` list every area each line
     intersects. Returns (line position, area position, length) per line × area with a positive
-    length.
+    length, and per line the length outside every area (counted once, however many areas
+    overlap elsewhere on the line).
     """
     empty = np.zeros(0, dtype=np.int64)
     if not len(geoms) or not len(cand_line):
-        return empty, empty, np.zeros(0)
+        return empty, empty, np.zeros(0), shapely.length(geoms)
     if np.any(shapely.get_type_id(geoms) == 5):  # multi-part lines: one row per part
         parts, part_line = shapely.get_parts(geoms, return_index=True)
     else:  # (get_parts would copy every line)
@@ -665,6 +686,8 @@ def _crossing_lengths(geoms: np.ndarray, area_geoms: np.ndarray, cand_line: np.n
     area = cand_area[offsets[sub_line[rep]] + local]
     inside = shapely.intersects_xy(area_geoms[area], mid[rep, 0], mid[rep, 1])
     rep, area = rep[inside], area[inside]
+    in_none = np.bincount(rep, minlength=len(sub_line)) == 0
+    outside = np.bincount(sub_line[in_none], weights=sub_len[in_none], minlength=n_lines)
     key = sub_line[rep].astype(np.int64) * len(area_geoms) + area
     uniq, inv = np.unique(key, return_inverse=True)
     total = np.bincount(inv, weights=sub_len[rep], minlength=len(uniq))
@@ -679,7 +702,10 @@ def _crossing_lengths(geoms: np.ndarray, area_geoms: np.ndarray, cand_line: np.n
         line_of = np.concatenate([line_of, d_line[pos]])
         area_of = np.concatenate([area_of, d_area[pos]])
         total = np.concatenate([total, d_len[pos]])
-    return line_of, area_of, total
+        d_pos = np.flatnonzero(degenerate)
+        union = shapely.union_all(area_geoms[np.unique(d_area)])
+        outside[d_pos] = shapely.length(shapely.difference(geoms[d_pos], union))
+    return line_of, area_of, total, outside
 
 
 def _rings(polygons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -868,8 +894,7 @@ def _report_outside(df: pd.DataFrame, n_pipes: int) -> None:
                f"partly outside every area: {out:,.1f} m not counted in any area "
                "(df.attrs['outside_length_m']; aged_segments lists aged ones with area_id <NA>)")
         df.attrs["notes"].append(msg)
-        logger.warning("aging_statistics: %s", msg)
-        warnings.warn(msg, UserWarning, stacklevel=3)
+        _warn(msg, stacklevel=4)
 
 
 def _setup(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str,
@@ -1163,6 +1188,73 @@ def aged_segments(
                 f"{int(aged_mask.sum()):,}", f"{len(pipes):,}", params.reference_year,
                 f"{len(result):,}", time.perf_counter() - t0)
     return result
+
+
+def read_areas(path: str | Path, *, area_id: str | None = None, crs: Any = None
+               ) -> gpd.GeoDataFrame:
+    """Read area polygons (행정동, 법정동, 구 …) from a file for :func:`aging_statistics`.
+
+    The ``area_id`` field is read as text (codes such as ``1123054500`` keep their digits and
+    match ``area_id`` in a statistics CSV read back as text; missing values stay missing), and
+    the polygons are reprojected to ``crs`` when given — both CRSs are then stated, so this is
+    a conversion, not a guess. The command line and the batch scripts read areas with this.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any vector file GeoPandas reads (GeoJSON, GeoPackage, Shapefile …).
+    area_id : str, optional
+        Field identifying an area; checked to exist.
+    crs : optional
+        Target CRS (anything :meth:`geopandas.GeoDataFrame.to_crs` takes), e.g. the pipes'.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+
+    Raises
+    ------
+    MissingFileError
+        No such file.
+    FileFormatError
+        The file cannot be read as vector data.
+    CRSError
+        The file states no CRS (the message says how to assign one).
+    SchemaError
+        ``area_id`` is not a field of the file (the message lists the fields).
+
+    Examples
+    --------
+    >>> from geo3d import datasets
+    >>> dongs = read_areas(datasets.get_path("neighbourhoods"), area_id="adm_cd2", crs=4326)
+    >>> len(dongs), dongs.crs.to_epsg(), dongs["adm_cd2"].iloc[0]
+    (5, 4326, '1123054500')
+    """
+    path = Path(path)
+    if not path.exists():
+        msg = f"areas file {path} does not exist"
+        raise MissingFileError(msg)
+    try:
+        areas = gpd.read_file(path)
+    except Exception as exc:  # pyogrio / fiona errors: say which file and why
+        msg = f"cannot read areas from {path}: {exc}"
+        raise FileFormatError(msg) from exc
+    if areas.crs is None:
+        msg = (f"areas file {path} states no CRS; assign the one its coordinates are in, e.g. "
+               f"`ogr2ogr -a_srs EPSG:5186 areas_5186.gpkg {path}` "
+               "(or gpd.read_file(...).set_crs(5186) in Python)")
+        raise CRSError(msg)
+    if area_id is not None:
+        if area_id not in areas.columns:
+            fields = ", ".join(str(c) for c in areas.columns if c != areas.geometry.name)
+            msg = (f"areas file {path.name} has no field {area_id!r} for area_id; available "
+                   f"fields: {fields or '(none)'}")
+            raise SchemaError(msg)
+        areas[area_id] = areas[area_id].astype("string")
+    if crs is not None and areas.crs != crs:
+        logger.info("read_areas: %s -> %s", areas.crs.to_string(), crs)
+        areas = areas.to_crs(crs)
+    return areas
 
 
 def statistics_to_file(stats: pd.DataFrame, path: str | Path, *, overwrite: bool = False,

@@ -22,19 +22,57 @@ def sample_areas() -> gpd.GeoDataFrame:
     return gpd.read_file(datasets.get_path("neighbourhoods"))
 
 
-def _reference_lengths(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str
-                      ) -> pd.Series:
-    """Independent per-polygon clipping: length per (area_id, utility), a plain loop."""
+# primary aging thresholds written out again (not imported from geo3d: an independent check)
+_THRESHOLDS = {"water": 30, "sewer": 30, "gas": 20, "heat": 20, "power": 30, "telecom": 30}
+
+
+def _reference_table(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str, *,
+                     year: int = 2025) -> pd.DataFrame:
+    """Independent per-polygon clipping, a plain loop over the areas with GEOS intersection.
+
+    Returns length and aged length (age >= the utility's primary threshold) per
+    (area_id, utility, period) with 10-year periods ``"1980-1989"`` and ``"unknown"``.
+    """
     rows = []
     for aid, poly in zip(areas[area_id], areas.geometry, strict=True):
-        idx = pipes.sindex.query(poly)
-        sub = pipes.iloc[idx]
-        length = sub.geometry.intersection(poly).length
+        sub = pipes.iloc[pipes.sindex.query(poly)]
+        length = sub.geometry.intersection(poly).length.to_numpy()
+        installed = sub["install_year"].to_numpy(dtype="float64", na_value=np.nan)
+        period = [f"{int(y) // 10 * 10}-{int(y) // 10 * 10 + 9}" if y == y else "unknown"
+                  for y in installed]
+        limit = sub["utility"].map(_THRESHOLDS).to_numpy(dtype="float64")
+        aged = (year - installed) >= limit  # NaN years compare False: never aged
         frame = pd.DataFrame({"area_id": aid, "utility": sub["utility"].to_numpy(),
-                              "length_m": length.to_numpy()})
+                              "period": period, "length_m": length,
+                              "length_over_threshold_m": np.where(aged, length, 0.0)})
         rows.append(frame[frame["length_m"] > 0])
     ref = pd.concat(rows, ignore_index=True)
-    return ref.groupby(["area_id", "utility"])["length_m"].sum()
+    return ref.groupby(["area_id", "utility", "period"])[
+        ["length_m", "length_over_threshold_m"]].sum()
+
+
+def _reference_lengths(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str
+                      ) -> pd.Series:
+    """Independent per-polygon clipping: length per (area_id, utility)."""
+    table = _reference_table(pipes, areas, area_id)
+    return table.groupby(level=["area_id", "utility"])["length_m"].sum()
+
+
+def _assert_matches_reference(df: pd.DataFrame, ref: pd.DataFrame, *, rtol: float = 1e-6
+                              ) -> None:
+    """Every (area, utility, period) group: same set of groups, lengths equal to ``rtol``.
+
+    Pieces shorter than a micrometre (a pipe grazing a boundary) may be kept by one side and not
+    the other; such groups count as 0 where absent.
+    """
+    got = df.set_index(["area_id", "utility", "period"])[["length_m", "length_over_threshold_m"]]
+    got, want = got.align(ref, join="outer")
+    only = got["length_m"].isna() | want["length_m"].isna()
+    one_sided = (got["length_m"].fillna(0.0) + want["length_m"].fillna(0.0))[only]
+    assert (one_sided < 1e-6).all(), f"groups on one side only: {one_sided[one_sided >= 1e-6]}"
+    np.testing.assert_allclose(got.fillna(0.0).to_numpy(), want.fillna(0.0).to_numpy(),
+                               rtol=rtol, atol=1e-6)
+    assert len(got) >= len(ref) > 0
 
 
 def _random_pipes(bounds: tuple[float, float, float, float], n: int, *, seed: int = 0,
@@ -64,3 +102,13 @@ def reference_lengths():
 @pytest.fixture(scope="session")
 def random_pipes():
     return _random_pipes
+
+
+@pytest.fixture(scope="session")
+def reference_table():
+    return _reference_table
+
+
+@pytest.fixture(scope="session")
+def assert_matches_reference():
+    return _assert_matches_reference

@@ -37,12 +37,12 @@ def test_columns_come_first_in_contract_order(sample_pipes, sample_areas):
         assert extra in df.columns
 
 
-def test_sample_lengths_equal_per_polygon_clipping(sample_pipes, sample_areas, reference_lengths):
+def test_sample_lengths_equal_per_polygon_clipping(sample_pipes, sample_areas, reference_table,
+                                                   assert_matches_reference):
     df = aging_statistics(sample_pipes, sample_areas, area_id="adm_cd2", reference_date=2025)
-    got = df.groupby(["area_id", "utility"])["length_m"].sum()
-    ref = reference_lengths(sample_pipes, sample_areas, "adm_cd2")
-    got, ref = got.align(ref)
-    np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=1e-6)
+    ref = reference_table(sample_pipes, sample_areas, "adm_cd2", year=2025)
+    assert ref["length_over_threshold_m"].sum() > 0 and (ref["length_m"] > 0).sum() > 100
+    assert_matches_reference(df, ref)  # per area x utility x period, length and aged length
     # every metre is somewhere: inside + outside == total
     total = sample_pipes.length.sum()
     assert df["length_m"].sum() + df.attrs["outside_length_m"] == pytest.approx(total, rel=1e-9)
@@ -230,22 +230,45 @@ def test_statistics_to_file_csv_and_excel(tmp_path, sample_pipes, sample_areas):
 
 
 @pytest.mark.shared_data
-def test_seoul_dongs_with_random_pipes_match_per_polygon_clipping(shared_data, reference_lengths,
+def test_seoul_dongs_with_random_pipes_match_per_polygon_clipping(shared_data, reference_table,
+                                                                  assert_matches_reference,
                                                                   random_pipes):
     dongs = gpd.read_file(shared_data / "seoul" / "seoul_hangjeongdong_2021.geojson").to_crs(5186)
     assert len(dongs) == 425
-    pipes = random_pipes(tuple(dongs.total_bounds), 30_000, seed=7)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pipes beyond Seoul's border lie outside every dong
+    pipes = random_pipes(tuple(dongs.total_bounds), 30_000, seed=7)  # > 5,000: the grid is used
+    with pytest.warns(UserWarning, match="outside every area"):  # beyond Seoul's border
         df = aging_statistics(pipes, dongs, area_id="adm_cd2", reference_date=2025)
-    got = df.groupby(["area_id", "utility"])["length_m"].sum()
-    ref = reference_lengths(pipes, dongs, "adm_cd2")
-    got, ref = got.align(ref)
-    assert not got.isna().any() and not ref.isna().any()
-    np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=1e-6)
-    outside = pipes.length.sum() - ref.sum()
+    ref = reference_table(pipes, dongs, "adm_cd2", year=2025)
+    assert_matches_reference(df, ref)
+    outside = pipes.length.sum() - ref["length_m"].sum()
     assert df.attrs["outside_length_m"] == pytest.approx(outside, rel=1e-6)
     assert df["area_id"].nunique() == 425
+
+
+@pytest.mark.shared_data
+def test_seoul_dongs_with_a_generated_district_match_per_polygon_clipping(
+        shared_data, reference_table, assert_matches_reference):
+    # street-like pipes in the canonical schema (multi-vertex, many along the same streets)
+    from geo3d.datasets.underground import CENTRE, make_district
+    from geo3d.underground import read_pipes
+
+    dongs = gpd.read_file(shared_data / "seoul" / "seoul_hangjeongdong_2021.geojson").to_crs(5186)
+    district = make_district(seed=11, size_m=2500.0)
+    pipes = pd.concat([read_pipes(layer, layers=[name]) for name, layer in district.layers.items()],
+                      ignore_index=True)
+    # stretch the 2.5 km district over the dense dongs around 종로/중구 (about 7.5 km)
+    centre = dongs[dongs["adm_nm"].str.contains("종로구")].union_all().centroid
+    geoms = shapely.transform(np.asarray(pipes.geometry.array), lambda c: np.column_stack(
+        [(c[:, 0] - CENTRE[0]) * 3 + centre.x, (c[:, 1] - CENTRE[1]) * 3 + centre.y]))
+    pipes = pipes.set_geometry(gpd.GeoSeries(geoms, index=pipes.index, crs=pipes.crs))
+    assert len(pipes) > 5_000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing outside, no overlaps: no warning at all
+        df = aging_statistics(pipes, dongs, area_id="adm_cd2", reference_date=2025)
+    ref = reference_table(pipes, dongs, "adm_cd2", year=2025)
+    assert ref.index.get_level_values("area_id").nunique() > 20
+    assert_matches_reference(df, ref)
+    assert df.attrs["outside_length_m"] == 0.0
 
 
 @pytest.mark.shared_data
@@ -260,8 +283,8 @@ def test_seoul_gu_invalid_polygon_is_repaired(shared_data, random_pipes):
     assert df["area_id"].nunique() == 25
 
 
-def test_exact_on_hard_cases_with_grid_multilines_overlaps_and_shared_edges(reference_lengths,
-                                                                           random_pipes):
+def test_exact_on_hard_cases_with_grid_multilines_overlaps_and_shared_edges(
+        reference_table, assert_matches_reference, random_pipes):
     # Voronoi cells (irregular shared boundaries), one overlapping disc, a hole
     rng = np.random.default_rng(11)
     seeds = shapely.multipoints(rng.uniform(0, 3000, (12, 2)))
@@ -282,12 +305,91 @@ def test_exact_on_hard_cases_with_grid_multilines_overlaps_and_shared_edges(refe
         warnings.simplefilter("ignore")
         df = aging_statistics(pipes, areas, area_id="code", reference_date=2025)
         aged = aged_segments(pipes, areas, area_id="code", reference_date=2025)
-    got = df.groupby(["area_id", "utility"])["length_m"].sum()
-    ref = reference_lengths(pipes, areas, "code")
-    got, ref = got.align(ref)
-    assert not got.isna().any() and not ref.isna().any()
-    np.testing.assert_allclose(got.to_numpy(), ref.to_numpy(), rtol=1e-6)
+    assert_matches_reference(df, reference_table(pipes, areas, "code", year=2025))
     # the GEOS-clipped pieces of aged_segments agree with the fast lengths
     per_area = aged.dropna(subset=["area_id"]).groupby("area_id")["length_m"].sum()
     want = df.groupby("area_id")["length_over_threshold_m"].sum()
     np.testing.assert_allclose(per_area.reindex(want.index, fill_value=0.0), want, rtol=1e-7)
+
+
+def test_single_area_problem_is_one_line_several_are_listed():
+    pipes = lines([[(0, 1), (100, 1)]], ["gas"], [2000])
+    with pytest.raises(SchemaError) as one:
+        aging_statistics(pipes, boxes(("A", "A")), area_id="code")
+    assert "\n" not in str(one.value) and "dissolve" in str(one.value)
+    areas = boxes(("A", "A", None))
+    with pytest.raises(SchemaError) as two:
+        aging_statistics(pipes, areas, area_id="code")
+    assert len(two.value.problems) == 2 and "fill or drop" in str(two.value)
+
+
+def test_data_warnings_are_reported_once_not_logged_as_warnings(caplog):
+    import logging
+
+    areas = gpd.GeoDataFrame({"code": ["A", "B"]},
+                             geometry=[shapely.box(0, 0, 100, 100), shapely.box(50, 0, 150, 100)],
+                             crs="EPSG:5186")
+    pipes = lines([[(0, 50), (300, 50)]], ["gas"], [2000])
+    with caplog.at_level(logging.INFO, logger="geo3d"), warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        df = aging_statistics(pipes, areas, area_id="code", reference_date=2025)
+    messages = [str(x.message) for x in w]
+    assert sum("areas overlap" in m for m in messages) == 1
+    assert sum("outside every area: 150.0 m" in m for m in messages) == 1
+    assert all(x.filename == __file__ for x in w)  # points at the caller's line
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(df.attrs["notes"]) == 2
+    # overlaps count a metre in each area, but the part outside every area only once
+    assert df["length_m"].sum() == pytest.approx(200.0)
+    assert df.attrs["outside_length_m"] == pytest.approx(150.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        aged = aged_segments(pipes, areas, area_id="code", reference_date=2025)
+    assert aged.loc[aged["area_id"].isna(), "length_m"].sum() == pytest.approx(150.0)
+    assert aged["length_m"].sum() == pytest.approx(350.0)
+
+
+def test_read_areas(tmp_path, sample_areas):
+    from geo3d.errors import FileFormatError, MissingFileError
+    from geo3d.stats import read_areas
+
+    path = tmp_path / "dongs.gpkg"
+    with_missing = sample_areas.copy()
+    with_missing.loc[2, "adm_cd2"] = None
+    with_missing.to_file(path)
+    areas = read_areas(path, area_id="adm_cd2", crs="EPSG:4326")
+    assert areas.crs.to_epsg() == 4326
+    assert areas["adm_cd2"].iloc[0] == "1123054500" and areas["adm_cd2"].isna().sum() == 1
+    with pytest.raises(SchemaError, match=r"no field 'dong'.*adm_nm, adm_cd, adm_cd2"):
+        read_areas(path, area_id="dong")
+    with pytest.raises(MissingFileError, match="does not exist"):
+        read_areas(tmp_path / "nope.geojson")
+    (tmp_path / "bad.geojson").write_text("{not json", encoding="utf-8")
+    with pytest.raises(FileFormatError, match="cannot read areas"):
+        read_areas(tmp_path / "bad.geojson")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyogrio: "'crs' was not provided" (on purpose)
+        sample_areas.set_crs(None, allow_override=True).to_file(tmp_path / "nocrs.shp")
+    with pytest.raises(CRSError, match=r"states no CRS.*ogr2ogr -a_srs"):
+        read_areas(tmp_path / "nocrs.shp", area_id="adm_cd2")
+    # a missing id read as text stays missing, so the statistics refuse it
+    with pytest.raises(SchemaError, match=r"1 area.*no 'adm_cd2' value"):
+        aging_statistics(lines([[(0, 1), (100, 1)]], ["gas"], [2000]), areas.to_crs(5186),
+                         area_id="adm_cd2")
+
+
+def test_areas_in_another_crs_reprojected_by_read_areas_give_the_same_numbers(
+        tmp_path, sample_pipes, sample_areas):
+    from geo3d.stats import read_areas
+
+    sample_areas.to_crs(4326).to_file(tmp_path / "dongs_4326.geojson")
+    with pytest.raises(CRSError, match=r"different CRSs.*to_crs"):
+        aging_statistics(sample_pipes, sample_areas.to_crs(4326).to_crs(5179),
+                         area_id="adm_cd2")
+    areas = read_areas(tmp_path / "dongs_4326.geojson", area_id="adm_cd2", crs=sample_pipes.crs)
+    a = aging_statistics(sample_pipes, areas, area_id="adm_cd2", reference_date=2025)
+    b = aging_statistics(sample_pipes, sample_areas, area_id="adm_cd2", reference_date=2025)
+    pd.testing.assert_frame_equal(a[["area_id", "utility", "period"]],
+                                  b[["area_id", "utility", "period"]].astype({"area_id": object}),
+                                  check_dtype=False)
+    np.testing.assert_allclose(a["length_m"], b["length_m"], rtol=1e-6)
