@@ -15,6 +15,7 @@ import logging
 import pickle
 import threading
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -135,11 +136,25 @@ def aging_statistics_dask(
     dask = import_optional("dask", extra="parallel")
     dask_geopandas = import_optional("dask_geopandas", extra="parallel")
     t0 = time.perf_counter()
-    is_dask = isinstance(pipes, dask_geopandas.GeoDataFrame)
+    dd = import_optional("dask.dataframe", extra="parallel")
+    is_dask = isinstance(pipes, dd.DataFrame)
+    if is_dask and not isinstance(pipes._meta, gpd.GeoDataFrame):
+        msg = ("the Dask frame of pipes has no geometry column (its partitions are not "
+               "GeoDataFrames); build it with dask_geopandas (read_parquet, from_geopandas, or "
+               "from_dask_dataframe(ddf, geometry=...))")
+        raise InputError(msg)
+    if is_dask and not isinstance(pipes, dask_geopandas.GeoDataFrame):
+        # e.g. dd.from_delayed(...) of GeoDataFrames before dask_geopandas was imported
+        pipes = dask_geopandas.from_dask_dataframe(pipes)
     sample = pipes._meta if is_dask else pipes
     if is_dask and sample.crs is None and getattr(pipes, "crs", None) is not None:
         sample = sample.set_crs(pipes.crs)
     prepared, params = _setup(sample, areas, area_id, reference_date, bins, thresholds, by)
+    # ship only what the per-partition function reads (the canonical schema has ~20 columns)
+    needed = [c for c in ("utility", "install_year") if c in sample.columns]
+    needed.append(sample.geometry.name)
+    if list(sample.columns) != needed:
+        pipes = pipes[needed]
     # prepare geometries and build the interior grid once, before the areas are shipped
     prepared.prepared()
     prepared.grid = _make_grid(prepared, 1_000_000 if is_dask else len(pipes))
@@ -149,19 +164,21 @@ def aging_statistics_dask(
         parts: list[Any] = list(pipes.to_delayed())
     else:
         parts = _chunks(pipes, npartitions, client, spatial_shuffle)
+    # hash=False / pure=False: dask would otherwise tokenize every geometry of every partition
+    # to name the data (about 10 s per 250,000 lines), more than the work itself
     if client is not None:
-        area_ref = client.scatter(prepared, broadcast=True)
+        area_ref = client.scatter(prepared, broadcast=True, hash=False)
         if not is_dask:
-            parts = client.scatter(parts)
+            parts = client.scatter(parts, hash=False)
             futures = [client.submit(_partial_in_thread, part, area_ref, params, pure=False)
                        for part in parts]
         else:
-            futures = client.compute([dask.delayed(_partial_in_thread, pure=True)(
+            futures = client.compute([dask.delayed(_partial_in_thread, pure=False)(
                 part, area_ref, params) for part in parts])
         partials = client.gather(futures)
     else:
-        area_ref = dask.delayed(prepared, pure=True)
-        partials = list(dask.compute(*[dask.delayed(_partial_in_thread, pure=True)(
+        area_ref = dask.delayed(prepared, name=f"geo3d-areas-{uuid.uuid4().hex}", pure=False)
+        partials = list(dask.compute(*[dask.delayed(_partial_in_thread, pure=False)(
             part, area_ref, params) for part in parts]))
     n_pipes = None if is_dask else len(pipes)
     df = _combine(partials, prepared, params)

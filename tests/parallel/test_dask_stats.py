@@ -76,3 +76,81 @@ def test_dask_reports_outside_and_validates(pipes, areas):
     assert_same(parallel, single)
     with pytest.raises(SchemaError, match="adm_code"):
         aging_statistics_dask(pipes, areas, area_id="adm_code")
+
+
+def test_each_thread_gets_its_own_prepared_copy_of_the_areas(pipes, areas):
+    import threading
+
+    from geo3d.parallel import stats as pstats
+    from geo3d.stats.aging import _partial_statistics, _setup
+
+    prepared, params = _setup(pipes, areas, "adm_cd2", 2025, 10, None, "utility")
+    copies, results = {}, {}
+
+    def work(name):
+        results[name] = pstats._partial_in_thread(pipes, prepared, params)
+        copies[name] = pstats._local.areas[id(prepared)][1]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert copies["a"] is not copies["b"]
+    assert copies["a"] is not prepared and copies["b"] is not prepared
+    assert copies["a"].geoms[0] is not prepared.geoms[0]  # not the same GEOS objects
+    want = _partial_statistics(pipes, prepared, params).table
+    for name in ("a", "b"):
+        pd.testing.assert_frame_equal(results[name].table, want)
+
+
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use")  # another job's dashboard
+def test_dask_on_worker_processes_equals_single_process(pipes, areas):
+    single = aging_statistics(pipes, areas, area_id="adm_cd2", reference_date=2025)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, silence_logs=50) as cluster, \
+            distributed.Client(cluster) as c:
+        parallel = aging_statistics_dask(pipes, areas, area_id="adm_cd2", npartitions=4,
+                                         client=c, reference_date=2025)
+    assert_same(parallel, single)
+
+
+def test_dask_frame_made_from_delayed_parts_and_frames_without_geometry(pipes, areas, client):
+    import dask
+    import dask.dataframe as dd
+
+    from geo3d.errors import InputError
+
+    single = aging_statistics(pipes, areas, area_id="adm_cd2", reference_date=2025)
+    halves = [pipes.iloc[: len(pipes) // 2], pipes.iloc[len(pipes) // 2:]]
+    ddf = dd.from_delayed([dask.delayed(h) for h in halves], meta=pipes.iloc[:0],
+                          verify_meta=False)
+    parallel = aging_statistics_dask(ddf, areas, area_id="adm_cd2", client=client,
+                                     spatial_shuffle=False, reference_date=2025)
+    assert_same(parallel, single)
+    plain = dd.from_pandas(pd.DataFrame({"utility": ["gas"], "install_year": [2000]}),
+                           npartitions=1)
+    with pytest.raises(InputError, match="dask_geopandas"):
+        aging_statistics_dask(plain, areas, area_id="adm_cd2")
+
+
+@pytest.mark.shared_data
+def test_dask_on_seoul_dongs_equals_single_process(shared_data, client):
+    import shapely
+
+    dongs = gpd.read_file(shared_data / "seoul" / "seoul_hangjeongdong_2021.geojson").to_crs(5186)
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = dongs.total_bounds
+    start = np.column_stack([rng.uniform(x0, x1, 8000), rng.uniform(y0, y1, 8000)])
+    end = start + rng.normal(0, 150, (8000, 2))
+    pipes = gpd.GeoDataFrame(
+        {"utility": rng.choice(["water", "sewer", "gas"], 8000),
+         "install_year": pd.array(rng.integers(1950, 2025, 8000), dtype="Int64")},
+        geometry=shapely.linestrings(np.stack([start, end], axis=1)), crs=5186)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pipes beyond Seoul's border
+        single = aging_statistics(pipes, dongs, area_id="adm_cd2", reference_date=2025)
+        parallel = aging_statistics_dask(pipes, dongs, area_id="adm_cd2", npartitions=8,
+                                         client=client, reference_date=2025)
+    assert single.attrs["outside_length_m"] > 0 and single["area_id"].nunique() > 400
+    assert_same(parallel, single)
