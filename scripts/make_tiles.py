@@ -6,7 +6,8 @@
         [--overwrite]
 
 Reads the pipes once, computes the statistics when areas are given
-(:func:`geo3d.stats.aging_statistics`, areas reprojected to the pipes' CRS), writes the tiles
+(:func:`geo3d.stats.aging_statistics`; areas read with :func:`geo3d.stats.read_areas`,
+reprojected to the pipes' CRS), writes the tiles
 with :func:`geo3d.tiles.write_tiles` and, beside them, ``<out stem>_stats.csv``. The same work
 as ``geo3d stats`` followed by ``geo3d tiles``, in one process for cron jobs. Exit code 2 on bad
 input (the message says what to fix), 1 on an internal error.
@@ -18,14 +19,13 @@ import argparse
 import logging
 import sys
 import time
+import traceback
 from pathlib import Path
 
-import geopandas as gpd
-
 import geo3d
-from geo3d.errors import Geo3DError
+from geo3d.errors import Geo3DError, InputError
 from geo3d.io.atomic import check_can_write
-from geo3d.stats import aging_statistics, statistics_to_file
+from geo3d.stats import aging_statistics, read_areas, statistics_to_file
 from geo3d.tiles import write_tiles
 from geo3d.underground import read_pipes
 
@@ -49,17 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     try:
         if (args.areas is None) != (args.area_id is None):
-            raise geo3d.errors.InputError("--areas and --area-id go together")
+            msg = "--areas and --area-id go together: pass both, or neither"
+            raise InputError(msg)
         stats_path = args.out.with_name(f"{args.out.stem}_stats.csv")
         check_can_write(args.out, overwrite=args.overwrite)
         pipes = read_pipes(args.pipes)
         stats = areas = None
         if args.areas is not None:
             check_can_write(stats_path, overwrite=args.overwrite)
-            areas = gpd.read_file(args.areas)
-            areas[args.area_id] = areas[args.area_id].astype(str)
-            if areas.crs is not None and areas.crs != pipes.crs:
-                areas = areas.to_crs(pipes.crs)
+            areas = read_areas(args.areas, area_id=args.area_id, crs=pipes.crs)
             stats = aging_statistics(pipes, areas, area_id=args.area_id,
                                      reference_date=args.year)
         write_tiles(pipes, args.out, stats=stats, areas=areas, area_id=args.area_id,
@@ -69,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     except Geo3DError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # an internal error: exit 1, as documented
+        if args.verbose:
+            traceback.print_exc()
+        print(f"Internal error ({type(exc).__name__}): {exc}. Re-run with -v for the traceback "
+              "and report it.", file=sys.stderr)
+        return 1
     print(f"make_tiles: {len(pipes):,} pipes -> {args.out} "
           f"({args.out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -19,11 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-import geopandas as gpd
-
 import geo3d
 from geo3d.errors import Geo3DError
-from geo3d.stats import aged_segments, aging_statistics, statistics_to_file
+from geo3d.io.atomic import check_can_write
+from geo3d.stats import aged_segments, aging_statistics, read_areas, statistics_to_file
 from geo3d.underground import read_pipes
 
 
@@ -58,22 +57,24 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for name, path, field in args.areas:
         try:
-            areas = gpd.read_file(path)
-            if field in areas.columns:
-                areas[field] = areas[field].astype(str)
-            if areas.crs is not None and areas.crs != pipes.crs:
-                areas = areas.to_crs(pipes.crs)
+            outputs = [args.out / f"{name}_{part}" for part in
+                       ("stats.csv", "stats.xlsx", "aged.csv", *(["map.png"] if args.map else []))]
+            for output in outputs:  # refuse before the work, not half way through the files
+                check_can_write(output, overwrite=args.overwrite)
+            areas = read_areas(path, area_id=field, crs=pipes.crs)
             stats = aging_statistics(pipes, areas, area_id=field, reference_date=args.year)
             aged = aged_segments(pipes, areas, area_id=field, reference_date=args.year)
-            for suffix in ("csv", "xlsx"):
-                statistics_to_file(stats, args.out / f"{name}_stats.{suffix}",
-                                   overwrite=args.overwrite)
-            statistics_to_file(aged, args.out / f"{name}_aged.csv", overwrite=args.overwrite)
+            statistics_to_file(stats, outputs[0], overwrite=args.overwrite)
+            statistics_to_file(stats, outputs[1], overwrite=args.overwrite)
+            statistics_to_file(aged, outputs[2], overwrite=args.overwrite)
             if args.map:
+                import matplotlib.pyplot as plt
+
                 from geo3d.viz import plot_statistics, save_map
 
                 fig, _ = plot_statistics(stats, areas, area_id=field)
-                save_map(fig, args.out / f"{name}_map.png", overwrite=args.overwrite)
+                save_map(fig, outputs[3], overwrite=args.overwrite)
+                plt.close(fig)
             print(f"{name}: {len(stats):,} rows, {len(aged):,} aged pieces")
         except Geo3DError as exc:
             failed += 1

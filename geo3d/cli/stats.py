@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,26 +32,28 @@ def _parse_bins(text: str) -> int | list[int]:
     return parts[0] if len(parts) == 1 else parts
 
 
-def _read_areas(path: Path, area_id: str, crs: Any) -> Any:
-    import geopandas as gpd
-
-    from ..errors import FileFormatError, MissingFileError
-
-    if not path.exists():
-        msg = f"areas file {path} does not exist"
-        raise MissingFileError(msg)
-    try:
-        areas = gpd.read_file(path)
-    except Exception as exc:
-        msg = f"cannot read areas from {path}: {exc}"
-        raise FileFormatError(msg) from exc
-    if area_id in areas.columns:  # codes such as 1123054500 stay text (no lost zeros)
-        areas[area_id] = areas[area_id].astype(str)
-    if crs is not None and areas.crs is not None and areas.crs != crs:
-        # both CRSs are stated by the files, so this is a conversion, not a guess
+def _to_crs(areas: Any, crs: Any) -> Any:
+    """Areas in the pipes' CRS (both CRSs are stated by the files: a conversion, not a guess)."""
+    if crs is not None and areas.crs != crs:
         logger.info("areas: %s -> %s", areas.crs.to_string(), crs.to_string())
         areas = areas.to_crs(crs)
     return areas
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Print each distinct data warning once, as one ``Warning: ...`` line on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen: set[str] = set()
+            for w in caught:
+                text = " ".join(str(w.message).split())
+                if issubclass(w.category, UserWarning) and text not in seen:
+                    seen.add(text)
+                    click.echo(f"Warning: {text}", err=True)
 
 
 def _aged_path(out: Path) -> Path:
@@ -76,7 +81,7 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
                   bins: str, out: Path, map_path: Path | None, utility: str | None,
                   overwrite: bool) -> None:
     """Aging and density statistics per area × utility × install period (tidy CSV)."""
-    from ..stats import aged_segments, aging_statistics, statistics_to_file
+    from ..stats import aged_segments, aging_statistics, read_areas, statistics_to_file
     from ..underground import read_pipes
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
@@ -86,21 +91,23 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
     for path in outputs:
         check_can_write(path, overwrite=overwrite)
     parsed_bins = _parse_bins(bins)
+    areas = read_areas(areas_path, area_id=area_id)  # bad areas fail before the pipes are read
     pipes = read_pipes(pipes_path)
-    areas = _read_areas(areas_path, area_id, pipes.crs)
-    table = aging_statistics(pipes, areas, area_id=area_id, reference_date=year,
-                             bins=parsed_bins)
-    aged = aged_segments(pipes, areas, area_id=area_id, reference_date=year)
+    areas = _to_crs(areas, pipes.crs)
     figure: Any = None
-    if map_path is not None:
-        if map_path.suffix.lower() in (".html", ".htm"):
-            from ..viz import statistics_deck
+    with _warnings_as_lines():
+        table = aging_statistics(pipes, areas, area_id=area_id, reference_date=year,
+                                 bins=parsed_bins)
+        aged = aged_segments(pipes, areas, area_id=area_id, reference_date=year)
+        if map_path is not None:
+            if map_path.suffix.lower() in (".html", ".htm"):
+                from ..viz import statistics_deck
 
-            figure = statistics_deck(table, areas, area_id=area_id, utility=utility)
-        else:
-            from ..viz import plot_statistics
+                figure = statistics_deck(table, areas, area_id=area_id, utility=utility)
+            else:
+                from ..viz import plot_statistics
 
-            figure = plot_statistics(table, areas, area_id=area_id, utility=utility)[0]
+                figure = plot_statistics(table, areas, area_id=area_id, utility=utility)[0]
     written: list[Path] = []
     try:
         written.append(statistics_to_file(table, out, overwrite=overwrite))
@@ -140,7 +147,8 @@ def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | 
     """Vector tiles (MVT in PMTiles): a layer per utility, and area statistics."""
     import pandas as pd
 
-    from ..errors import MissingFileError
+    from ..errors import FileFormatError, MissingFileError
+    from ..stats import read_areas
     from ..tiles import write_tiles
     from ..underground import read_pipes
 
@@ -151,14 +159,21 @@ def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | 
         msg = "--stats and --areas need --areas and --area-id"
         raise InputError(msg)
     check_can_write(out, overwrite=overwrite)
-    pipes = read_pipes(pipes_path)
-    areas = _read_areas(areas_path, area_id, pipes.crs) if areas_path and area_id else None
     table = None
     if stats_path is not None:
         if not stats_path.exists():
             msg = f"statistics file {stats_path} does not exist"
             raise MissingFileError(msg)
-        table = pd.read_csv(stats_path, dtype={"area_id": str, "utility": str, "period": str})
+        try:
+            table = pd.read_csv(stats_path, dtype={"area_id": str, "utility": str,
+                                                   "period": str})
+        except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
+            msg = f"cannot read {stats_path} as a CSV from `geo3d stats`: {exc}"
+            raise FileFormatError(msg) from exc
+    areas = read_areas(areas_path, area_id=area_id) if areas_path and area_id else None
+    pipes = read_pipes(pipes_path)
+    if areas is not None:
+        areas = _to_crs(areas, pipes.crs)
     path = write_tiles(pipes, out, stats=table, areas=areas, area_id=area_id, minzoom=minzoom,
                        maxzoom=maxzoom, overwrite=overwrite)
     click.echo(f"tiles: {len(pipes):,} pipes, zoom {minzoom}-{maxzoom} -> {path} "

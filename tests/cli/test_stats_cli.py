@@ -81,3 +81,93 @@ def test_tiles_with_statistics(runner, paths, tmp_path):
     res = runner.invoke(cli, ["tiles", "--pipes", pipes, "--stats", str(stats), "--out",
                               str(tmp_path / "T2.pmtiles")])
     assert res.exit_code == 2 and "--area-id" in res.output
+
+
+def _stats(runner, pipes, areas, out, *extra):
+    return runner.invoke(cli, ["stats", "--pipes", pipes, "--areas", str(areas), "--area-id",
+                               "adm_cd2", "--year", "2025", "--out", str(out), *extra])
+
+
+def _error_lines(res):
+    return [line for line in res.stderr.splitlines() if line.strip()]
+
+
+def test_stats_bad_input_messages_are_one_line(runner, paths, tmp_path):
+    import warnings
+
+    import geopandas as gpd
+
+    pipes, areas = paths
+    out = tmp_path / "S.csv"
+    # no id field
+    res = runner.invoke(cli, ["stats", "--pipes", pipes, "--areas", areas, "--area-id", "dong",
+                              "--out", str(out)])
+    assert res.exit_code == 2 and len(_error_lines(res)) == 1
+    assert _error_lines(res)[0].startswith("Error: ") and "available fields" in res.stderr
+    # an areas file without a CRS
+    nocrs = tmp_path / "in" / "nocrs.shp"
+    nocrs.parent.mkdir()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyogrio: "'crs' was not provided" (on purpose)
+        gpd.read_file(areas).set_crs(None, allow_override=True).to_file(nocrs)
+    res = _stats(runner, pipes, nocrs, out)
+    assert res.exit_code == 2 and len(_error_lines(res)) == 1
+    assert "states no CRS" in res.stderr and "ogr2ogr -a_srs" in res.stderr
+    # duplicate ids
+    dup = gpd.read_file(areas)
+    dup.loc[1, "adm_cd2"] = dup.loc[0, "adm_cd2"]
+    dup.to_file(tmp_path / "in" / "dup.geojson")
+    res = _stats(runner, pipes, tmp_path / "in" / "dup.geojson", out)
+    assert res.exit_code == 2 and len(_error_lines(res)) == 1 and "dissolve" in res.stderr
+    assert not out.exists() and not (tmp_path / "S_aged.csv").exists()
+
+
+def test_stats_areas_in_another_crs_are_reprojected(runner, paths, tmp_path):
+    import geopandas as gpd
+
+    pipes, areas = paths
+    wgs84 = tmp_path / "dongs_4326.geojson"
+    gpd.read_file(areas).to_crs(4326).to_file(wgs84)
+    assert _stats(runner, pipes, areas, tmp_path / "a.csv").exit_code == 0
+    res = _stats(runner, pipes, wgs84, tmp_path / "b.csv")
+    assert res.exit_code == 0, res.output
+    a = pd.read_csv(tmp_path / "a.csv", dtype={"area_id": str})
+    b = pd.read_csv(tmp_path / "b.csv", dtype={"area_id": str})
+    pd.testing.assert_frame_equal(a[["area_id", "utility", "period"]],
+                                  b[["area_id", "utility", "period"]])
+    pd.testing.assert_series_equal(a["length_m"], b["length_m"], rtol=1e-6)
+
+
+def test_stats_overlaps_and_outside_pipes_warn_once_and_are_reported(runner, paths, tmp_path):
+    import geopandas as gpd
+
+    pipes, areas = paths
+    dongs = gpd.read_file(areas)
+    grown = dongs.assign(geometry=dongs.geometry.buffer(30.0))
+    grown.to_file(tmp_path / "grown.geojson")
+    res = _stats(runner, pipes, tmp_path / "grown.geojson", tmp_path / "g.csv")
+    assert res.exit_code == 0, res.output
+    warned = [line for line in _error_lines(res) if line.startswith("Warning: areas overlap")]
+    assert len(warned) == 1 and " m² in all " in warned[0]  # once, though two functions warn
+    assert "INFO" not in res.stderr  # not logged again (that is -v)
+    # two of the five dongs: most pipes lie outside both
+    dongs.iloc[:2].to_file(tmp_path / "two.geojson")
+    res = _stats(runner, pipes, tmp_path / "two.geojson", tmp_path / "t.csv")
+    assert res.exit_code == 0, res.output
+    warned = [line for line in _error_lines(res) if "outside every area" in line]
+    assert len(warned) == 1
+    outside_km = float(res.stdout.split("km outside")[0].rsplit("(", 1)[1])
+    assert outside_km > 1.0
+    aged = pd.read_csv(tmp_path / "t_aged.csv", dtype={"area_id": str})
+    assert aged["area_id"].isna().any()  # aged pieces outside both dongs are listed
+
+
+def test_tiles_bad_stats_file_exits_2(runner, paths, tmp_path):
+    pipes, areas = paths
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\xff\xfe\x00garbage\x00")
+    res = runner.invoke(cli, ["tiles", "--pipes", pipes, "--stats", str(bad), "--areas", areas,
+                              "--area-id", "adm_cd2", "--out", str(tmp_path / "t.pmtiles")])
+    assert res.exit_code == 2, res.output
+    assert len(_error_lines(res)) == 1
+    assert not (tmp_path / "t.pmtiles").exists()
