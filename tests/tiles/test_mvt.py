@@ -129,3 +129,71 @@ def test_bad_input(tmp_path, pipes, areas, archive):
         write_tiles(pipes.iloc[:0], tmp_path / "a.pmtiles")
     assert not (tmp_path / "a.pmtiles").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def _decoded_layers(path, zoom):
+    """Every feature of every tile at ``zoom``: {layer: [(x, y, feature), ...]}."""
+    out: dict[str, list] = {}
+    for (z, x, y), _ in all_tiles(path):
+        if z == zoom:
+            for name, features in read_tile(path, z, x, y).items():
+                out.setdefault(name, []).extend((x, y, f) for f in features)
+    return out
+
+
+def test_every_pipe_decodes_back_with_its_attributes_and_position(archive, pipes):
+    zoom = 16
+    decoded = _decoded_layers(archive, zoom)
+    assert pipes["source_id"].is_unique
+    by_id = pipes.set_index("source_id")
+    web = pipes.to_crs(3857).set_index("source_id").geometry
+    tile_m = 2 * np.pi * 6378137.0 / 2 ** zoom
+    half = np.pi * 6378137.0
+    px = tile_m / 4096
+    for utility, rows in pipes.groupby("utility"):
+        features = decoded[utility]
+        ids = {f["properties"]["source_id"] for _, _, f in features}
+        assert ids == set(rows["source_id"]), utility  # every pipe, nothing else
+        for x, y, f in features:
+            props = f["properties"]
+            pipe = by_id.loc[props["source_id"]]
+            assert props["utility"] == utility
+            for key in ("material", "agency"):
+                assert props.get(key) == (pipe[key] if pd.notna(pipe[key]) else None)
+            if pd.notna(pipe["diameter_mm"]):
+                assert props["diameter_mm"] == pytest.approx(pipe["diameter_mm"])
+            if pd.notna(pipe["install_year"]):
+                assert props["install_year"] == int(pipe["install_year"])
+            else:
+                assert "install_year" not in props
+            # tile coordinates back to Web Mercator: every vertex within ~2 px of the pipe
+            coords = np.asarray(shapely.get_coordinates(shapely.geometry.shape(f["geometry"])))
+            mx = -half + x * tile_m + coords[:, 0] * px
+            my = half - y * tile_m - coords[:, 1] * px
+            dist = shapely.distance(shapely.points(mx, my), web.loc[props["source_id"]])
+            assert dist.max() < 2.5 * px, (props["source_id"], dist.max() / px)
+
+
+def test_area_features_carry_the_statistics_values(archive, pipes, areas):
+    from geo3d.stats import aggregate_statistics, areas_with_statistics
+
+    stats = aging_statistics(pipes, areas, area_id="adm_cd2", reference_date=2025)
+    want = areas_with_statistics(stats, areas, area_id="adm_cd2").set_index("adm_cd2")
+    per_util = aggregate_statistics(stats, by=["area_id", "utility"]).set_index(
+        ["area_id", "utility"])
+    decoded = _decoded_layers(archive, 14)
+    seen = set()
+    for _, _, f in decoded["areas"]:
+        props = f["properties"]
+        code = props["adm_cd2"]
+        seen.add(code)
+        assert props["adm_nm"] == want.loc[code, "adm_nm"]
+        assert props["length_km"] == pytest.approx(want.loc[code, "length_m"] / 1000, rel=1e-6)
+        assert props["density_km_per_km2"] == pytest.approx(
+            want.loc[code, "density_km_per_km2"], rel=1e-6)
+        assert props["share_over_threshold"] == pytest.approx(
+            want.loc[code, "share_over_threshold"], rel=1e-6)
+        sewer = per_util.loc[(code, "sewer")]
+        assert props["sewer_km"] == pytest.approx(sewer["length_m"] / 1000, rel=1e-6)
+        assert props["sewer_share"] == pytest.approx(sewer["share_over_threshold"], rel=1e-6)
+    assert seen == set(areas["adm_cd2"])
