@@ -227,10 +227,9 @@ def assign_addresses(
         if "kind" in fa:
             f_kind = fa["kind"].to_numpy(dtype=object)
         else:
-            f_kind = np.array([CLASS_NAMES.get(int(c), "other_facility") for c in fa["object_class"]],
-                              dtype=object)
+            f_kind = _lookup(fa["object_class"].astype("int64"), CLASS_NAMES, "other_facility")
         f_cls = (fa["object_class"].to_numpy(dtype=np.int64) if "object_class" in fa
-                 else np.array([_KIND_CODE.get(k, 8) for k in f_kind], dtype=np.int64))
+                 else _lookup(f_kind, _KIND_CODE, 8).astype(np.int64))
         f_xy = _xy(fa)
         f_floor = fa["floor"].to_numpy(dtype=np.int64)
     else:
@@ -248,17 +247,17 @@ def assign_addresses(
     floor = np.r_[s_floor, f_floor]
     pos = np.vstack([s_ent, f_xy]) if n else np.zeros((0, 2))
     reason = np.full(n, None, dtype=object)
-    warn: list[list[str]] = [[] for _ in range(n)]
+    warn: list[NDArray[Any]] = []  # one array per kind of warning (None where it does not apply)
 
     proj = project_on_aisles(pos, floor, aisles)
     s_proj = proj.iloc[:ns]
     a_row = proj["aisle_row"].to_numpy()
-    s = proj["s"].to_numpy()
-    d = proj["d"].to_numpy()
+    s = proj["s"].to_numpy().copy()
+    d = proj["d"].to_numpy().copy()
     dist = proj["distance"].to_numpy()
     has_aisle = a_row >= 0
     far = has_aisle & (dist > max_off)
-    suffix = np.array([FACILITY_SUFFIX.get(k) for k in kind], dtype=object)
+    suffix = _lookup(kind, FACILITY_SUFFIX)
     addressable = is_store | (suffix != None)  # noqa: E711  (elementwise)
 
     # facilities inside a store take the store's number + a unit number
@@ -290,12 +289,13 @@ def assign_addresses(
     no_aisle = ~has_aisle & ~zero
     reason[no_aisle & addressable] = "no aisle on its floor"
     store_far = is_store & far & ~zero
-    for i in np.flatnonzero(store_far):
-        reason[i] = f"entrance {dist[i]:.1f} m from the nearest aisle (max_offset {max_off:g} m)"
-    for i in np.flatnonzero(~is_store & far & addressable & (host < 0)):
-        warn[i].append(f"{dist[i]:.1f} m from the nearest aisle (more than max_offset {max_off:g} m)")
-    for i in np.flatnonzero(~addressable & ~zero):
-        reason[i] = f"{kind[i]} is not addressed (ADDRESS.md)"
+    metres = _fmt1(dist)
+    reason = np.where(store_far, "entrance " + metres + f" m from the nearest aisle (max_offset {max_off:g} m)",
+                      reason)
+    warn.append(_pick(~is_store & far & addressable & (host < 0),
+                      metres + f" m from the nearest aisle (more than max_offset {max_off:g} m)"))
+    not_addr = ~addressable & ~zero
+    reason = np.where(not_addr, kind.astype(str).astype(object) + " is not addressed (ADDRESS.md)", reason)
 
     side = np.where(d >= 0, "left", "right").astype(object)
     side[~has_aisle] = None
@@ -316,8 +316,7 @@ def assign_addresses(
     sub[sel] = np.where(r > 0, first_sub + r - 1, -1)
     host_ok = np.zeros(n, bool)
     host_ok[hosted] = ok[host[hosted]]
-    for i in np.flatnonzero(hosted & ~host_ok):
-        warn[i].append("inside a store that has no address: numbered on the aisle instead")
+    warn.append(_pick(hosted & ~host_ok, "inside a store that has no address: numbered on the aisle instead"))
     on_aisle_fac = ~is_store & ok & ~host_ok
     sel = np.flatnonzero(on_aisle_fac)
     r = _sub_rank([aisle_name[sel], base[sel], suffix[sel]], s[sel], np.abs(d[sel]), oid[sel])
@@ -331,15 +330,13 @@ def assign_addresses(
     unit = np.full(n, None, dtype=object)
     hsel = np.flatnonzero(host_ok)
     hr = _sub_rank([host[hsel]], s[hsel], np.abs(d[hsel]), oid[hsel])
-    prefix = market.basement_prefix
-    for i, rr in zip(hsel, hr, strict=True):
-        f = int(floor[i])
-        unit[i] = (prefix if f < 0 else "") + f"{abs(f)}{rr + 1:02d}"
+    unit[hsel] = _units(floor[hsel], hr + 1, market.basement_prefix)
 
-    # the host's aisle, number and base for hosted facilities
+    # hosted facilities sit at their store's entrance: its aisle, position and number
     hidx = host[hsel]
     aisle_name[hsel] = aisle_name[hidx]
-    number[hsel] = [f"{number[h]}, {u}" for h, u in zip(hidx, unit[hsel], strict=True)]
+    s[hsel], d[hsel], side[hsel] = s[hidx], d[hidx], side[hidx]
+    number[hsel] = number[hidx] + ", " + unit[hsel]
 
     sido, sigungu = market.sido, market.sigungu
     address = np.full(n, None, dtype=object)
@@ -355,21 +352,13 @@ def assign_addresses(
 
     # levels
     lv = _levels_table(levels, floor)
-    lab = dict(zip(lv["floor"], lv["label"], strict=True))
-    ordn = dict(zip(lv["floor"], lv["ordinal"], strict=True))
-    label = np.array([lab.get(int(f)) for f in floor], dtype=object)
-    ordinal = pd.array([ordn.get(int(f)) for f in floor], dtype="Int64")
+    label = _lookup(floor, dict(zip(lv["floor"], lv["label"], strict=True)))
+    ordinal = pd.array(_lookup(floor, dict(zip(lv["floor"], lv["ordinal"], strict=True))), dtype="Int64")
 
     # reversed-aisle warning: the highest number × I/2 should reach the aisle's end
-    for j, name in enumerate(a_names):
-        m = (aisle_name == name) & (address != None) & is_store  # noqa: E711
-        if m.any():
-            top = int(base[m].max())
-            if abs(top * interval / 2 - a_len[j]) > interval:
-                msg = (f"aisle {name}: highest store number {top} × {interval:g}/2 m is more than one "
-                       f"interval from its length {a_len[j]:.1f} m (reversed or partly used aisle?)")
-                for i in np.flatnonzero(m):
-                    warn[i].append(msg)
+    numbered_store = is_store & (address != None) & has_aisle  # noqa: E711
+    msgs = reversed_aisles(a_row[numbered_store], base[numbered_store], a_names, a_len, interval)
+    warn.append(_pick(numbered_store, msgs[np.maximum(a_row, 0)]) if len(msgs) else _pick(numbered_store, None))
 
     geoms = np.r_[np.asarray(st["geometry"].values, dtype=object) if ns else np.zeros(0, object),
                   shapely.points(f_xy) if nf else np.zeros(0, object)]
@@ -388,7 +377,7 @@ def assign_addresses(
         "entrance_y": np.where(is_store, pos[:, 1], np.nan),
         "host_store": pd.array(np.where(host_ok, oid[np.maximum(host, 0)], -1), dtype="Int64"),
         "reason": reason,
-        "warnings": ["; ".join(w) if w else None for w in warn],
+        "warnings": _join_warnings(warn, n),
     })
     for col in ("base_number", "sub", "host_store"):
         out.loc[out[col] < 0, col] = pd.NA
@@ -397,6 +386,66 @@ def assign_addresses(
     log.info("assign_addresses: %d objects -> %d addressed, %d not addressed",
              n, int(gdf["address"].notna().sum()), int(gdf["address"].isna().sum()))
     return gdf
+
+
+def _lookup(values: Any, table: dict[Any, Any], default: Any = None) -> NDArray[Any]:
+    """``table[v]`` for every value (``default`` where it has none); vectorised (pandas map)."""
+    out = pd.Series(np.asarray(values, dtype=object)).map(table)
+    arr = out.to_numpy(dtype=object)
+    arr[out.isna().to_numpy()] = default
+    return arr
+
+
+def _fmt1(values: NDArray[np.float64]) -> NDArray[Any]:
+    """Numbers with one decimal as an object array of strings (NaN → "nan")."""
+    v = np.asarray(values, dtype=float)
+    return np.asarray(np.char.mod("%.1f", v), dtype=object) if len(v) else np.zeros(0, dtype=object)
+
+
+def _pick(mask: NDArray[np.bool_], value: Any) -> NDArray[Any]:
+    """Object array holding ``value`` (scalar or aligned array) where ``mask``, else None."""
+    out = np.full(len(mask), None, dtype=object)
+    out[mask] = value[mask] if isinstance(value, np.ndarray) else value
+    return out
+
+
+def _units(floor: NDArray[np.int64], seq: NDArray[np.int64], prefix: str, ho: str = "") -> NDArray[Any]:
+    """Unit / object numbers that start with the floor digit (``101``, ``지하101``); vectorised."""
+    f = np.asarray(floor, dtype=np.int64)
+    head = np.where(f < 0, prefix, "").astype(object)
+    digits = pd.Series(np.asarray(seq, dtype=np.int64).astype(str)).str.zfill(2).to_numpy(dtype=object)
+    return np.asarray(head + np.abs(f).astype(str).astype(object) + digits + ho, dtype=object)
+
+
+def _join_warnings(parts: list[NDArray[Any]], n: int) -> NDArray[Any]:
+    """Per-object ``"; "``-joined warnings (None where there is none); vectorised per kind."""
+    out = np.full(n, "", dtype=object)
+    for w in parts:  # a handful of warning kinds, not objects
+        has = w != None  # noqa: E711
+        sep = np.where(out != "", "; ", "")
+        out = np.where(has, out + sep + np.where(has, w, "").astype(object), out)
+    return _pick(out != "", out)
+
+
+def reversed_aisles(aisle_row: NDArray[np.int64], number: NDArray[np.int64], names: NDArray[Any],
+                    lengths: NDArray[np.float64], interval: float) -> NDArray[Any]:
+    """Warning per aisle (None when fine): its highest store number × I/2 is more than one
+    interval from its length (ADDRESS.md, W: catches a reversed or partly used aisle).
+
+    Examples
+    --------
+    >>> reversed_aisles(np.array([0, 0, 1]), np.array([7, 8, 1]), np.array(["가1통로", "가2통로"]),
+    ...                 np.array([80.0, 80.0]), 20.0).tolist()  # doctest: +ELLIPSIS
+    [None, 'aisle 가2통로: highest store number 1 × 20/2 m is more than one interval from its length 80.0 m ...']
+    """
+    top = np.full(len(names), -1, dtype=np.int64)
+    np.maximum.at(top, np.asarray(aisle_row, dtype=np.int64), np.asarray(number, dtype=np.int64))
+    bad = (top > 0) & (np.abs(top * interval / 2 - lengths) > interval)
+    out = np.full(len(names), None, dtype=object)
+    for j in np.flatnonzero(bad):  # aisles, not objects
+        out[j] = (f"aisle {names[j]}: highest store number {top[j]} × {interval:g}/2 m is more than one "
+                  f"interval from its length {lengths[j]:.1f} m (reversed or partly used aisle?)")
+    return out
 
 
 def _numbers(base: NDArray[np.int64], sub: NDArray[np.int64]) -> NDArray[Any]:
@@ -454,7 +503,7 @@ def _detail(market: Market, is_store: NDArray[np.bool_], ok: NDArray[np.bool_], 
     the entrance), then by (s, |d|, id); facilities likewise per (floor, type).
     """
     head = f"{market.sido} {market.sigungu} {market.parent_road} {market.parent_number}"
-    aord = np.array([a_order.get(a, -1) for a in aisle], dtype=np.int64)
+    aord = _lookup(aisle, a_order, -1).astype(np.int64)
     prefix = market.basement_prefix
     for store_pass in (True, False):
         sel = np.flatnonzero(ok & (is_store == store_pass))
@@ -468,10 +517,7 @@ def _detail(market: Market, is_store: NDArray[np.bool_], ok: NDArray[np.bool_], 
         new = np.r_[True, np.any(grp[1:] != grp[:-1], axis=1)]
         starts = np.flatnonzero(new)
         rank[order] = np.arange(len(sel)) - np.repeat(starts, np.diff(np.r_[starts, len(sel)]))
-        for i, rr in zip(sel, rank, strict=True):
-            f = int(floor[i])
-            u = (prefix if f < 0 else "") + f"{abs(f)}{rr + 1:02d}"
-            unit[i] = u + ("호" if store_pass else "")
-            number[i] = f"{market.parent_number}, {unit[i]}"
-            address[i] = f"{head}, {unit[i]}" + ("" if store_pass else f" {suffix[i]}")
+        unit[sel] = _units(floor[sel], rank + 1, prefix, "호" if store_pass else "")
+        number[sel] = f"{market.parent_number}, " + unit[sel]
+        address[sel] = f"{head}, " + unit[sel] + ("" if store_pass else " " + suffix[sel].astype(str).astype(object))
     return address, number, unit
