@@ -56,10 +56,15 @@ _GEOM: dict[str, set[str | None]] = {"venue": {"Polygon", "MultiPolygon"}, "buil
          "level": {"Polygon", "MultiPolygon"}, "unit": {"Polygon", "MultiPolygon"},
          "opening": {"LineString"}, "amenity": {"Point"}, "anchor": {"Point"}, "occupant": {None},
          "address": {None}}
-_REFS = {"venue": ["address_id"], "building": ["address_id"], "footprint": ["building_ids"],
-         "level": ["building_ids", "address_id"], "unit": ["level_id"], "opening": ["level_id"],
-         "amenity": ["unit_ids", "address_id"], "anchor": ["unit_id", "address_id"],
-         "occupant": ["anchor_id"], "address": []}
+#: references per feature type: property → (feature type it points to, required)
+_REFS: dict[str, dict[str, tuple[str, bool]]] = {
+    "venue": {"address_id": ("address", True)}, "building": {"address_id": ("address", False)},
+    "footprint": {"building_ids": ("building", True)},
+    "level": {"building_ids": ("building", True), "address_id": ("address", False)},
+    "unit": {"level_id": ("level", True)}, "opening": {"level_id": ("level", True)},
+    "amenity": {"unit_ids": ("unit", True), "address_id": ("address", False)},
+    "anchor": {"unit_id": ("unit", True), "address_id": ("address", False)},
+    "occupant": {"anchor_id": ("anchor", True)}, "address": {}}
 
 
 def _id(*parts: Any) -> str:
@@ -209,19 +214,36 @@ def _short_segment(pt: shapely.Point, poly: Any) -> shapely.LineString:
 def validate_imdf(archive: str | os.PathLike[str] | Mapping[str, Any]) -> list[str]:
     """Problems of an IMDF archive (path to a .zip or the dict of :func:`imdf_features`).
 
-    Checks: a venue and an address exist; ids are unique UUIDs and references resolve; geometry
-    types fit the feature type; levels carry ordinal, short_name, outdoor and building_ids;
-    categories are in the spec or declared in the manifest's extensions; coordinates are WGS84.
+    Checks the structure (``manifest.json`` with version and language; one ``<type>.geojson``
+    FeatureCollection per feature type and no other file; every feature a ``Feature`` with a
+    UUID ``id``, its ``feature_type`` and a ``properties`` object); exactly one venue, with an
+    address; ids unique; every reference present where IMDF requires it, resolving to a feature
+    of the right type; geometry types fitting the feature type, and valid; levels carrying
+    ordinal (integer), short_name, outdoor (boolean) and building_ids; categories in the spec or
+    declared in the manifest's ``extensions``; coordinates WGS84 longitude/latitude.
+
+    Examples
+    --------
+    >>> validate_imdf({"manifest": {"version": "1.0.0", "language": "ko"}})[0]
+    'venue: missing (an archive needs exactly one venue)'
     """
     data: dict[str, Any]
+    problems: list[str] = []
     if isinstance(archive, Mapping):
         data = dict(archive)
     else:
         data = {}
         with zipfile.ZipFile(archive) as z:
             for nm in z.namelist():
-                data[nm.rsplit(".", 1)[0]] = json.loads(z.read(nm).decode("utf-8"))
-    problems: list[str] = []
+                stem, _, ext_ = nm.rpartition(".")
+                want = "json" if stem == "manifest" else "geojson"
+                if stem not in (*FEATURE_TYPES, "manifest") or ext_ != want:
+                    problems.append(f"archive: {nm} is not an IMDF file (<feature type>.geojson or manifest.json)")
+                    continue
+                try:
+                    data[stem] = json.loads(z.read(nm).decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    problems.append(f"archive: {nm} is not UTF-8 JSON ({exc})")
     manifest = data.get("manifest")
     if not isinstance(manifest, dict) or "version" not in manifest or "language" not in manifest:
         problems.append("manifest: missing or lacks version/language")
@@ -230,7 +252,17 @@ def validate_imdf(archive: str | os.PathLike[str] | Mapping[str, Any]) -> list[s
     feats: dict[str, list[dict[str, Any]]] = {}
     for kind in FEATURE_TYPES:
         fc = data.get(kind)
-        feats[kind] = list(fc.get("features", [])) if isinstance(fc, dict) else []
+        if fc is None:
+            feats[kind] = []
+            continue
+        if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection" or not isinstance(
+                fc.get("features"), list):
+            problems.append(f"{kind}: not a GeoJSON FeatureCollection with a features list")
+            feats[kind] = []
+            continue
+        feats[kind] = [f for f in fc["features"] if isinstance(f, dict)]
+        if len(feats[kind]) != len(fc["features"]):
+            problems.append(f"{kind}: features must be JSON objects")
     if len(feats["venue"]) != 1:
         problems.insert(0, "venue: missing (an archive needs exactly one venue)" if not feats["venue"]
                         else "venue: more than one venue")
@@ -244,20 +276,32 @@ def validate_imdf(archive: str | os.PathLike[str] | Mapping[str, Any]) -> list[s
                 uuid.UUID(str(fid))
             except ValueError:
                 problems.append(f"{kind}: id {fid!r} is not a UUID")
-            if fid in ids:
+            if str(fid) in ids:
                 problems.append(f"{kind}: id {fid} is used twice")
             ids[str(fid)] = kind
+            if f.get("type") != "Feature":
+                problems.append(f"{kind} {fid}: type is {f.get('type')!r}, not 'Feature'")
             if f.get("feature_type") != kind:
                 problems.append(f"{kind} {fid}: feature_type is {f.get('feature_type')!r}")
+            if not isinstance(f.get("properties"), dict):
+                problems.append(f"{kind} {fid}: properties must be an object")
             g = f.get("geometry")
-            gt = None if g is None else g.get("type")
+            gt = g.get("type") if isinstance(g, dict) else None
             if gt not in _GEOM[kind]:
                 problems.append(f"{kind} {fid}: geometry {gt} does not fit (allowed: {sorted(map(str, _GEOM[kind]))})")
-            if g is not None:
-                c = shapely.get_coordinates(shapely.from_geojson(json.dumps(g)))
-                if len(c) and ((np.abs(c[:, 0]) > 180).any() or (np.abs(c[:, 1]) > 90).any()):
-                    problems.append(f"{kind} {fid}: coordinates are not WGS84 longitude/latitude")
-            p = f.get("properties") or {}
+            elif g is not None:
+                try:
+                    geom = shapely.from_geojson(json.dumps(g))
+                except Exception:  # GEOS says what is wrong; the validator only reports it
+                    problems.append(f"{kind} {fid}: geometry is not valid GeoJSON")
+                    geom = None
+                if geom is not None:
+                    c = shapely.get_coordinates(geom)
+                    if len(c) and ((np.abs(c[:, 0]) > 180).any() or (np.abs(c[:, 1]) > 90).any()):
+                        problems.append(f"{kind} {fid}: coordinates are not WGS84 longitude/latitude")
+                    if not shapely.is_valid(geom):
+                        problems.append(f"{kind} {fid}: geometry is invalid ({shapely.is_valid_reason(geom)})")
+            p: dict[str, Any] = f["properties"] if isinstance(f.get("properties"), dict) else {}
             if kind in SPEC_CATEGORIES:
                 cat = p.get("category")
                 if cat not in SPEC_CATEGORIES[kind] and cat not in ext.get(kind, []):
@@ -266,14 +310,23 @@ def validate_imdf(archive: str | os.PathLike[str] | Mapping[str, Any]) -> list[s
                 for key in ("ordinal", "short_name", "outdoor", "building_ids"):
                     if p.get(key) is None:
                         problems.append(f"level {fid}: {key} is missing")
+                if p.get("ordinal") is not None and (not isinstance(p["ordinal"], int) or isinstance(p["ordinal"], bool)):
+                    problems.append(f"level {fid}: ordinal must be an integer")
+                if p.get("outdoor") is not None and not isinstance(p["outdoor"], bool):
+                    problems.append(f"level {fid}: outdoor must be true or false")
     for kind, fs in feats.items():
         for f in fs:
-            p = f.get("properties") or {}
-            for ref in _REFS[kind]:
+            p = f["properties"] if isinstance(f.get("properties"), dict) else {}
+            for ref, (target, required) in _REFS[kind].items():
                 v = p.get(ref)
-                for r in (v if isinstance(v, list) else [v]):
-                    if r is not None and str(r) not in ids:
+                refs = v if isinstance(v, list) else ([] if v is None else [v])
+                if required and not refs:
+                    problems.append(f"{kind} {f.get('id')}: {ref} is missing (a {kind} needs its {target})")
+                for r in refs:
+                    if str(r) not in ids:
                         problems.append(f"{kind} {f.get('id')}: {ref} {r} does not resolve")
+                    elif ids[str(r)] != target:
+                        problems.append(f"{kind} {f.get('id')}: {ref} {r} is of type {ids[str(r)]!r}; it must be {target!r}")
     return problems
 
 

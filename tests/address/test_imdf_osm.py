@@ -93,3 +93,55 @@ def test_osm_geojson(scene, tmp_path):
     assert tags[7]["man_made"] == "surveillance" and "addr:full" not in tags[7]
     assert tags[1]["level"] == "0" and tags[1]["level:ref"] == "1층"
     assert json.loads((tmp_path / "o.geojson").read_text(encoding="utf-8"))["type"] == "FeatureCollection"
+
+
+def test_imdf_validator_checks_structure_and_reference_types(scene, tmp_path):
+    market, aisles, levels, out = scene
+    data = imdf_features(out, aisles, levels, market)
+    assert validate_imdf(data) == []
+    level_id = data["level"]["features"][0]["id"]
+    building_id = data["building"]["features"][0]["id"]
+    data["unit"]["features"][0]["properties"]["level_id"] = building_id      # a building, not a level
+    data["anchor"]["features"][0]["properties"]["unit_id"] = None             # required
+    data["opening"]["features"][0]["type"] = "Featur"
+    data["occupant"]["features"][0]["properties"] = None
+    data["level"]["features"][0]["properties"]["ordinal"] = "0"
+    data["venue"]["features"][0]["properties"]["address_id"] = level_id      # a level, not an address
+    bowtie = {"type": "Polygon", "coordinates": [[[127.0, 37.5], [127.001, 37.501], [127.001, 37.5],
+                                                  [127.0, 37.501], [127.0, 37.5]]]}
+    data["footprint"]["features"][0]["geometry"] = bowtie
+    data["amenity"] = {"type": "Collection", "features": data["amenity"]["features"]}
+    text = "\n".join(validate_imdf(data))
+    for part in ("is of type 'building'; it must be 'level'", "unit_id is missing", "not 'Feature'", "properties must be an object",
+                 "ordinal must be an integer", "is of type 'level'; it must be 'address'", "geometry is invalid",
+                 "amenity: not a GeoJSON FeatureCollection"):
+        assert part in text, part
+
+
+def test_imdf_archive_with_a_stray_file(scene, tmp_path):
+    market, aisles, levels, out = scene
+    path = to_imdf(out, aisles, levels, market, tmp_path / "imdf.zip")
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("notes.txt", "hello")
+    assert validate_imdf(path) == ["archive: notes.txt is not an IMDF file (<feature type>.geojson or manifest.json)"]
+
+
+def test_imdf_levels_of_three_floors_with_a_basement(tmp_path):
+    market = market_from_dict(dict(BASE))
+    aisles = gpd.GeoDataFrame({"name": ["경동시장1통로", "경동시장2통로", "경동시장3통로"], "floor": [1, 2, -1]},
+                              geometry=[shapely.LineString([(X0, Y0), (X0 + 60, Y0)])] * 3, crs="EPSG:5186")
+    stores = gpd.GeoDataFrame({"object_id": [1, 2, 3], "floor": [-1, 1, 2]},
+                              geometry=[shapely.box(X0 + 4, Y0 + 2, X0 + 7, Y0 + 5)] * 3, crs="EPSG:5186")
+    levels = gpd.GeoDataFrame({"floor": [-1, 1, 2], "label": ["지하1층", "1층", "2층"], "ordinal": [-1, 0, 1]},
+                              geometry=[shapely.box(X0 - 2, Y0 - 10, X0 + 62, Y0 + 10)] * 3, crs="EPSG:5186")
+    out = assign_addresses(stores, None, aisles, levels, market)
+    path = to_imdf(out, aisles, levels, market, tmp_path / "imdf.zip")
+    assert validate_imdf(path) == []
+    with zipfile.ZipFile(path) as z:
+        lv = json.loads(z.read("level.geojson"))["features"]
+        units = json.loads(z.read("unit.geojson"))["features"]
+    by_ord = {f["properties"]["ordinal"]: f["properties"]["short_name"]["ko"] for f in lv}
+    assert by_ord == {-1: "지하1층", 0: "1층", 1: "2층"}
+    level_of = {f["id"]: f["properties"]["ordinal"] for f in lv}
+    rooms = [level_of[f["properties"]["level_id"]] for f in units if f["properties"]["category"] == "room"]
+    assert sorted(rooms) == [-1, 0, 1]
