@@ -60,6 +60,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -192,6 +193,8 @@ class PipeIndex:
                                          repr=False)
     attrs: dict[str, NDArray[Any]] = field(default_factory=dict, repr=False)
     fields: dict[str, NDArray[Any]] = field(default_factory=dict, repr=False)
+    text: frozenset[str] = field(default_factory=frozenset, repr=False)
+    extent: shapely.Geometry | None = field(default=None, repr=False)
     _series: gpd.GeoSeries | None = field(default=None, repr=False)
     _checked: set[int] = field(default_factory=set, repr=False)
 
@@ -230,22 +233,37 @@ class Excavation:
     summary : dict
         Counts, exposed lengths per utility, gas length in the area, agreement rules triggered,
         utilities and agencies to notify, the verdict and notes.
+
+    Notes
+    -----
+    The two tables are built from the per-pipe results on first access (a GeoDataFrame of a
+    few rows costs more than the whole query otherwise; see benchmarks/bench_excavation.py).
     """
 
-    conflicts: gpd.GeoDataFrame
     pit: PitVolume
     summary: dict[str, Any] = field(default_factory=dict)
     _columns: dict[str, NDArray[Any]] = field(default_factory=dict, repr=False)
     _geoms: NDArray[np.object_] = field(default_factory=lambda: np.empty(0, dtype=object),
                                         repr=False)
     _crs: Any = field(default=None, repr=False)
+    _text: frozenset[str] = field(default_factory=frozenset, repr=False)
     _candidates: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    _conflicts: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    @property
+    def conflicts(self) -> gpd.GeoDataFrame:
+        """The pipes the pit reaches (built on first use)."""
+        if self._conflicts is None:
+            sel = self._columns["reached"]
+            self._conflicts = _frame({k: v[sel] for k, v in self._columns.items()
+                                      if k != "reached"}, self._geoms[sel], self._crs, self._text)
+        return self._conflicts
 
     @property
     def candidates(self) -> gpd.GeoDataFrame:
         """Every pipe within reach of the pit (built on first use)."""
         if self._candidates is None:
-            self._candidates = _frame(self._columns, self._geoms, self._crs)
+            self._candidates = _frame(self._columns, self._geoms, self._crs, self._text)
         return self._candidates
 
     @property
@@ -382,6 +400,13 @@ def build_index(pipes3d: gpd.GeoDataFrame) -> PipeIndex:
                     else np.full(4, np.nan)),
     }
     index.fields = _rules_mod._fields(pipes3d, None, None)
+    if valid.any():   # the box around all usable pipes, prepared for the "outside" note
+        index.extent = shapely.box(*index.attrs["_bounds"])
+        shapely.prepare(index.extent)
+    # text columns (for the whole index) become pandas str arrays without inference per query
+    index.text = _text_columns(pipes3d, {"utility": index.fields["utility"],
+                                         **{k: index.attrs[k] for k in _STR_COLS if k in index.attrs}}
+                               ) | {"violations"}
     index.seconds = time.perf_counter() - t0
     logger.info("build_index: %s pipes, %s vertices in %.2f s", f"{len(pipes3d):,}",
                 f"{len(xyz):,}", index.seconds)
@@ -457,16 +482,18 @@ def _ground_ref(floor: shapely.Polygon, dem: Dem | None, ground: float | None) -
         return float("nan")
     pts = shapely.get_coordinates(shapely.segmentize(floor.exterior, 1.0))
     z = sample_dem(dem, pts[:, 0], pts[:, 1])
-    if np.isnan(z).all():
+    nan = np.isnan(z)
+    if nan.all():
         msg = "the DEM has no ground under the pit (off the raster or nodata); pass ground=ELEVATION"
         raise InputError(msg)
-    return float(np.nanmean(z))
+    return float(np.nanmean(z) if nan.any() else np.mean(z))
 
 
 # --------------------------------------------------------------------------------------------
 # geometry kernels (vectorised)
 # --------------------------------------------------------------------------------------------
 def _edges(poly: shapely.Polygon) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Start and end points of every edge of the polygon's rings (exterior, then holes)."""
     rings = [poly.exterior, *poly.interiors]
     e0, e1 = [], []
     for r in rings:  # a polygon has one ring plus its holes
@@ -476,22 +503,46 @@ def _edges(poly: shapely.Polygon) -> tuple[NDArray[np.float64], NDArray[np.float
     return np.vstack(e0), np.vstack(e1)
 
 
-def _plan_distance(x: NDArray[np.float64], y: NDArray[np.float64], poly: shapely.Polygon,
-                   e0: NDArray[np.float64], e1: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Signed plan distance to ``poly`` (negative inside), points × edges in chunks."""
-    out = np.empty(len(x))
-    d = e1 - e0
-    dd = np.einsum("ij,ij->i", d, d)
-    dd = np.where(dd > 0, dd, 1.0)
-    chunk = max(1, 1_000_000 // max(len(e0), 1))
-    for s in range(0, len(x), chunk):
-        px = x[s:s + chunk, None] - e0[None, :, 0]
-        py = y[s:s + chunk, None] - e0[None, :, 1]
-        t = np.clip((px * d[None, :, 0] + py * d[None, :, 1]) / dd[None, :], 0.0, 1.0)
-        out[s:s + chunk] = np.sqrt(np.min((px - t * d[None, :, 0]) ** 2
-                                          + (py - t * d[None, :, 1]) ** 2, axis=1))
-    inside = shapely.contains_xy(poly, x, y)
-    return np.where(inside, -out, out)
+class _EdgeSet:
+    """The edges of a pit polygon, prepared once per query for many distance evaluations.
+
+    Arrays are laid out edges × points, so the minimum over the edges runs along the long
+    axis (a reduction over a handful of edges per point, row by row, is ~30x slower)."""
+
+    def __init__(self, poly: shapely.Polygon, e0: NDArray[np.float64],
+                 e1: NDArray[np.float64]) -> None:
+        self.poly = poly
+        shapely.prepare(poly)   # contains_xy is called a few times per query
+        self.bounds = poly.bounds
+        d = e1 - e0
+        dd = np.einsum("ij,ij->i", d, d)
+        self.x0, self.y0 = e0[:, 0, None], e0[:, 1, None]
+        self.dx, self.dy = d[:, 0, None], d[:, 1, None]
+        self.dd = np.where(dd > 0, dd, 1.0)[:, None]
+        self.chunk = max(1, 1_000_000 // max(len(e0), 1))
+
+    def signed_distance(self, x: NDArray[np.float64], y: NDArray[np.float64]
+                        ) -> NDArray[np.float64]:
+        """Signed plan distance of points to the polygon (negative inside)."""
+        out = np.empty(len(x))
+        for s in range(0, len(x), self.chunk):  # chunks of points (one for a pit query)
+            px = x[s:s + self.chunk] - self.x0
+            py = y[s:s + self.chunk] - self.y0
+            t = px * self.dx
+            t += py * self.dy
+            t /= self.dd
+            np.clip(t, 0.0, 1.0, out=t)
+            px -= t * self.dx
+            py -= t * self.dy
+            px *= px
+            py *= py
+            px += py
+            np.sqrt(np.min(px, axis=0), out=out[s:s + self.chunk])
+        # only points in the polygon's bounding box can be inside it
+        left, bottom, right, top = self.bounds
+        box = np.flatnonzero((x >= left) & (x <= right) & (y >= bottom) & (y <= top))
+        out[box[shapely.contains_xy(self.poly, x[box], y[box])]] *= -1.0
+        return out
 
 
 def _region_signed(rho: NDArray[np.float64], h: NDArray[np.float64], s: float,
@@ -515,19 +566,50 @@ def _region_signed(rho: NDArray[np.float64], h: NDArray[np.float64], s: float,
 def _clip_to_box(p0: NDArray[np.float64], p1: NDArray[np.float64],
                  box: tuple[float, float, float, float]
                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Liang–Barsky: the parameter range [t0, t1] of each 2D segment inside ``box``."""
-    t0 = np.zeros(len(p0))
-    t1 = np.ones(len(p0))
-    for k, (lo, hi) in enumerate(((box[0], box[2]), (box[1], box[3]))):
-        dx = p1[:, k] - p0[:, k]
-        flat = np.abs(dx) < 1e-12
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ta = (lo - p0[:, k]) / dx
-            tb = (hi - p0[:, k]) / dx
-        inside_flat = (p0[:, k] >= lo) & (p0[:, k] <= hi)
-        t0 = np.where(flat, np.where(inside_flat, t0, 2.0), np.maximum(t0, np.minimum(ta, tb)))
-        t1 = np.where(flat, np.where(inside_flat, t1, -1.0), np.minimum(t1, np.maximum(ta, tb)))
-    return t0, t1
+    """Liang–Barsky: the parameter range [t0, t1] of each 2D segment inside ``box``
+    (``t0 > t1`` for segments that miss it). Both axes at once."""
+    lo = np.array(box[:2])
+    hi = np.array(box[2:])
+    a = p0[:, :2]
+    dx = p1[:, :2] - a
+    flat = np.abs(dx) < 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ta = (lo - a) / dx
+        tb = (hi - a) / dx
+    enter = np.where(flat, 0.0, np.minimum(ta, tb))
+    leave = np.where(flat, 1.0, np.maximum(ta, tb))
+    t0 = np.maximum(np.max(enter, axis=1), 0.0)
+    t1 = np.minimum(np.min(leave, axis=1), 1.0)
+    # a segment parallel to an axis and outside the box on that axis misses it
+    miss = (flat & ((a < lo) | (a > hi))).any(axis=1)
+    return np.where(miss, 2.0, t0), np.where(miss, -1.0, t1)
+
+
+def _closest_param(p0: NDArray[np.float64], p1: NDArray[np.float64],
+                   q0: NDArray[np.float64], q1: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The parameter ``s`` on segment p0p1 of its closest point to segment q0q1 (row-wise):
+    the ``s`` of :func:`geo3d.underground.rules._segment_distance`, without the distance."""
+    eps = 1e-12
+    d1 = p1 - p0
+    d2 = q1 - q0
+    r = p0 - q0
+    a = np.einsum("ij,ij->i", d1, d1)
+    e = np.einsum("ij,ij->i", d2, d2)
+    f = np.einsum("ij,ij->i", d2, r)
+    c = np.einsum("ij,ij->i", d1, r)
+    b = np.einsum("ij,ij->i", d1, d2)
+    denom = a * e - b * b
+    a_ok = a > eps
+    e_ok = e > eps
+    a_safe = np.where(a_ok, a, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(denom > eps * np.maximum(a * e, 1.0), np.clip((b * f - c * e) / denom, 0, 1), 0.0)
+        t = np.where(e_ok, (b * s + f) / np.where(e_ok, e, 1.0), 0.0)
+        s_t0 = np.where(a_ok, np.clip(-c / a_safe, 0, 1), 0.0)
+        s_t1 = np.where(a_ok, np.clip((b - c) / a_safe, 0, 1), 0.0)
+    s = np.where(t < 0, s_t0, np.where(t > 1, s_t1, s))
+    s = np.where(a_ok, s, 0.0)
+    return np.where(~e_ok & a_ok, s_t0, s)
 
 
 @dataclass
@@ -544,16 +626,16 @@ def _measure(index: PipeIndex, cand: NDArray[np.int64], pit: PitVolume, *,
              uncertainty_default: float, reach: float,
              resolution: float, ground_fn: Any) -> _Measured:
     """Clearance, exposed length and band gap of the candidate pipes (all vectorised)."""
-    cand = np.unique(cand[index.valid[cand]])
+    # one query's candidates are distinct (STRtree or scan): sorting puts them in index order
+    cand = np.sort(cand[index.valid[cand]])
     n = len(cand)
-    nan = np.full(n, np.nan)
     if n == 0:
+        nan = np.full(n, np.nan)
         return _Measured(cand, nan, nan, nan, nan, nan)
     starts = index.offsets[cand]
     counts = index.offsets[cand + 1] - starts
     local = np.repeat(np.arange(n), counts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    vid = np.repeat(starts, counts) + (np.arange(int(counts.sum())) - first)
+    vid = np.arange(len(local)) + np.repeat(starts - (np.cumsum(counts) - counts), counts)
     v = index.xyz[vid]
     same = local[1:] == local[:-1]
     p0, p1, owner = v[:-1][same], v[1:][same], local[:-1][same]
@@ -563,47 +645,52 @@ def _measure(index: PipeIndex, cand: NDArray[np.int64], pit: PitVolume, *,
     t0, t1 = _clip_to_box(p0, p1, box)
     keep = t1 >= t0
     p0, p1, owner, t0, t1 = p0[keep], p1[keep], owner[keep], t0[keep], t1[keep]
-    seg = np.arange(len(p0))
-    len2d = np.hypot(p1[:, 0] - p0[:, 0], p1[:, 1] - p0[:, 1])
+    ns = len(p0)
+    seg = np.arange(ns)
+    dp = p1 - p0
+    len2d = np.hypot(dp[:, 0], dp[:, 1])
     # samples: a regular grid on [t0, t1] ...
-    k = np.maximum(np.ceil((t1 - t0) * len2d / resolution).astype(np.int64), 1)
+    span = t1 - t0
+    k = np.maximum(np.ceil(span * len2d / resolution).astype(np.int64), 1)
     g_seg = np.repeat(seg, k + 1)
-    g_first = np.repeat(np.cumsum(k + 1) - (k + 1), k + 1)
-    g_j = np.arange(int((k + 1).sum())) - g_first
-    g_t = t0[g_seg] + (t1 - t0)[g_seg] * g_j / k[g_seg]
+    g_j = np.arange(len(g_seg)) - np.repeat(np.cumsum(k + 1) - (k + 1), k + 1)
+    g_t = t0[g_seg] + span[g_seg] * g_j / k[g_seg]
     # ... plus the exact closest approaches in plan to every edge of the floor polygon
     e0, e1 = _edges(pit.floor)
-    ns, ne = len(p0), len(e0)
+    ne = len(e0)
     si = np.repeat(seg, ne)
     ei = np.tile(np.arange(ne), ns)
-    _, s_par, _ = _rules_mod._segment_distance(p0[si, :2], p1[si, :2], e0[ei], e1[ei])
+    s_par = _closest_param(p0[si, :2], p1[si, :2], e0[ei], e1[ei])
     ok = (s_par >= t0[si]) & (s_par <= t1[si])
-    all_seg = np.r_[g_seg, si[ok]]
-    all_t = np.r_[g_t, s_par[ok]]
+    all_seg = np.concatenate((g_seg, si[ok]))
+    all_t = np.concatenate((g_t, s_par[ok]))
     order = np.lexsort((all_t, all_seg))
     all_seg, all_t = all_seg[order], all_t[order]
-    pts = p0[all_seg] + (p1 - p0)[all_seg] * all_t[:, None]
+    pts = p0[all_seg] + dp[all_seg] * all_t[:, None]
     prow = owner[all_seg]
     acc_h = index.accuracy_h[cand]
     acc_v = index.accuracy_v[cand]
+    half_h = index.half_height[cand]
     a = index.half_width[cand] + np.where(np.isnan(acc_h), uncertainty_default, acc_h)
-    b = index.half_height[cand] + np.where(np.isnan(acc_v), uncertainty_default, acc_v)
+    b = half_h + np.where(np.isnan(acc_v), uncertainty_default, acc_v)
+    edges = _EdgeSet(pit.floor, e0, e1)
+    floor_z, slope, depth = pit.floor_z, pit.side_slope, pit.depth
 
-    def signed(q: NDArray[np.float64], r: NDArray[np.int64]) -> tuple[NDArray[np.float64],
-                                                                       NDArray[np.float64]]:
-        rho_ = _plan_distance(q[:, 0], q[:, 1], pit.floor, e0, e1) - a[r]
-        h_ = q[:, 2] - pit.floor_z + b[r]
-        return _region_signed(rho_, h_, pit.side_slope, pit.depth), rho_
+    def signed(q: NDArray[np.float64], a_q: NDArray[np.float64], b_q: NDArray[np.float64]
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        rho_ = edges.signed_distance(q[:, 0], q[:, 1]) - a_q
+        h_ = q[:, 2] - floor_z + b_q
+        return _region_signed(rho_, h_, slope, depth), rho_
 
-    sd, rho = signed(pts, prow)
+    sd, rho = signed(pts, a[prow], b[prow])
     clearance = np.full(n, np.inf)
     np.minimum.at(clearance, prow, sd)
     # exposed length: intervals between consecutive samples on one segment; where the boundary
-    # lies between two samples it is found by bisection on the signed distance
+    # lies between two samples it is found by false position on the signed distance
     same_seg = all_seg[1:] == all_seg[:-1]
     s0, s1 = sd[:-1], sd[1:]
     inside0, inside1 = s0 <= 0, s1 <= 0
-    frac = np.where(inside0 & inside1, 1.0, 0.0)
+    frac = (inside0 & inside1).astype(np.float64)
     cross = np.flatnonzero(same_seg & (inside0 != inside1))
     if len(cross):
         lo = np.zeros(len(cross))          # fraction of the interval, from its inside end
@@ -611,36 +698,40 @@ def _measure(index: PipeIndex, cand: NDArray[np.int64], pit: PitVolume, *,
         first_in = inside0[cross]
         s_lo = np.where(first_in, s0[cross], s1[cross])    # <= 0
         s_hi = np.where(first_in, s1[cross], s0[cross])    # > 0
-        q_in = np.where(first_in[:, None], pts[cross], pts[cross + 1])
-        q_out = np.where(first_in[:, None], pts[cross + 1], pts[cross])
+        fi = first_in[:, None]
+        q_in = np.where(fi, pts[cross], pts[cross + 1])
+        dq = np.where(fi, pts[cross + 1], pts[cross]) - q_in
         rr = prow[cross]
+        a_r, b_r = a[rr], b[rr]
         for _ in range(2):   # false position (linear interpolation of the bracket), twice
-            mid = lo + (hi - lo) * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
-            mid = np.clip(mid, lo + (hi - lo) * 1e-3, hi - (hi - lo) * 1e-3)
-            val, _ = signed(q_in + (q_out - q_in) * mid[:, None], rr)
+            w = hi - lo
+            mid = lo + w * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
+            mid = np.minimum(np.maximum(mid, lo + w * 1e-3), hi - w * 1e-3)
+            val, _ = signed(q_in + dq * mid[:, None], a_r, b_r)
             inn = val <= 0
             lo, s_lo = np.where(inn, mid, lo), np.where(inn, val, s_lo)
             hi, s_hi = np.where(inn, hi, mid), np.where(inn, s_hi, val)
         frac[cross] = lo + (hi - lo) * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
-    seglen = np.linalg.norm(pts[1:] - pts[:-1], axis=1)
+    dd = pts[1:] - pts[:-1]
+    seglen = np.sqrt(dd[:, 0] * dd[:, 0] + dd[:, 1] * dd[:, 1] + dd[:, 2] * dd[:, 2])
     contrib = np.where(same_seg, frac * seglen, 0.0)
     exposed = np.asarray(np.bincount(prow[:-1], weights=contrib, minlength=n), dtype=np.float64)
     # hand-dig band gap (plan, to the top outline)
-    top_w = pit.side_slope * (pit.depth if math.isfinite(pit.depth) else 0.0)
+    top_w = slope * (depth if math.isfinite(depth) else 0.0)
     band_gap = np.full(n, np.inf)
     np.minimum.at(band_gap, prow, np.maximum(rho - top_w, 0.0))
     # cover and top elevation where the envelope reaches the pit
     cover = np.full(n, np.nan)
     top_z = np.full(n, np.nan)
-    hit = sd <= _EPS
-    if hit.any():
-        h0 = index.half_height[cand][prow[hit]]
-        tz = pts[hit, 2] + h0
-        np.fmax.at(top_z, prow[hit], tz)
-        g = ground_fn(pts[hit, 0], pts[hit, 1])
-        c = g - tz
+    hit = np.flatnonzero(sd <= _EPS)
+    if len(hit):
+        ph = prow[hit]
+        q = pts[hit]
+        tz = q[:, 2] + half_h[ph]
+        np.fmax.at(top_z, ph, tz)
+        c = ground_fn(q[:, 0], q[:, 1]) - tz
         cover_min = np.full(n, np.inf)
-        np.fmin.at(cover_min, prow[hit], c)
+        np.fmin.at(cover_min, ph, c)
         cover = np.where(np.isfinite(cover_min), cover_min, np.nan)
     clearance[~np.isfinite(clearance)] = np.nan
     band_gap[~np.isfinite(band_gap)] = np.nan
@@ -874,7 +965,10 @@ def excavate(
         band_per = np.where(hit & np.isnan(band_per), val, band_per)
     in_band = np.asarray(m.band_gap <= band_per + _EPS) & ~np.isnan(band_per)
     cover = np.where(np.isnan(m.cover), at["stated_cover"], m.cover)
-    need, ids = _rules_mod._cover_from_fields(f, compiled)
+    # only the cover rules of the utilities at hand (the others match no row)
+    present = set(util.tolist())
+    need, ids = _rules_mod._cover_from_fields(
+        f, [r for r in compiled if r.kind == "min_cover" and (r.utility == "*" or r.utility in present)])
     with np.errstate(invalid="ignore"):
         short = reached & (cover < need - 1e-6)
     violations = np.where(short, ids, "").astype(object)
@@ -900,34 +994,63 @@ def excavate(
     }
     cols = {k: v[order] for k, v in cols.items()}
     geoms = index.geoms3d[rows][order]
-    sel = cols["reached"]
-    conflicts = _frame({k: v[sel] for k, v in cols.items() if k != "reached"}, geoms[sel],
-                       index.crs)
     exposed_sorted = cols["exposed_length_m"]
     summary = _summary(index, cols, vol, compiled, {k: v[order] for k, v in f.items()},
                        geoms, t_start, search=search, n_candidates=len(cand),
                        exposed=exposed_sorted)
-    ex = Excavation(conflicts=conflicts, pit=vol, summary=summary, _columns=cols, _geoms=geoms,
-                    _crs=index.crs)
-    gas = summary["reached_by_utility"].get("gas", 0)
-    logger.info("excavate: %s pipes -> %s reached (%s gas, %.1f m exposed); verdict: %s",
-                f"{len(index):,}", f"{len(conflicts):,}", gas, summary["exposed_length_m"],
-                summary["verdict"])
+    ex = Excavation(pit=vol, summary=summary, _columns=cols, _geoms=geoms, _crs=index.crs,
+                    _text=index.text)
+    if logger.isEnabledFor(logging.INFO):
+        logger.info("excavate: %s pipes -> %s reached (%s gas, %.1f m exposed); verdict: %s",
+                    f"{len(index):,}", f"{summary['reached']:,}",
+                    summary["reached_by_utility"].get("gas", 0), summary["exposed_length_m"],
+                    summary["verdict"])
     return ex
 
 
 _STR_COLS = ("source_layer", "source_id", "utility", "violations", "agency", "pressure")
 
 
+def _text_columns(frame: pd.DataFrame, values: Mapping[str, NDArray[Any]]) -> frozenset[str]:
+    """Names of the columns holding nothing but text and missing values (a pandas string
+    column, or object values that pandas would infer as text)."""
+    return frozenset(
+        k for k, v in values.items()
+        if (k in frame and isinstance(frame[k].dtype, pd.StringDtype))
+        or pd.api.types.infer_dtype(v, skipna=True) in ("string", "empty"))
+
+
+@functools.cache
+def _str_dtype() -> Any:
+    return pd.array(np.empty(0, dtype=object), dtype="str").dtype
+
+
+def _str_array(values: NDArray[Any]) -> Any:
+    """pandas' ``str`` array of text-or-missing values: what ``pd.DataFrame`` infers from them,
+    built straight from Arrow (a query's frame is a few rows; inference dominated its cost)."""
+    dtype = _str_dtype()
+    if getattr(dtype, "storage", None) == "pyarrow":
+        import pyarrow as pa
+
+        try:
+            return pd.arrays.ArrowStringArray(  # type: ignore[call-arg]
+                pa.array(values, type=pa.large_string(), from_pandas=True), dtype=dtype)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            pass   # values pyarrow does not take as text (or another pandas): infer as usual
+    return pd.array(values, dtype="str")
+
+
 def _frame(cols: Mapping[str, NDArray[Any]], geoms: NDArray[np.object_],
-           crs: Any) -> gpd.GeoDataFrame:
-    # pandas infers its str dtype from object arrays holding text; all-missing columns (and
-    # empty frames) are converted explicitly so the dtype never depends on the data
+           crs: Any, text: frozenset[str] = frozenset()) -> gpd.GeoDataFrame:
+    """The result table. ``text`` names the columns known to hold only text or missing values
+    (for the whole index): they become pandas ``str`` arrays directly. Other text columns are
+    left to pandas' inference, except all-missing ones (and empty frames), converted explicitly
+    so the dtype never depends on the data."""
     data: dict[str, Any] = {
-        k: (pd.array(v, dtype="str") if k in _STR_COLS and pd.isna(v).all() else v)
+        k: (_str_array(v) if k in _STR_COLS and (k in text or pd.isna(v).all()) else v)
         for k, v in cols.items()}
     data["geometry"] = from_shapely(geoms, crs=crs)
-    return gpd.GeoDataFrame(pd.DataFrame(data, copy=False), geometry="geometry", copy=False)
+    return gpd.GeoDataFrame(data, geometry="geometry", copy=False)
 
 
 def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
@@ -938,11 +1061,16 @@ def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
     util = cols["utility"]
     reached = cols["reached"]
     top = vol.top
+    inside = np.full(len(geoms), np.nan)   # plan length of a candidate in the top outline
+
     def length_in_area(mask: NDArray[np.bool_]) -> float:
         if not mask.any():
             return 0.0
-        return float(shapely.length(shapely.intersection(shapely.force_2d(geoms[mask]),
-                                                         top)).sum())
+        todo = mask & np.isnan(inside)   # each candidate's intersection is computed once
+        if todo.any():
+            inside[todo] = shapely.length(shapely.intersection(shapely.force_2d(geoms[todo]),
+                                                               top))
+        return float(inside[mask].sum())
 
     gas_len = length_in_area(util == "gas")
     agreements: list[str] = []
@@ -957,7 +1085,7 @@ def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
             amount = float(exposed[mask].sum())
         if amount >= r.value_m - 1e-9:
             agreements.append(f"{r.rule_id} ({r.reference} {amount:.1f} m >= {r.value_m:g} m)")
-    mp = np.isin(cols["pressure"], ["medium", "high"]) & reached
+    mp = ((cols["pressure"] == "medium") | (cols["pressure"] == "high")) & reached
     notify = reached | cols["in_hand_dig_band"]
     n_reached = int(reached.sum())
     if agreements:
@@ -966,11 +1094,10 @@ def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
         verdict = "notify utilities"
     else:
         verdict = "no utilities reached"
-    bounds = index.attrs["_bounds"]
-    if np.isnan(bounds).any():
+    if index.extent is None:
         notes.append("there are no pipes with a usable 3D centreline")
     else:
-        if not shapely.intersects(shapely.box(*bounds), top):
+        if not shapely.intersects(index.extent, top):
             notes.append("the pit lies outside the pipes' extent: nothing to reach (check the "
                          "CRS and the coordinates)")
         elif n_reached == 0:

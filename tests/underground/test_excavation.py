@@ -15,7 +15,18 @@ from geo3d.datasets import get_path
 from geo3d.errors import CRSError, Geo3DError, InputError
 from geo3d.io.raster import read_dem
 from geo3d.underground import pipes_to_3d, read_pipes
-from geo3d.underground.excavation import CSV_COLUMNS, build_index, excavate
+from geo3d.underground.excavation import (
+    _STR_COLS,
+    CSV_COLUMNS,
+    _clip_to_box,
+    _closest_param,
+    _edges,
+    _EdgeSet,
+    _frame,
+    build_index,
+    excavate,
+)
+from geo3d.underground.rules import _segment_distance
 
 CRS = "EPSG:5186"
 GROUND = 30.0
@@ -299,3 +310,61 @@ def test_strtree_and_scan_agree(district):
     c = excavate(read_pipes(get_path("utilities")), pit, dem=dem)
     pd.testing.assert_frame_equal(a.conflicts.drop(columns="geometry"),
                                   c.conflicts.drop(columns="geometry"))
+
+
+# ---------------------------------------------------------------------------------------------
+# the fast kernels and tables against their plain definitions
+# ---------------------------------------------------------------------------------------------
+def test_edge_set_distance_matches_shapely():
+    rng = np.random.default_rng(3)
+    poly = shapely.Polygon([(0, 0), (8, 0), (8, 3), (3, 3), (3, 8), (0, 8)],
+                           [[(1, 1), (2, 1), (2, 2), (1, 2)]])
+    x, y = rng.uniform(-3, 11, 500), rng.uniform(-3, 11, 500)
+    e0, e1 = _edges(poly)
+    got = _EdgeSet(poly, e0, e1).signed_distance(x, y)
+    pts = shapely.points(x, y)
+    want = shapely.distance(pts, poly.boundary) * np.where(shapely.contains(poly, pts), -1, 1)
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    assert (got < 0).sum() == shapely.contains(poly, pts).sum() > 50
+
+
+def test_clip_to_box_and_closest_param():
+    p0 = np.array([[-5.0, 1.0, 0], [1.0, -5.0, 0], [1.0, 20.0, 0], [20.0, 1.0, 0], [0.5, 0.5, 0]])
+    p1 = np.array([[5.0, 1.0, 0], [1.0, 5.0, 0], [1.0, 30.0, 0], [30.0, 9.0, 0], [3.5, 2.5, 0]])
+    t0, t1 = _clip_to_box(p0, p1, (0.0, 0.0, 4.0, 4.0))
+    np.testing.assert_allclose(t0[[0, 1, 4]], [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(t1[[0, 1, 4]], [0.9, 0.9, 1.0])
+    assert (t1[[2, 3]] < t0[[2, 3]]).all()   # the two that miss the box
+    rng = np.random.default_rng(5)
+    a, b, c, d = (rng.uniform(-5, 5, (300, 2)) for _ in range(4))
+    a[:10] = b[:10]   # degenerate segments (points)
+    c[10:20] = d[10:20]
+    _, s_ref, _ = _segment_distance(a, b, c, d)
+    np.testing.assert_array_equal(_closest_param(a, b, c, d), s_ref)
+
+
+def test_tables_keep_dtypes_of_pandas_inference():
+    cols = {"source_layer": np.array(["A", None, "C"], dtype=object),
+            "source_id": np.array(["1", "2", None], dtype=object),
+            "utility": np.array(["water", "gas", "sewer"], dtype=object),
+            "violations": np.array(["", "X", ""], dtype=object),
+            "agency": np.array([None, None, None], dtype=object),
+            "pressure": np.array([None, "low", pd.NA], dtype=object),
+            "diameter_mm": np.array([100.0, np.nan, 2.0])}
+    geoms = np.array([shapely.LineString([(0, 0, 1), (1, 1, 1)])] * 3, dtype=object)
+    fast = _frame(cols, geoms, CRS, frozenset(_STR_COLS))
+    plain = _frame(cols, geoms, CRS)
+    pd.testing.assert_frame_equal(fast, plain)
+    assert all(str(fast[c].dtype) == "str" for c in _STR_COLS)
+    mixed = dict(cols, source_id=np.array([1, "2", None], dtype=object))   # not text: inferred
+    pd.testing.assert_frame_equal(_frame(mixed, geoms, CRS, frozenset(_STR_COLS) - {"source_id"}),
+                                  _frame(mixed, geoms, CRS))
+
+
+def test_conflicts_are_the_reached_candidates(district):
+    pipes3d, dem, pit = district
+    ex = excavate(build_index(pipes3d), pit, dem=dem)
+    cand = ex.candidates
+    want = cand[cand["reached"]].drop(columns="reached").reset_index(drop=True)
+    pd.testing.assert_frame_equal(ex.conflicts, want)
+    assert ex.summary["reached"] == len(ex.conflicts) >= 5
