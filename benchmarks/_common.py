@@ -44,7 +44,19 @@ def machine(*packages: str) -> str:
 
 
 def peak_rss_mb(*, children: bool = False) -> float:
-    """Peak resident memory of this process (or of its finished children), in MB."""
+    """Peak resident memory of this process (or of its finished children), in MB.
+
+    For this process, Linux's ``VmHWM`` (the high-water mark of this program's own memory):
+    ``ru_maxrss`` survives ``exec``, so a child started from a big parent would report at least
+    the parent's size.
+    """
+    if not children:
+        try:
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+        except OSError:
+            pass
     who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
     return resource.getrusage(who).ru_maxrss / 1024.0
 

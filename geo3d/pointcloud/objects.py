@@ -123,8 +123,13 @@ def objects_from_segments(
     q -= q.min(axis=0)
     # one int64 key per (object, cell): a 1-D unique is far faster than a row-wise one
     span = q.max(axis=0) + 1
-    key = (seg * span[0] + q[:, 0]) * span[1] + q[:, 1]
-    ukey = np.unique(key)
+    key = np.sort((seg * span[0] + q[:, 0]) * span[1] + q[:, 1])
+    # keys sort by (object, column, row): per (object, column) only the lowest and highest
+    # occupied row can be a vertex of the footprint's convex hull (or of its rectangle)
+    col = key // span[1]
+    edge = np.r_[True, col[1:] != col[:-1]] | np.r_[col[:-1] != col[1:], True]
+    ukey = key[edge]
+    ukey = ukey[np.r_[True, ukey[1:] != ukey[:-1]]]
     useg = ukey // (span[0] * span[1])
     cell = ukey % (span[0] * span[1])
     xy0 = np.round(p[:, :2].min(axis=0) / grid)

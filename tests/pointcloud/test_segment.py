@@ -81,3 +81,27 @@ def test_bad_callable_output_is_reported():
 def test_bad_voxel_size():
     with pytest.raises(InputError, match="voxel_size"):
         voxel_components(np.zeros((3, 3)), 0)
+
+
+def test_voxel_components_same_with_and_without_cc3d(monkeypatch):
+    """connected-components-3d and scipy.ndimage give the very same labels."""
+    import builtins
+
+    import numpy as np
+
+    from geo3d.pointcloud.segment import voxel_components
+
+    rng = np.random.default_rng(3)
+    xyz = np.concatenate([rng.normal(c, 0.2, (400, 3)) for c in ((0, 0, 0), (2, 0, 0), (2.4, 0.3, 0.1))])
+    fast, n_fast = voxel_components(xyz, 0.1, min_points=3)
+    real_import = builtins.__import__
+
+    def no_cc3d(name, *args, **kwargs):
+        if name == "cc3d":
+            raise ImportError("no cc3d")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_cc3d)
+    slow, n_slow = voxel_components(xyz, 0.1, min_points=3)
+    assert n_fast == n_slow and n_fast >= 2
+    np.testing.assert_array_equal(fast, slow)
