@@ -10,7 +10,7 @@ Two ways to get from a LAZ scan to objects plus a LAZ with ``level``/``object_id
 Inputs are made by ``scripts/make_big_scan.py``: copies of the sample market scan side by side
 (1 M, 5 M, 10 M, 20 M points; and 100 M for the end-to-end run of ``segment_file`` only). Each
 run is a fresh subprocess that reports its own wall time and peak RSS
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``), so runs do not share memory or caches of
+(VmHWM, the process's own high-water mark), so runs do not share memory or caches of
 Python objects. Results replace the ``bench_scale`` section of benchmarks/RESULTS.md.
 
 Usage::
@@ -25,16 +25,15 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "RESULTS.md"
-BEGIN, END = "<!-- bench_scale -->", "<!-- /bench_scale -->"
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from _common import machine, peak_rss_mb, write_section  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------
@@ -86,7 +85,7 @@ def child(mode: str, src: str, out: str, tile_size: float, chunk_size: int) -> N
             **{f"{k}_s": v for k, v in res.timings.items()},
         )
     info["wall_s"] = time.perf_counter() - t0
-    info["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    info["peak_rss_mb"] = peak_rss_mb()
     with laspy.open(out) as r:  # the output holds every point
         info["out_points"] = int(r.header.point_count)
         info["out_dims"] = [d for d in r.header.point_format.extra_dimension_names]
@@ -153,25 +152,9 @@ def fmt_row(size: int, r: dict) -> str:
 
 
 def write_results(rows: list[str], notes: list[str]) -> None:
-    section = "\n".join(
-        [
-            BEGIN,
-            *notes,
-            "",
-            "| points | mode | wall s | Mpts/s | peak RSS MB | objects | tiling |",
-            "|---|---|---|---|---|---|---|",
-            *rows,
-            END,
-        ]
-    )
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    write_section("bench_scale", "\n".join([
+        *notes, "", "| points | mode | wall s | Mpts/s | peak RSS MB | objects | tiling |",
+        "|---|---|---|---|---|---|---|", *rows]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,14 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         print(rows[-1], flush=True)
     (args.data / "bench_scale.json").write_text(json.dumps(results, indent=1))
     if not args.no_write:
-        import laspy
-        import numpy as np
-
         notes = [
             "## Scale: in memory vs streamed tile by tile (`benchmarks/bench_scale.py`)",
             "",
-            f"Run {started:%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
-            f"Python {platform.python_version()}, laspy {laspy.__version__}, numpy {np.__version__}, Linux {platform.release()}. "
+            f"Run {started:%Y-%m-%d %H:%M} UTC on {machine('laspy', 'lazrs')}. "
             "The machine is shared: other jobs were running, so times are indicative.",
             "",
             "Input: copies of the sample market scan (843 k points, 2 levels) side by side "
@@ -240,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             "levels, stores, facilities -> LAZ with `level`/`object_id`/`object_class`. "
             "*memory* = `read_las` + `segment_scan` + `write_las`; *streamed* = "
             f"`segment_file(tile_size={args.tile_size:g}, margin=2, chunk_size={args.chunk_size:,})`. "
-            "Peak RSS = `getrusage(RUSAGE_SELF).ru_maxrss` of the run's process.",
+            "Peak RSS = the run's process's own high-water mark (VmHWM).",
         ]
         write_results(rows, notes)
     return 0
