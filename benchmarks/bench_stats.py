@@ -1,10 +1,11 @@
 """Aging statistics speed: geo3d.aging_statistics vs geopandas.overlay + groupby, and on Dask.
 
-Data: a synthetic district from ``geo3d.datasets.underground.make_district`` sized for about
-``--segments`` pipe segments (1,000,000 by default), read into the canonical schema with
-``geo3d.read_pipes`` and scaled/translated (EPSG:5186) over Seoul's extent, against Seoul's 425
-행정동 from ../shared/data/seoul (EPSG:4326 → 5186). Part of the district lies beyond Seoul's
-border: that length is reported as outside (both methods agree on it).
+Data: a synthetic district from ``geo3d.datasets.underground.make_district`` made a little
+larger than ``--segments`` and cut to exactly that many pipe segments (a random subset kept in
+file order), read into the canonical schema with ``geo3d.read_pipes`` and scaled/translated
+(EPSG:5186) over Seoul's extent, against Seoul's 425 행정동 from ../shared/data/seoul
+(EPSG:4326 → 5186). Part of the square lies beyond Seoul's border: that length is reported as
+outside (both methods agree on it).
 
 Baseline (what anyone would write)::
 
@@ -15,12 +16,15 @@ Baseline (what anyone would write)::
     ov.groupby(["adm_cd2", "utility", "period"])[["length_m", "length_over_threshold_m"]].sum()
 
 Both produce lengths and aged lengths per 행정동 × utility × 10-year period; the script asserts
-they agree (relative 1e-6) at every size. Sizes 10 k, 100 k and 1 M are random subsets of the
-same pipes. Times are the best of ``--reps`` interleaved runs (the machine is shared); the
-overlay at the largest size runs once, and is skipped (stated) when the 100 k run predicts more
-than ``--overlay-limit`` seconds. Dask: a LocalCluster of 2 worker processes (1 thread each),
-end to end (the pipes are sent from the client) and with the pipes already persisted on the
-workers. Results replace the ``bench_stats`` section of benchmarks/RESULTS.md.
+they agree (relative 1e-6, absolute 1e-6 m) at every size. Sizes from 10 k to ``--segments``
+are random subsets of the same pipes (in file order). At each size both methods run ``--reps``
+times, interleaved (the machine is shared), 2 times at sizes over 300 k; the best and the
+median run are reported. Dask: a LocalCluster of 2 worker processes (1 thread each), warmed up
+once, then — interleaved with single-process runs on the same pipes — end to end (an in-memory
+GeoDataFrame: the pipes are sorted along a Hilbert curve and sent from the client) and with the
+pipes already on the workers (a dask-geopandas frame of 8 Hilbert-ordered partitions). Dask
+results are asserted equal to the single-process table. Results replace the ``bench_stats``
+section of benchmarks/RESULTS.md.
 
 Usage: python benchmarks/bench_stats.py [--segments 1000000] [--reps 3] [--no-write]
 """
@@ -29,11 +33,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import math
+import os
+import statistics
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -54,28 +63,33 @@ from geo3d.underground import read_pipes  # noqa: E402
 
 SEOUL = REPO / ".." / "shared" / "data" / "seoul" / "seoul_hangjeongdong_2021.geojson"
 RESULTS = HERE / "RESULTS.md"
-START, END = "<!-- bench_stats -->", "<!-- /bench_stats -->"
 YEAR = 2025
 SEGMENTS_PER_KM2 = 720_475 / 21.0**2  # make_district density (measured at size_m = 21 km)
-
-
-def seoul_pipes(segments: int) -> gpd.GeoDataFrame:
-    """About ``segments`` canonical pipes spread over Seoul's extent (EPSG:5186)."""
-    size_km = math.sqrt(segments / SEGMENTS_PER_KM2)
-    district = make_district(seed=2025, size_m=size_km * 1000.0)
-    pipes = pd.concat([read_pipes(layer, layers=[name]) for name, layer in district.layers.items()],
-                      ignore_index=True)
-    dongs = seoul_dongs()
-    x0, y0, x1, y1 = dongs.total_bounds
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    scale = 29_400.0 / (size_km * 1000.0)  # a 29.4 km square over Seoul (37 × 30 km)
-    geoms = shapely.transform(np.asarray(pipes.geometry.array), lambda c: np.column_stack(
-        [(c[:, 0] - CENTRE[0]) * scale + cx, (c[:, 1] - CENTRE[1]) * scale + cy]))
-    return pipes.set_geometry(gpd.GeoSeries(geoms, index=pipes.index, crs=pipes.crs))
+SIDE_M = 29_400.0  # the square the district is stretched over (Seoul is about 37 × 30 km)
+KEYS = ["area_id", "utility", "period"]
 
 
 def seoul_dongs() -> gpd.GeoDataFrame:
     return gpd.read_file(SEOUL).to_crs(5186)
+
+
+def seoul_pipes(segments: int, dongs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Exactly ``segments`` canonical pipes spread over Seoul's extent (EPSG:5186)."""
+    size_km = math.sqrt(segments * 1.04 / SEGMENTS_PER_KM2)  # a little more, then cut
+    while True:
+        district = make_district(seed=2025, size_m=max(size_km * 1000.0, 300.0))
+        if district.n_segments >= segments:
+            break
+        size_km *= 1.05
+    pipes = pd.concat([read_pipes(layer, layers=[name]) for name, layer in district.layers.items()],
+                      ignore_index=True)
+    pipes = pipes.sample(segments, random_state=1).sort_index().reset_index(drop=True)
+    x0, y0, x1, y1 = dongs.total_bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    scale = SIDE_M / (size_km * 1000.0)
+    geoms = shapely.transform(np.asarray(pipes.geometry.array), lambda c: np.column_stack(
+        [(c[:, 0] - CENTRE[0]) * scale + cx, (c[:, 1] - CENTRE[1]) * scale + cy]))
+    return pipes.set_geometry(gpd.GeoSeries(geoms, index=pipes.index, crs=pipes.crs))
 
 
 def overlay_statistics(pipes: gpd.GeoDataFrame, dongs: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -90,7 +104,7 @@ def overlay_statistics(pipes: gpd.GeoDataFrame, dongs: gpd.GeoDataFrame) -> pd.D
     aged = ((YEAR - year) >= threshold).fillna(False).to_numpy(dtype=bool)
     ov["length_over_threshold_m"] = np.where(aged, ov["length_m"], 0.0)
     out = ov.groupby(["adm_cd2", "utility", "period"])[["length_m", "length_over_threshold_m"]].sum()
-    out.index = out.index.set_names(["area_id", "utility", "period"])
+    out.index = out.index.set_names(KEYS)
     return out
 
 
@@ -100,58 +114,89 @@ def geo3d_statistics(pipes: gpd.GeoDataFrame, dongs: gpd.GeoDataFrame) -> pd.Dat
         return aging_statistics(pipes, dongs, area_id="adm_cd2", reference_date=YEAR)
 
 
-def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> float:
-    """Assert equal lengths per area × utility × period; return the largest relative gap."""
-    a = ours.set_index(["area_id", "utility", "period"])[["length_m", "length_over_threshold_m"]]
-    b = theirs[theirs["length_m"] > 1e-9]
-    a, b = a.align(b, join="outer")
-    assert not a.isna().any().any() and not b.isna().any().any(), "different groups"
-    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-6, atol=1e-6)
-    gap = np.abs(a.to_numpy() - b.to_numpy()) / np.maximum(np.abs(b.to_numpy()), 1e-9)
-    return float(gap.max())
+def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> tuple[float, float, int]:
+    """Assert equal lengths and aged lengths per area × utility × period.
+
+    Groups that only one side has (a piece of zero or rounding-noise length) count as 0 there
+    and must be below 1e-6 m. Returns the largest relative gap over groups of at least 1 m, the
+    largest absolute gap in metres, and the number of groups compared.
+    """
+    a = ours.set_index(KEYS)[["length_m", "length_over_threshold_m"]]
+    a, b = a.align(theirs, join="outer")
+    a, b = a.fillna(0.0).to_numpy(), b.fillna(0.0).to_numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    gap = np.abs(a - b)
+    big = np.abs(b) >= 1.0
+    rel = float((gap[big] / np.abs(b[big])).max()) if big.any() else 0.0
+    return rel, float(gap.max()), len(a)
 
 
-def best(fn, reps: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
+def assert_same(df: pd.DataFrame, single: pd.DataFrame) -> None:
+    """The Dask table equals the single-process one (keys exactly, numbers to 1e-12)."""
+    assert list(df.columns) == list(single.columns)
+    pd.testing.assert_frame_equal(df[KEYS], single[KEYS])
+    for col in df.columns:
+        if col not in KEYS and pd.api.types.is_float_dtype(df[col]):
+            np.testing.assert_allclose(df[col].to_numpy(), single[col].to_numpy(), rtol=1e-12,
+                                       atol=1e-9, err_msg=col)
+    assert math.isclose(df.attrs["outside_length_m"], single.attrs["outside_length_m"],
+                        rel_tol=1e-12, abs_tol=1e-6)
 
 
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t0, result
 
 
+def dask_runs(pipes: gpd.GeoDataFrame, dongs: gpd.GeoDataFrame, reps: int
+              ) -> tuple[dict[str, list[tuple[float, float]]], float]:
+    """Single process, Dask end to end and Dask on pipes already on the workers, interleaved.
 
+    Returns per path a (wall s, CPU s) pair per run — CPU of this process plus every worker
+    process — and the 1-minute load average when the cluster was up.
+    """
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster, wait
 
-def dask_runs(pipes: gpd.GeoDataFrame, dongs: gpd.GeoDataFrame, single: pd.DataFrame,
-              reps: int) -> dict[str, float]:
-    import dask_geopandas
-    from distributed import Client, LocalCluster
+    from geo3d.parallel.stats import _chunks
 
-    out: dict[str, float] = {}
+    times: dict[str, list[tuple[float, float]]] = {"single": [], "end_to_end": [],
+                                                     "on_workers": []}
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client, \
-            warnings.catch_warnings():
+                      dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+            Client(cluster) as client, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        t, df = best(lambda: aging_statistics_dask(pipes, dongs, area_id="adm_cd2",
-                                                   npartitions=8, client=client,
-                                                   reference_date=YEAR), reps)
-        pd.testing.assert_frame_equal(df[["area_id", "utility", "period"]],
-                                      single[["area_id", "utility", "period"]])
-        np.testing.assert_allclose(df["length_m"], single["length_m"], rtol=1e-12)
-        out["end_to_end"] = t
-        ddf = dask_geopandas.from_geopandas(pipes, npartitions=8).spatial_shuffle(by="hilbert")
-        ddf = client.persist(ddf)
-        from distributed import wait
 
-        wait(ddf)
-        t, df = best(lambda: aging_statistics_dask(ddf, dongs, area_id="adm_cd2", client=client,
-                                                   spatial_shuffle=False,
-                                                   reference_date=YEAR), reps)
-        np.testing.assert_allclose(df["length_m"], single["length_m"], rtol=1e-12)
-        out["persisted"] = t
-    return out
+        def cpu() -> float:
+            return time.process_time() + sum(client.run(time.process_time).values())
+
+        def run(frame: Any, **kw: Any) -> pd.DataFrame:
+            return aging_statistics_dask(frame, dongs, area_id="adm_cd2", client=client,
+                                         reference_date=YEAR, **kw)
+
+        def measured(fn: Callable[[], Any]) -> tuple[tuple[float, float], Any]:
+            c0 = cpu()
+            t, result = timed(fn)
+            return (t, cpu() - c0), result
+
+        run(pipes.iloc[:10_000])  # warm-up: imports and first tasks on the workers
+        load = os.getloadavg()[0]
+        # the pipes on the workers: the same Hilbert-ordered partitions, sent once (not timed)
+        parts = _chunks(pipes, 8, client, True)
+        futures = client.scatter(parts, hash=False)
+        wait(futures)
+        on_workers = dd.from_delayed(futures, meta=parts[0].iloc[:0], verify_meta=False)
+        for _ in range(reps):
+            m, single = measured(lambda: geo3d_statistics(pipes, dongs))
+            times["single"].append(m)
+            m, df = measured(lambda: run(pipes, npartitions=8))
+            assert_same(df, single)
+            times["end_to_end"].append(m)
+            m, df = measured(lambda: run(on_workers, spatial_shuffle=False))
+            assert_same(df, single)
+            times["on_workers"].append(m)
+    return times, load
 
 
 def main() -> None:
@@ -159,86 +204,125 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--segments", type=int, default=1_000_000)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--overlay-limit", type=float, default=600.0,
-                    help="skip the overlay at the largest size when predicted to take longer (s)")
     ap.add_argument("--no-write", action="store_true", help="print only; keep RESULTS.md")
     args = ap.parse_args()
     geo3d.options.progress = False
     if not SEOUL.exists():
         sys.exit(f"{SEOUL} is missing (../shared/data beside the repository)")
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    t0 = time.perf_counter()
-    all_pipes = seoul_pipes(args.segments)
-    make_s = time.perf_counter() - t0
+    load_before = os.getloadavg()[0]
     dongs = seoul_dongs()
-    print(f"{len(all_pipes):,} segments made and read in {make_s:.1f} s; {len(dongs)} 행정동")
-    sizes = [n for n in (10_000, 100_000) if n < len(all_pipes)] + [len(all_pipes)]
+    t0 = time.perf_counter()
+    all_pipes = seoul_pipes(args.segments, dongs)
+    make_s = time.perf_counter() - t0
+    n_all = len(all_pipes)
+    print(f"{n_all:,} segments made and read in {make_s:.1f} s; {len(dongs)} 행정동", flush=True)
+    sizes = [n for n in (10_000, 30_000, 100_000, 300_000) if n < n_all] + [n_all]
     rows = []
-    per_100k = None
     for n in sizes:
-        pipes = all_pipes if n == len(all_pipes) else all_pipes.sample(n, random_state=0)
-        ours_t, ours = float("inf"), None
-        theirs_t, theirs = float("inf"), None
-        skip = (n == len(all_pipes) and per_100k is not None
-                and per_100k * n / 100_000 * 1.3 > args.overlay_limit)
-        reps = args.reps if n <= 100_000 else max(1, min(args.reps, 2))
-        for rep in range(reps):  # interleaved: the machine is shared
-            t, ours = best(lambda p=pipes: geo3d_statistics(p, dongs), 1)
-            ours_t = min(ours_t, t)
-            if not skip and (rep == 0 or n <= 100_000):
-                t, theirs = best(lambda p=pipes: overlay_statistics(p, dongs), 1)
-                theirs_t = min(theirs_t, t)
-        gap = compare(ours, theirs) if theirs is not None else float("nan")
-        if n == 100_000:
-            per_100k = theirs_t
-        inside = ours["length_m"].sum() / 1000
-        outside = ours.attrs["outside_length_m"] / 1000
-        rows.append((n, ours_t, theirs_t if theirs is not None else None, gap, inside, outside,
-                     len(ours)))
-        ratio = f"{theirs_t / ours_t:.1f}x" if theirs is not None else "skipped"
-        print(f"{n:>9,} segments: geo3d {ours_t:6.2f} s, overlay "
-              f"{theirs_t if theirs is not None else float('nan'):7.2f} s ({ratio}); "
-              f"max rel. gap {gap:.1e}; {inside:,.0f} km in dongs, {outside:,.0f} km outside")
-    single = ours
-    dask_t = dask_runs(all_pipes, dongs, single, max(1, min(args.reps, 2)))
-    print(f"dask 2 workers: end to end {dask_t['end_to_end']:.2f} s, persisted "
-          f"{dask_t['persisted']:.2f} s; single process {rows[-1][1]:.2f} s")
+        pipes = all_pipes if n == n_all else \
+            all_pipes.sample(n, random_state=0).sort_index().reset_index(drop=True)
+        reps = args.reps if n <= 300_000 else max(1, min(args.reps, 2))
+        ours_t: list[float] = []
+        theirs_t: list[float] = []
+        for _ in range(reps):  # interleaved: the machine is shared
+            t, ours = timed(lambda p=pipes: geo3d_statistics(p, dongs))
+            ours_t.append(t)
+            t, theirs = timed(lambda p=pipes: overlay_statistics(p, dongs))
+            theirs_t.append(t)
+        rel, gap_m, groups = compare(ours, theirs)
+        row = {"n": n, "ours": min(ours_t), "theirs": min(theirs_t),
+               "ours_med": statistics.median(ours_t), "theirs_med": statistics.median(theirs_t),
+               "reps": reps, "rel": rel, "gap_m": gap_m, "groups": groups,
+               "inside_km": ours["length_m"].sum() / 1000,
+               "outside_km": ours.attrs["outside_length_m"] / 1000}
+        rows.append(row)
+        print(f"{n:>9,} segments: geo3d {row['ours']:6.2f} s, overlay {row['theirs']:7.2f} s "
+              f"({row['theirs'] / row['ours']:.1f}x; medians "
+              f"{row['theirs_med'] / row['ours_med']:.1f}x); max rel. gap {rel:.1e} "
+              f"({gap_m:.1e} m) over {groups:,} groups", flush=True)
+    dask_reps = max(1, min(args.reps, 2))
+    dask_t, dask_load = dask_runs(all_pipes, dongs, dask_reps)
+    best = {k: min(w for w, _ in v) for k, v in dask_t.items()}
+    cpu_s = {k: min(c for _, c in v) for k, v in dask_t.items()}
+    print(f"dask 2 workers: end to end {best['end_to_end']:.2f} s, pipes on workers "
+          f"{best['on_workers']:.2f} s; single process {best['single']:.2f} s", flush=True)
+    load_after = os.getloadavg()[0]
 
+    big = rows[-1]
     lines = [
-        "## Aging statistics: geo3d.aging_statistics vs geopandas.overlay (`benchmarks/bench_stats.py`)",
+        "## Aging statistics: geo3d.aging_statistics vs geopandas.overlay "
+        "(`benchmarks/bench_stats.py`)",
         "",
-        f"Run {when} on {machine('shapely', 'geopandas', 'dask', 'dask_geopandas')}.",
+        f"Run {when} on {machine('shapely', 'geopandas', 'pandas', 'dask', 'dask_geopandas')}; "
+        f"1-minute load average {load_before:.1f} at the start and {load_after:.1f} at the end "
+        "(the 2 cores are shared with other jobs).",
         "",
-        f"Pipes: `make_district` (seed 2025) with {len(all_pipes):,} segments in the canonical "
-        "schema, scaled over Seoul (a 29.4 km square on EPSG:5186); areas: Seoul's 425 행정동 "
-        "(vuski/admdongkor 2021). Part of the square lies beyond Seoul: that length is "
-        "`outside` (reported, not dropped). Smaller sizes are random subsets. Both methods give "
-        "length and aged length per 행정동 × utility × 10-year period; the script asserts they "
-        "agree (rel. 1e-6; max gap below). Times: best of "
-        f"{args.reps} interleaved runs (2 at the largest size; the overlay once there) on a "
-        "shared machine.",
+        f"Pipes: `make_district` (seed 2025) cut to {n_all:,} segments in the canonical schema "
+        f"({big['inside_km'] + big['outside_km']:,.0f} km), stretched over Seoul (a 29.4 km "
+        "square on EPSG:5186); areas: Seoul's 425 행정동 (vuski/admdongkor 2021, EPSG:4326 → "
+        "5186). Part of the square lies beyond Seoul: that length is `outside` (reported, not "
+        "dropped; both methods agree on it). Smaller sizes are random subsets in file order. "
+        "Both methods give length and aged length per 행정동 × utility × 10-year period; the "
+        "script asserts every group agrees (rel. 1e-6, abs. 1e-6 m) at every size. Baseline: "
+        "`geopandas.overlay(pipes, dongs, how='intersection', keep_geom_type=True)`, `.length`, "
+        f"period and aged length, `groupby(...).sum()`. Both run {args.reps} times interleaved "
+        f"({rows[-1]['reps']} at sizes over 300,000); best run, and the ratio of medians beside "
+        "it.",
         "",
-        "| segments | geo3d s | overlay + groupby s | speed-up | max rel. gap | km in dongs "
-        "| km outside | rows |",
-        "|---|---|---|---|---|---|---|---|",
+        "| segments | geo3d s | overlay + groupby s | speed-up (best) | speed-up (medians) "
+        "| geo3d µs / segment | max rel. gap | max abs. gap m | groups | km in 행정동 "
+        "| km outside |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for n, a, b, gap, inside, outside, nrows in rows:
-        lines.append(f"| {n:,} | {a:.2f} | {f'{b:.2f}' if b is not None else 'skipped'} | "
-                     f"{f'{b / a:.1f}×' if b is not None else '—'} | {gap:.1e} | {inside:,.0f} "
-                     f"| {outside:,.0f} | {nrows:,} |")
-    growth = rows[-1][1] / rows[0][1] if len(rows) > 1 else 1.0
+    for r in rows:
+        lines.append(
+            f"| {r['n']:,} | {r['ours']:.2f} | {r['theirs']:.2f} | "
+            f"**{r['theirs'] / r['ours']:.1f}×** | {r['theirs_med'] / r['ours_med']:.1f}× | "
+            f"{r['ours'] / r['n'] * 1e6:.2f} | {r['rel']:.1e} | {r['gap_m']:.1e} | "
+            f"{r['groups']:,} | {r['inside_km']:,.0f} | {r['outside_km']:,.0f} |")
+    first = rows[0]
+    slope = (math.log(big["ours"] / first["ours"]) / math.log(big["n"] / first["n"])
+             if len(rows) > 1 else float("nan"))
+    slope_ov = (math.log(big["theirs"] / first["theirs"]) / math.log(big["n"] / first["n"])
+                if len(rows) > 1 else float("nan"))
+    ratio = big["theirs"] / big["ours"]
     lines += [
         "",
-        f"Growth: {rows[0][0]:,} → {rows[-1][0]:,} segments ({rows[-1][0] / rows[0][0]:.0f}× "
-        f"more) took {growth:.0f}× longer with geo3d.",
+        f"At {big['n']:,} segments geo3d is **{ratio:.1f}×** faster than the overlay "
+        + (f"(target ≥ 5×: {'met' if ratio >= 5 else 'NOT met'})" if big["n"] >= 1_000_000
+           else "(the ≥ 5× target is for 1,000,000 segments)")
+        + ", with the same numbers. "
+        f"Growth from {first['n']:,} to {big['n']:,} segments ({big['n'] / first['n']:.0f}× "
+        f"more): geo3d took {big['ours'] / first['ours']:.0f}× longer (time ∝ n^{slope:.2f}; "
+        "fixed costs — validating the 행정동 and checking them for overlaps — dominate small "
+        f"inputs), the overlay {big['theirs'] / first['theirs']:.0f}× (n^{slope_ov:.2f}).",
         "",
-        f"Dask (`geo3d.parallel.aging_statistics_dask`, LocalCluster 2 worker processes × 1 "
-        f"thread, 8 Hilbert partitions) on {len(all_pipes):,} segments: "
-        f"**{dask_t['end_to_end']:.2f} s** end to end (pipes sent from the client, spatial "
-        f"shuffle included) and **{dask_t['persisted']:.2f} s** with the pipes already "
-        f"persisted on the workers, vs **{rows[-1][1]:.2f} s** in one process; results equal "
-        "(rel. 1e-12). On 2 cores the end-to-end run pays for serialising a million geometries;"
-        " Dask pays off when the pipes are read on the workers or the cluster is larger.",
+        f"**Dask** (`geo3d.parallel.aging_statistics_dask`, LocalCluster of 2 worker processes "
+        f"× 1 thread, 8 Hilbert-ordered partitions) on {n_all:,} segments, best of "
+        f"{dask_reps} runs interleaved with the single-process runs; every Dask table asserted "
+        "equal to the single-process one (keys exactly, numbers to rel. 1e-12):",
+        "",
+        "| path | wall s | speed vs single process | CPU s (all processes) |",
+        "|---|---|---|---|",
+        f"| single process (`aging_statistics`) | {best['single']:.2f} | 1.00× "
+        f"| {cpu_s['single']:.2f} |",
+        f"| Dask, end to end (in-memory GeoDataFrame: Hilbert sort, send to workers, compute) | "
+        f"{best['end_to_end']:.2f} | {best['single'] / best['end_to_end']:.2f}× "
+        f"| {cpu_s['end_to_end']:.2f} |",
+        f"| Dask, pipes already on the workers (dask-geopandas frame) | "
+        f"{best['on_workers']:.2f} | {best['single'] / best['on_workers']:.2f}× "
+        f"| {cpu_s['on_workers']:.2f} |",
+        "",
+        "(> 1× means faster than one process; CPU s: this process plus both workers, least of "
+        f"the runs.) The 1-minute load average was {dask_load:.1f} on the 2 cores when the "
+        "cluster was up: two workers run side by side only when two cores are free. End to end "
+        "includes sorting the pipes and sending their geometries to the worker processes; with "
+        "the pipes already on the workers (read there, e.g. from partitioned GeoParquet) only "
+        "the areas and the partial sums travel. The extra CPU time over one process is Dask's "
+        f"overhead: {cpu_s['on_workers'] / cpu_s['single']:.1f}× the single process's CPU "
+        f"with the pipes on the workers, {cpu_s['end_to_end'] / cpu_s['single']:.1f}× end "
+        "to end.",
         "",
         f"Making and reading the district took {make_s:.0f} s (not timed above).",
     ]
