@@ -945,7 +945,9 @@ def excavate(
             return np.full(len(x), gval)
     m = _measure(index, cand, vol, uncertainty_default=uncertainty_default, reach=reach,
                  resolution=resolution, ground_fn=ground_fn)
-    rows = m.rows
+    # the rows in output order (by clearance, then source id), gathered once
+    order = np.lexsort((index.attrs["source_id"][m.rows].astype(str), np.round(m.clearance, 3)))
+    rows = m.rows[order]
     at = {k: v[rows] for k, v in index.attrs.items() if not k.startswith("_")}
     f = {k: v[rows] for k, v in index.fields.items()}
     if road_width is not None:
@@ -957,14 +959,16 @@ def excavate(
     if under_traffic is not None:
         f["under_traffic"] = np.full(len(rows), 1.0 if under_traffic else 0.0)
     util = f["utility"]
-    reached = np.asarray(m.clearance <= _EPS)
+    clearance, band_gap = m.clearance[order], m.band_gap[order]
+    reached = np.asarray(clearance <= _EPS)
     band_per = np.full(len(rows), np.nan)
     for r in band_rules:  # loop over rules, not pipes
         hit = _rules_mod._util_mask(util, r.utility)
         val = band if hand_dig_band is not None else r.value_m
         band_per = np.where(hit & np.isnan(band_per), val, band_per)
-    in_band = np.asarray(m.band_gap <= band_per + _EPS) & ~np.isnan(band_per)
-    cover = np.where(np.isnan(m.cover), at["stated_cover"], m.cover)
+    in_band = np.asarray(band_gap <= band_per + _EPS) & ~np.isnan(band_per)
+    m_cover = m.cover[order]
+    cover = np.where(np.isnan(m_cover), at["stated_cover"], m_cover)
     # only the cover rules of the utilities at hand (the others match no row)
     present = set(util.tolist())
     need, ids = _rules_mod._cover_from_fields(
@@ -972,15 +976,14 @@ def excavate(
     with np.errstate(invalid="ignore"):
         short = reached & (cover < need - 1e-6)
     violations = np.where(short, ids, "").astype(object)
-    order = np.lexsort((at["source_id"].astype(str), np.round(m.clearance, 3)))
     cols: dict[str, Any] = {
         "source_layer": at["source_layer"],
         "source_id": at["source_id"],
         "utility": util,
         "diameter_mm": at["diameter_mm"],
         "depth_m": np.round(cover, 3),
-        "exposed_length_m": np.round(m.exposed, 3),
-        "clearance_m": np.round(m.clearance, 3),
+        "exposed_length_m": np.round(m.exposed[order], 3),
+        "clearance_m": np.round(clearance, 3),
         "in_hand_dig_band": in_band,
         "violations": violations,
         "agency": at["agency"],
@@ -988,14 +991,13 @@ def excavate(
         "height_mm": at["height_mm"],
         "pressure": at["pressure"],
         "depth_assumed": at["depth_assumed"],
-        "top_z_m": np.round(m.top_z, 3),
+        "top_z_m": np.round(m.top_z[order], 3),
         "reached": reached,
         "pipe": at["label"],
     }
-    cols = {k: v[order] for k, v in cols.items()}
-    geoms = index.geoms3d[rows][order]
+    geoms = index.geoms3d[rows]
     exposed_sorted = cols["exposed_length_m"]
-    summary = _summary(index, cols, vol, compiled, {k: v[order] for k, v in f.items()},
+    summary = _summary(index, cols, vol, compiled, f,
                        geoms, t_start, search=search, n_candidates=len(cand),
                        exposed=exposed_sorted)
     ex = Excavation(pit=vol, summary=summary, _columns=cols, _geoms=geoms, _crs=index.crs,

@@ -43,9 +43,10 @@ Examples
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -403,13 +404,18 @@ def _fields(pipes: pd.DataFrame, road_width: Any = None, under_traffic: Any = Tr
     }
 
 
+_OP_FUNCS: dict[str, Callable[[Any, Any], Any]] = {
+    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+    "=": operator.eq, "!=": operator.ne,
+}
+
+
 def _compare(values: NDArray[Any], op: str, value: Any) -> NDArray[np.bool_]:
     if values.dtype == object:
         eq = values == value
         return np.asarray(eq if op == "=" else ~eq & pd.notna(values), dtype=bool)
     with np.errstate(invalid="ignore"):
-        out = {">=": values >= value, "<=": values <= value, ">": values > value,
-               "<": values < value, "=": values == value, "!=": values != value}[op]
+        out = _OP_FUNCS[op](values, value)
     return np.asarray(out & ~np.isnan(values), dtype=bool)
 
 
