@@ -196,18 +196,19 @@ def _row_runs(corners: NDArray[np.float64], mids: NDArray[np.float64], flen: NDA
     store = idx // 4
     ar, ss, dd, half = a_row[idx], s[idx], d[idx], flen.ravel()[idx] / 2
     side = (dd >= 0).astype(np.int64)
-    # per (store, aisle, side) keep the face nearest the aisle: the front towards that aisle
-    o = np.lexsort((np.abs(dd), side, ar, store))
-    key = np.column_stack([store, ar, side])[o]
+    leg = _legs(lines, ar, ss)  # an L-shaped aisle has two legs: a corner stall faces each
+    # per (store, aisle leg, side) keep the face nearest the aisle: the front towards that leg
+    o = np.lexsort((np.abs(dd), side, leg, store))
+    key = np.column_stack([store, leg, side])[o]
     keep = np.ones(len(o), dtype=bool)
     keep[1:] = np.any(key[1:] != key[:-1], axis=1)
     o = o[keep]
-    idx, store, ar, ss, dd, half, side = idx[o], store[o], ar[o], ss[o], dd[o], half[o], side[o]
+    idx, store, ar, ss, dd, half, side, leg = idx[o], store[o], ar[o], ss[o], dd[o], half[o], side[o], leg[o]
     fl = floor[store]
-    # front lines: offsets on one (floor, aisle, side) chained within d_tol
-    o = np.lexsort((np.abs(dd), side, ar, fl))
+    # front lines: offsets on one (floor, aisle leg, side) chained within d_tol
+    o = np.lexsort((np.abs(dd), side, leg, fl))
     same = np.zeros(len(o), dtype=bool)
-    same[1:] = ((ar[o][1:] == ar[o][:-1]) & (side[o][1:] == side[o][:-1]) & (fl[o][1:] == fl[o][:-1])
+    same[1:] = ((leg[o][1:] == leg[o][:-1]) & (side[o][1:] == side[o][:-1]) & (fl[o][1:] == fl[o][:-1])
                 & (np.abs(dd[o][1:] - dd[o][:-1]) <= d_tol))
     line_id = np.empty(len(o), dtype=np.int64)
     line_id[o] = np.cumsum(~same)
@@ -227,3 +228,33 @@ def _row_runs(corners: NDArray[np.float64], mids: NDArray[np.float64], flen: NDA
     size = np.bincount(grp)[grp]
     run.ravel()[idx] = size
     return run
+
+
+def _legs(lines: NDArray[np.object_], rows: NDArray[np.int64], s: NDArray[np.float64], *,
+          turn_deg: float = 25.0) -> NDArray[np.int64]:
+    """Leg of aisle ``rows[i]`` at arc length ``s[i]``: a global id of the run of segments that
+    turn by less than ``turn_deg`` (a straight aisle is one leg; an L has two). Vectorised.
+
+    Examples
+    --------
+    >>> ell = np.array([shapely.LineString([(0, 0), (30, 0), (30.5, 10), (30, 30)])], dtype=object)
+    >>> _legs(ell, np.array([0, 0, 0]), np.array([10.0, 35.0, 45.0])).tolist()
+    [1, 2, 2]
+    """
+    c, li = shapely.get_coordinates(lines, return_index=True)
+    inner = li[1:] == li[:-1]
+    v = (c[1:] - c[:-1])[inner]
+    seg_line = li[1:][inner]
+    seg_len = np.hypot(v[:, 0], v[:, 1])
+    ang = np.arctan2(v[:, 1], v[:, 0])
+    first = np.r_[True, seg_line[1:] != seg_line[:-1]]
+    turn = np.abs((np.diff(ang, prepend=ang[:1]) + np.pi) % (2 * np.pi) - np.pi)
+    leg = np.cumsum(first | (turn > np.radians(turn_deg)))
+    end = np.cumsum(seg_len)
+    line_start = (end - seg_len)[first]
+    start = end - seg_len - np.repeat(line_start, np.diff(np.r_[np.flatnonzero(first), len(first)]))
+    span = float(end[-1]) + 1.0 if len(end) else 1.0
+    keys = seg_line * span + start
+    k = np.searchsorted(keys, np.asarray(rows, dtype=np.float64) * span + np.asarray(s, dtype=np.float64),
+                        side="right") - 1
+    return np.asarray(leg[np.clip(k, 0, max(len(leg) - 1, 0))], dtype=np.int64)

@@ -67,3 +67,14 @@ def test_corner_stall_after_a_vacant_lot_still_faces_its_row():
     assert e["aisle"].tolist()[:2] == ["가1통로", "가2통로"]
     assert e["entrance_y"].tolist()[:2] == pytest.approx([1.6, 6.75])
     assert e["entrance_x"].tolist()[:2] == pytest.approx([53.5, 53.5])
+
+
+def test_corner_stall_of_an_l_faces_the_leg_of_its_row():
+    # an L aisle: east along y = 0, then north along x = 30; a row of stalls on the inside of
+    # the corner. The last one's side is nearer the north leg (1.70 m) than its front is to the
+    # east leg (1.75 m), yet it belongs to the row along the east leg.
+    a = aisles([(0, 0), (30, 0), (30, 30)])
+    boxes = [shapely.box(x, 1.75, x + 2.8, 4.5) for x in (13.5, 16.65, 19.8, 22.95, 25.5)]
+    e = store_entrances(gpd.GeoDataFrame({"floor": [1] * 5}, geometry=boxes), a)
+    assert e["entrance_y"].tolist() == pytest.approx([1.75] * 5)
+    assert e["entrance_x"].iloc[-1] == pytest.approx(26.9)
