@@ -96,3 +96,20 @@ def test_value_colours():
     cols = value_colours([0.0, 0.5, 1.0, None], vmin=0, vmax=1)
     assert cols[0][:3] == [255, 255, 204] and cols[2][:3] == [128, 0, 38]
     assert cols[3] == [200, 200, 200, 120]
+
+
+def test_hangul_labels_draw_without_missing_glyphs(tmp_path, data):
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    _, areas, stats = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)"
+        fig, ax = plot_statistics(stats, areas, area_id="adm_cd2", utility="water")
+        fig.canvas.draw()
+        figure_to_file(fig, tmp_path / "map.pdf")
+    hangul = [t for t in ax.texts if any("\uac00" <= ch <= "\ud7a3" for ch in t.get_text())]
+    assert len(hangul) >= 5
+    assert all(t.get_fontname() == "NanumGothic" for t in hangul)
+    plt.close(fig)
