@@ -95,7 +95,10 @@ def aging_statistics_dask(
     Parameters
     ----------
     pipes : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
-        Pipes in the canonical schema. A GeoDataFrame is split into ``npartitions``.
+        Pipes in the canonical schema. A GeoDataFrame is split into ``npartitions``; a Dask
+        frame (dask-geopandas, or any Dask DataFrame whose partitions are GeoDataFrames) is
+        used as partitioned. Only ``utility``, ``install_year`` and the geometry are sent to
+        the workers.
     areas : geopandas.GeoDataFrame
         Area polygons (small: sent whole to every worker).
     area_id : str
@@ -115,6 +118,12 @@ def aging_statistics_dask(
     -------
     pandas.DataFrame
         The same table as :func:`geo3d.stats.aging_statistics`.
+
+    Raises
+    ------
+    InputError
+        A Dask frame without geometries, or a bad ``npartitions``; and everything
+        :func:`geo3d.stats.aging_statistics` raises.
 
     Examples
     --------
