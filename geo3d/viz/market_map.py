@@ -1,4 +1,6 @@
-"""A 3D pydeck map of a scanned market: levels stacked, stores extruded, facilities as markers.
+"""Pictures of a scanned market: a 3D pydeck map (levels stacked, stores extruded, facilities as
+markers, tooltips with the address), a plan of one level's points by class and the height
+profile with the detected floor slabs (matplotlib, for notebooks and reports).
 
 Examples
 --------
@@ -31,7 +33,8 @@ import shapely
 from .._compat import import_optional
 from ..errors import InputError
 
-__all__ = ["FACILITY_COLOURS", "market_deck", "market_map_to_html"]
+__all__ = ["CLASS_COLOURS", "FACILITY_COLOURS", "market_deck", "market_map_to_html", "plot_level_profile",
+           "plot_scan_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,16 @@ FACILITY_COLOURS: dict[str, tuple[int, int, int]] = {
     "other_facility": (30, 120, 220),
 }
 _STORE = (70, 130, 180)
+#: Point colour per object_class code (CONTRACTS.md): structure grey, stores blue, facilities
+#: as in :data:`FACILITY_COLOURS`.
+CLASS_COLOURS: dict[int, tuple[int, int, int]] = {
+    0: (185, 185, 185), 1: _STORE, 2: FACILITY_COLOURS["fire_extinguisher"], 3: FACILITY_COLOURS["indoor_hydrant"],
+    4: FACILITY_COLOURS["exit_sign"], 5: FACILITY_COLOURS["aed"], 6: FACILITY_COLOURS["fire_alarm"],
+    7: FACILITY_COLOURS["cctv"], 8: FACILITY_COLOURS["other_facility"],
+}
+_CLASS_LABEL = {0: "structure / other", 1: "store 점포", 2: "extinguisher 소화기", 3: "hydrant 옥내소화전",
+                4: "exit sign 비상구", 5: "AED 자동심장충격기", 6: "fire alarm 발신기", 7: "CCTV",
+                8: "first aid 구급함"}
 
 
 def market_deck(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame | None = None,
@@ -127,3 +140,151 @@ def market_map_to_html(addresses: gpd.GeoDataFrame, path: str | os.PathLike[str]
     return deck_to_html(deck, path, overwrite=overwrite, offline=offline)
 
 
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
+    import_optional("matplotlib", extra="viz")
+    import matplotlib.pyplot as plt
+
+    from .fonts import use_hangul_font
+
+    family = use_hangul_font()
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=figsize)
+    else:  # axes made before the font was set keep their title font: give them Hangul
+        for text in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label):
+            text.set_fontfamily([family, "DejaVu Sans"])
+    return ax.figure, ax
+
+
+def plot_scan_plan(cloud: Any, result: Any, *, floor: int = 1, aisles: gpd.GeoDataFrame | None = None,
+                   addresses: gpd.GeoDataFrame | None = None, ax: Any = None, max_points: int = 150_000,
+                   legend: bool = True) -> tuple[Any, Any]:
+    """Top view of one level's points coloured by object class, with the aisles and facilities.
+
+    Parameters
+    ----------
+    cloud : PointCloud
+        The scan.
+    result : ScanSegmentation
+        From :func:`geo3d.indoor.scan.segment_scan` (per-point ``level`` and ``object_class``).
+    floor : int
+        The level to draw (``1`` = 1층, ``-1`` = 지하1층).
+    aisles : GeoDataFrame, optional
+        Centrelines to draw (with an arrow at the numbering start and the name).
+    addresses : GeoDataFrame, optional
+        The :func:`~geo3d.address.assign_addresses` record: facilities are marked on top.
+    ax : matplotlib Axes, optional
+        Drawn into when given.
+    max_points : int
+        At most this many points are drawn (every k-th point of the level: deterministic).
+    legend : bool
+        Add a legend of the classes drawn.
+
+    Returns
+    -------
+    (Figure, Axes)
+
+    Examples
+    --------
+    >>> import numpy as np, types, pandas as pd
+    >>> from geo3d.pointcloud.cloud import PointCloud
+    >>> cloud = PointCloud(np.array([[0.0, 0, 0], [1, 1, 0], [2, 0, 0]]))
+    >>> res = types.SimpleNamespace(level=np.array([1, 1, 2], np.int8),
+    ...                             object_class=np.array([0, 1, 2], np.uint8))
+    >>> fig, ax = plot_scan_plan(cloud, res, floor=1)
+    >>> len(ax.collections[0].get_offsets())
+    2
+    """
+    fig, ax = _axes(ax, (11, 7))
+    idx = np.flatnonzero(np.asarray(result.level) == floor)
+    if len(idx) > max_points:
+        idx = idx[:: int(np.ceil(len(idx) / max_points))]
+    xyz = np.asarray(cloud.xyz)[idx]
+    cls = np.asarray(result.object_class)[idx].astype(np.int64)
+    lut = np.array([CLASS_COLOURS.get(k, (0, 0, 0)) for k in range(max(CLASS_COLOURS) + 1)], dtype=float) / 255
+    ax.scatter(xyz[:, 0], xyz[:, 1], c=lut[np.clip(cls, 0, len(lut) - 1)], s=0.4, linewidths=0, rasterized=True)
+    if aisles is not None and len(aisles):
+        on = aisles[aisles["floor"] == floor]
+        for name, g in zip(on["name"], on.geometry, strict=True):
+            c = shapely.get_coordinates(g)
+            ax.plot(c[:, 0], c[:, 1], color=(0.95, 0.7, 0.1), lw=2)
+            d = c[1] - c[0]
+            ax.annotate("", xy=c[0] + 4 * d / (np.hypot(*d) or 1), xytext=c[0],
+                        arrowprops={"arrowstyle": "->", "color": (0.8, 0.45, 0.0), "lw": 2})
+            mid = shapely.get_coordinates(shapely.line_interpolate_point(g, 0.3, normalized=True))[0]
+            ax.text(mid[0], mid[1], str(name), fontsize=8, ha="center", va="center",
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
+    if addresses is not None and len(addresses):
+        fac = addresses[(addresses["kind"] != "store") & (addresses["floor"] == floor)]
+        col = np.array([FACILITY_COLOURS.get(k, (0, 0, 0)) for k in fac["kind"]], dtype=float).reshape(-1, 3) / 255
+        ax.scatter(fac["x"], fac["y"], c=col, s=22, edgecolors="black", linewidths=0.5, zorder=3)
+    if legend:
+        from matplotlib.lines import Line2D
+
+        from ..pointcloud.evaluate import CLASS_NAMES
+
+        code = {v: k for k, v in CLASS_NAMES.items()}
+        marked = set() if addresses is None else {code.get(k, -1) for k in fac["kind"]}
+        drawn = sorted(set(np.unique(cls).tolist()) | marked)
+        def rgb(k: int) -> tuple[float, float, float]:
+            r, g, b = CLASS_COLOURS[k]
+            return (r / 255, g / 255, b / 255)
+
+        handles = [Line2D([], [], marker="o", ls="", color=rgb(k), label=_CLASS_LABEL[k])
+                   for k in drawn if k in CLASS_COLOURS]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.set_aspect("equal")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.ticklabel_format(useOffset=False, style="plain")
+    ax.set_xlabel("easting (m)")
+    ax.set_ylabel("northing (m)")
+    label = f"{floor}층" if floor > 0 else f"지하{-floor}층"
+    ax.set_title(f"{label}: points by class ({len(idx):,} drawn)")
+    return fig, ax
+
+
+def plot_level_profile(cloud: Any, levels: Any, *, ax: Any = None, bin_m: float = 0.05,
+                       points: Any = None) -> tuple[Any, Any]:
+    """Height profile of a scan (points per ``bin_m`` slice of z, log scale) with the detected
+    floor slabs (solid, labelled ``1층`` …) and ceilings (dashed).
+
+    ``levels`` is the levels table of :func:`geo3d.indoor.levels.levels_from_cloud` /
+    ``segment_scan`` (``floor``, ``label``, ``slab_z``, ``ceiling_z``). ``points`` optionally
+    restricts the histogram (a boolean mask or indices, e.g. points with near-vertical normals).
+
+    Returns
+    -------
+    (Figure, Axes)
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from geo3d.pointcloud.cloud import PointCloud
+    >>> z = np.r_[np.full(500, 32.0), np.full(500, 36.2), np.linspace(32, 40, 200)]
+    >>> cloud = PointCloud(np.column_stack([np.zeros_like(z), np.zeros_like(z), z]))
+    >>> lv = pd.DataFrame({"floor": [1, 2], "label": ["1층", "2층"], "slab_z": [32.0, 36.2],
+    ...                    "ceiling_z": [35.9, None]})
+    >>> fig, ax = plot_level_profile(cloud, lv)
+    >>> [t.get_text() for t in ax.texts]
+    ['1층 slab 32.00 m', '2층 slab 36.20 m']
+    """
+    fig, ax = _axes(ax, (6, 6))
+    z = np.asarray(cloud.xyz)[:, 2] if points is None else np.asarray(cloud.xyz)[points, 2]
+    edges = np.arange(np.floor(z.min() / bin_m) * bin_m, z.max() + 2 * bin_m, bin_m)
+    counts, edges = np.histogram(z, bins=edges)
+    ax.barh(edges[:-1], np.maximum(counts, 0.8), height=bin_m, align="edge", color=(0.45, 0.55, 0.7), log=True)
+    for row in levels.itertuples():
+        ax.axhline(float(row.slab_z), color=(0.8, 0.2, 0.1), lw=1.5)
+        ax.text(1.0, float(row.slab_z) + bin_m, f"{row.label} slab {float(row.slab_z):.2f} m", ha="left",
+                va="bottom", color=(0.8, 0.2, 0.1), fontsize=9,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+        cz = getattr(row, "ceiling_z", None)
+        if cz is not None and np.isfinite(cz):
+            ax.axhline(float(cz), color=(0.3, 0.3, 0.3), lw=1, ls="--")
+    ax.set_xlabel(f"points per {bin_m * 100:g} cm of height (log)")
+    ax.set_ylabel("z (m)")
+    ax.set_title("height profile: floor slabs (solid), ceilings (dashed)")
+    return fig, ax

@@ -51,3 +51,50 @@ def test_html_is_self_contained(addresses, tmp_path):
     # deck.gl source mentions CDN addresses of optional loaders, which a map never loads)
     assert not re.search(r'<script src="https?://', text)
     assert not re.search(r'<link rel="stylesheet" href="https?://', text)
+
+
+def test_plan_draws_one_level_by_class_with_aisles_and_facilities(addresses):
+    import types
+
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    from geo3d.pointcloud.cloud import PointCloud
+    from geo3d.viz.market_map import CLASS_COLOURS, plot_scan_plan
+
+    a, aisles = addresses
+    xyz = np.array([[X0 + 1, Y0 + 1, 32.0], [X0 + 6, Y0 + 3, 33.0], [X0 + 20, Y0 + 1.4, 36.5], [X0 + 9, Y0, 32.0]])
+    res = types.SimpleNamespace(level=np.array([1, 1, 2, 1], np.int8), object_class=np.array([0, 1, 2, 0], np.uint8))
+    fig, ax = plot_scan_plan(PointCloud(xyz), res, floor=1, aisles=aisles, addresses=a)
+    assert fig is ax.figure
+    pts = ax.collections[0]
+    assert len(pts.get_offsets()) == 3  # the 2층 point is not drawn
+    assert np.allclose(pts.get_facecolors()[1][:3], np.array(CLASS_COLOURS[1]) / 255)
+    assert [ln.get_xdata()[0] for ln in ax.lines] == [X0]  # only the 1층 aisle
+    assert {t.get_text() for t in ax.texts if t.get_text()} == {"가1통로"}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["structure / other", "store 점포"]
+    _fig2, ax2 = plot_scan_plan(PointCloud(xyz), res, floor=2, addresses=a)
+    assert len(ax2.collections) == 2  # the extinguisher marked on 2층
+    assert "extinguisher 소화기" in [t.get_text() for t in ax2.get_legend().get_texts()]
+
+
+def test_level_profile_marks_every_slab():
+    import matplotlib
+    import numpy as np
+    import pandas as pd
+
+    matplotlib.use("Agg")
+    from geo3d.pointcloud.cloud import PointCloud
+    from geo3d.viz.market_map import plot_level_profile
+
+    z = np.r_[np.full(300, 27.8), np.full(300, 32.0), np.full(300, 36.2), np.linspace(27.8, 40, 300)]
+    cloud = PointCloud(np.column_stack([np.zeros_like(z), np.zeros_like(z), z]))
+    lv = pd.DataFrame({"floor": [-1, 1, 2], "label": ["지하1층", "1층", "2층"], "slab_z": [27.8, 32.0, 36.2],
+                       "ceiling_z": [31.7, 35.9, np.nan]})
+    _fig, ax = plot_level_profile(cloud, lv)
+    solid = [ln.get_ydata()[0] for ln in ax.lines if ln.get_linestyle() == "-"]
+    dashed = [ln.get_ydata()[0] for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert solid == [27.8, 32.0, 36.2] and dashed == [31.7, 35.9]
+    assert [t.get_text().split()[0] for t in ax.texts] == ["지하1층", "1층", "2층"]
+    assert sum(p.get_width() for p in ax.patches) == pytest.approx(len(z), abs=3)
