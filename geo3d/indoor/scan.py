@@ -94,24 +94,27 @@ def frag_ids_of(labels: Labels, keep: NDArray[np.bool_]) -> NDArray[np.int64]:
     return np.unique(labels[keep & (labels >= 0)])
 
 
-def _wall_distance(xyz: NDArray[np.float64], labels: Labels, vertical: NDArray[np.bool_] | cKDTree | None,
-                   n: int, reach: float = 1.0) -> NDArray[np.float64]:
-    """Smallest 3D distance from each segment to a wall or column point (inf beyond ``reach``).
+def _point_wall_distance(xyz: NDArray[np.float64], vertical: NDArray[np.bool_], candidates: NDArray[np.bool_],
+                         reach: float = 1.0) -> NDArray[np.float64]:
+    """3D distance from each ``candidates`` point to the nearest wall or column point.
 
-    ``vertical`` is a mask of the wall and column points, or a KD-tree of them built once.
+    ``inf`` beyond ``reach``, for points that are not candidates, or when there is no wall.
+    Computed once per scan: segments change as they are split and joined, their points do not.
     """
+    out = np.full(len(xyz), np.inf)
+    if not vertical.any():
+        return out
+    sel = np.flatnonzero(candidates)
+    d, _ = cKDTree(xyz[vertical]).query(xyz[sel], k=1, distance_upper_bound=reach, workers=-1)
+    out[sel] = d
+    return out
+
+
+def _wall_distance(point_distance: NDArray[np.float64], labels: Labels, n: int) -> NDArray[np.float64]:
+    """Smallest distance from each segment 0..n−1 to a wall or column (per-point distances in)."""
     out = np.full(n, np.inf)
-    if vertical is None:
-        return out
-    if isinstance(vertical, cKDTree):
-        tree = vertical
-    elif vertical.any():
-        tree = cKDTree(xyz[vertical])
-    else:
-        return out
     sel = np.flatnonzero(labels >= 0)
-    d, _ = tree.query(xyz[sel], k=1, distance_upper_bound=reach, workers=-1)
-    np.minimum.at(out, labels[sel], d)
+    np.minimum.at(out, labels[sel], point_distance[sel])
     return out
 
 
@@ -240,13 +243,12 @@ def segment_scan(
     timings["segment"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    on_walls = structure == VERTICAL
-    vertical = cKDTree(xyz[on_walls]) if on_walls.any() else None
+    wall_d = _point_wall_distance(xyz, structure == VERTICAL, structure == 0)
     facility_rules = [r for r in rules if r.kind != "store"]
 
     def facility_parts(labels: Labels) -> tuple[gpd.GeoDataFrame, pd.Series | None]:
         objs = objects_from_segments(work, labels, levels=levels, point_levels=point_level)
-        objs["wall_distance"] = _wall_distance(xyz, labels, vertical, int(labels.max()) + 1)[objs.index]
+        objs["wall_distance"] = _wall_distance(wall_d, labels, int(labels.max()) + 1)[objs.index]
         found = classify_objects(objs, rules=facility_rules) if classify == "rules" else None
         return objs, found
 
@@ -317,12 +319,12 @@ def segment_scan(
         # linking distance: pieces closer in plan than stalls ever stand are one stall
         hulls = objects_from_segments(work, merged, levels=levels, point_levels=point_level,
                                       footprint="hull")
-        wall = _wall_distance(xyz, merged, vertical, int(merged.max()) + 1)[hulls.index]
+        wall = _wall_distance(wall_d, merged, int(merged.max()) + 1)[hulls.index]
         facility = np.isin(hulls.index, frag_ids_of(merged, keep))
         merged = join_fragments(hulls, merged, gap=join_gap, max_size=max_store_size,
                                 eligible=~facility & (wall >= _RESIDUE_WALL_DISTANCE))
     objects = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
-    objects["wall_distance"] = _wall_distance(xyz, merged, vertical, int(merged.max()) + 1)[objects.index]
+    objects["wall_distance"] = _wall_distance(wall_d, merged, int(merged.max()) + 1)[objects.index]
     if classify == "file":
         if point_class is None:
             raise InputError("classify='file' needs point_class= (one class code per input point)")
