@@ -265,17 +265,20 @@ def assign_addresses(
     if nf and ns:
         # inside = within the footprint shrunk by ``host_margin`` (wall-mounted things at a stall
         # front stay on the aisle); exit signs mark exits and are never inside a store
-        inner = shapely.buffer(np.asarray(st["geometry"].values, dtype=object), -host_margin)
-        tree = shapely.STRtree(inner)
-        fi, si = tree.query(shapely.points(f_xy), predicate="within")
+        footprints = np.asarray(st["geometry"].values, dtype=object)
+        f_pts = shapely.points(f_xy)
+        fi, si = shapely.STRtree(footprints).query(f_pts, predicate="within")
         same = (f_floor[fi] == s_floor[si]) & (f_kind[fi] != "exit_sign")
         fi, si = fi[same], si[same]
+        # at least host_margin inside the outline (the candidate pairs only: no buffering)
+        inside = shapely.distance(f_pts[fi], shapely.boundary(footprints[si])) >= host_margin
+        fi, si = fi[inside], si[inside]
         # behind the store's front: farther from the store's aisle than its entrance
         s_row = s_proj["aisle_row"].to_numpy()[si]
         lines = np.asarray(aisles.geometry.values, dtype=object)
         has_row = s_row >= 0
         behind = np.zeros(len(fi), dtype=bool)
-        behind[has_row] = (shapely.distance(shapely.points(f_xy[fi[has_row]]), lines[s_row[has_row]])
+        behind[has_row] = (shapely.distance(f_pts[fi[has_row]], lines[s_row[has_row]])
                            >= s_proj["distance"].to_numpy()[si[has_row]] + host_depth)
         fi, si = fi[behind], si[behind]
         order = np.lexsort((st["object_id"].to_numpy()[si], fi))

@@ -51,16 +51,23 @@ def project_on_aisles(
     n = len(xy)
     row = np.full(n, -1, dtype=np.int64)
     s = np.full(n, np.nan)
-    d = np.full(n, np.nan)
     dist = np.full(n, np.nan)
     a_floor = aisles["floor"].to_numpy(dtype=np.int64)
     a_geom = np.asarray(aisles.geometry.values, dtype=object)
     pts = shapely.points(xy)
-    for f in np.unique(floor):
-        sel = np.flatnonzero(floor == f)
-        arows = np.flatnonzero(a_floor == f)
-        if not len(arows) or not len(sel):
+    # points and aisles grouped by floor with one sort each (not one pass per floor)
+    p_order = np.argsort(floor, kind="stable")
+    p_floors, p_start = np.unique(floor[p_order], return_index=True)
+    p_end = np.r_[p_start[1:], n]
+    a_order = np.argsort(a_floor, kind="stable")
+    a_floors, a_start = np.unique(a_floor[a_order], return_index=True)
+    a_end = np.r_[a_start[1:], len(a_floor)]
+    a_at = dict(zip(a_floors.tolist(), zip(a_start.tolist(), a_end.tolist(), strict=True), strict=True))
+    for f, i0, i1 in zip(p_floors.tolist(), p_start.tolist(), p_end.tolist(), strict=True):
+        if f not in a_at:
             continue
+        sel = p_order[i0:i1]
+        arows = a_order[slice(*a_at[f])]
         tree = shapely.STRtree(a_geom[arows])
         (pi, ai), dd = tree.query_nearest(pts[sel], return_distance=True, all_matches=True)
         # ties (a point equally near two aisles): keep the first aisle in table order
@@ -69,23 +76,18 @@ def project_on_aisles(
         first = np.ones(len(pi), dtype=bool)
         first[1:] = pi[1:] != pi[:-1]
         pi, ai, dd = pi[first], ai[first], dd[first]
-        rows = arows[ai]
         idx = sel[pi]
-        lines = a_geom[rows]
-        p = pts[idx]
-        ss = shapely.line_locate_point(lines, p)
-        length = shapely.length(lines)
-        h = np.minimum(0.05, length / 4)
-        a = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.clip(ss - h, 0, length)))
-        b = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.clip(ss + h, 0, length)))
-        foot = shapely.get_coordinates(shapely.line_interpolate_point(lines, ss))
-        t = b - a
-        v = xy[idx] - foot
-        cross = t[:, 0] * v[:, 1] - t[:, 1] * v[:, 0]
-        row[idx] = rows
-        s[idx] = ss
+        row[idx] = arows[ai]
+        s[idx] = shapely.line_locate_point(a_geom[arows[ai]], pts[idx])
         dist[idx] = dd
-        d[idx] = np.where(cross >= 0, 1.0, -1.0) * dd
+    # side from the segment under the foot: left of the aisle's direction is positive
+    d = np.full(n, np.nan)
+    ok = np.flatnonzero(row >= 0)
+    if len(ok):
+        foot, tangent = _foot_and_tangent(a_geom, row[ok], s[ok])
+        v = xy[ok] - foot
+        cross = tangent[:, 0] * v[:, 1] - tangent[:, 1] * v[:, 0]
+        d[ok] = np.where(cross >= 0, 1.0, -1.0) * dist[ok]
     return pd.DataFrame({"aisle_row": row, "s": s, "d": d, "distance": dist})
 
 
@@ -181,14 +183,9 @@ def _row_runs(corners: NDArray[np.float64], mids: NDArray[np.float64], flen: NDA
     # direction of the aisle at the projection vs direction of the face
     lines = np.asarray(aisles.geometry.values, dtype=object)
     idx = np.flatnonzero(valid)
-    ln = lines[a_row[idx]]
-    length = shapely.length(ln)
-    h = np.minimum(0.5, length / 4)
-    pa = shapely.get_coordinates(shapely.line_interpolate_point(ln, np.clip(s[idx] - h, 0, length)))
-    pb = shapely.get_coordinates(shapely.line_interpolate_point(ln, np.clip(s[idx] + h, 0, length)))
-    t = pb - pa
+    _foot, t = _foot_and_tangent(lines, a_row[idx], s[idx])
     fv = (corners[:, 1:5] - corners[:, :4]).reshape(-1, 2)[idx]
-    cos = np.abs((t * fv).sum(1)) / (np.linalg.norm(t, axis=1) * np.linalg.norm(fv, axis=1) + 1e-12)
+    cos = np.abs((t * fv).sum(1)) / (np.linalg.norm(fv, axis=1) + 1e-12)
     par = cos > np.cos(np.radians(25))
     idx = idx[par]
     if not len(idx):
@@ -258,3 +255,32 @@ def _legs(lines: NDArray[np.object_], rows: NDArray[np.int64], s: NDArray[np.flo
     k = np.searchsorted(keys, np.asarray(rows, dtype=np.float64) * span + np.asarray(s, dtype=np.float64),
                         side="right") - 1
     return np.asarray(leg[np.clip(k, 0, max(len(leg) - 1, 0))], dtype=np.int64)
+
+
+def _foot_and_tangent(lines: NDArray[np.object_], rows: NDArray[np.int64],
+                      s: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Point at arc length ``s`` along ``lines[rows]`` and the unit direction of the segment it
+    lies on; vectorised (one sorted table of every segment's start, one ``searchsorted``).
+
+    Examples
+    --------
+    >>> ell = np.array([shapely.LineString([(0, 0), (30, 0), (30, 30)])], dtype=object)
+    >>> foot, t = _foot_and_tangent(ell, np.array([0, 0]), np.array([10.0, 40.0]))
+    >>> foot.tolist(), t.tolist()
+    ([[10.0, 0.0], [30.0, 10.0]], [[1.0, 0.0], [0.0, 1.0]])
+    """
+    c, li = shapely.get_coordinates(lines, return_index=True)
+    inner = li[1:] == li[:-1]
+    p0, v, seg_line = c[:-1][inner], (c[1:] - c[:-1])[inner], li[1:][inner]
+    length = np.hypot(v[:, 0], v[:, 1])
+    first = np.r_[True, seg_line[1:] != seg_line[:-1]] if len(seg_line) else np.zeros(0, bool)
+    end = np.cumsum(length)
+    starts = np.flatnonzero(first)
+    s0 = end - length - np.repeat((end - length)[starts], np.diff(np.r_[starts, len(first)]))
+    keep = length > 0
+    p0, v, seg_line, length, s0 = p0[keep], v[keep], seg_line[keep], length[keep], s0[keep]
+    span = float(end[-1]) + 1.0 if len(end) else 1.0
+    k = np.searchsorted(seg_line * span + s0, rows * span + s, side="right") - 1
+    k = np.clip(k, 0, len(s0) - 1)
+    u = v[k] / length[k, None]
+    return p0[k] + (s - s0[k])[:, None] * u, u
