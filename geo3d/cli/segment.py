@@ -8,7 +8,10 @@ import click
 
 from .main import cli, verbosity_options
 
-__all__ = ["segment_command"]
+__all__ = ["STREAM_ABOVE", "segment_command"]
+
+#: scans with more points are segmented tile by tile unless --tile-size says otherwise
+STREAM_ABOVE = 30_000_000
 
 
 @cli.command("segment")
@@ -19,15 +22,33 @@ __all__ = ["segment_command"]
 @click.option("--crs", default=None, help="CRS of the scan when the file has none (e.g. EPSG:5186).")
 @click.option("--method", default="voxel_cc", show_default=True,
               type=click.Choice(["voxel_cc", "dbscan"]), help="Segmentation method.")
+@click.option("--tile-size", type=float, default=None,
+              help="Stream the scan tile by tile (plan tiles of this side, m) with bounded memory. "
+                   f"Default: only for scans of more than {STREAM_ABOVE:,} points (40 m tiles).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
-def segment_command(scan: Path, out: Path, crs: str | None, method: str, overwrite: bool) -> None:
+def segment_command(scan: Path, out: Path, crs: str | None, method: str, tile_size: float | None,
+                    overwrite: bool) -> None:
     """Find levels, stores and safety facilities in SCAN (LAS/LAZ/COPC)."""
-    from ..indoor.outputs import write_segmentation
+    from ..indoor.outputs import write_segmentation, write_tiled_segmentation
     from ..indoor.scan import segment_scan
     from ..io.atomic import check_can_write
-    from ..io.las import read_las
+    from ..io.las import open_las, read_las
 
     check_can_write(out, overwrite=overwrite)
+    if tile_size is None:
+        with open_las(scan, crs=crs) as reader:  # a bad file fails here, before any work
+            if reader.count > STREAM_ABOVE:
+                tile_size = 40.0
+    if tile_size is not None:
+        files, res = write_tiled_segmentation(scan, out, tile_size=tile_size, crs=crs, method=method,
+                                              overwrite=overwrite)
+        kinds = res.objects["kind"].value_counts()
+        click.echo(f"{res.n_points:,} points streamed in {res.n_tiles} tiles of {res.tile_size:g} m: "
+                   f"{len(res.levels)} levels; {int(kinds.get('store', 0))} stores, "
+                   f"{int(len(res.objects) - kinds.get('store', 0))} facilities")
+        for f in files:
+            click.echo(f"  {f}")
+        return
     cloud = read_las(scan, crs=crs)
     result = segment_scan(cloud, method=method)
     files = write_segmentation(cloud, result, out, overwrite=overwrite)

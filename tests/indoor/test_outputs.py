@@ -71,3 +71,33 @@ def test_cli_segment_bad_file_leaves_nothing(tmp_path):
     assert res.exit_code == 2
     assert "Error:" in res.output
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.laz"]
+
+
+def test_cli_segment_streamed_tile_by_tile(tmp_path, monkeypatch):
+    """--tile-size (or a scan above STREAM_ABOVE points) streams; same three files, same contract."""
+    import geopandas as gpd
+    import laspy
+    import numpy as np
+
+    import geo3d.cli.segment as seg_cli
+    from geo3d.cli import commands  # noqa: F401
+
+    scan = datasets.get_path("market")
+    monkeypatch.setattr(seg_cli, "STREAM_ABOVE", 1000)  # the sample counts as "big"
+    out = tmp_path / "streamed"
+    res = CliRunner().invoke(cli, ["segment", str(scan), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "streamed in" in res.output and "2 levels" in res.output
+    assert sorted(p.name for p in out.iterdir()) == ["objects.gpkg", "points.laz", "report.json"]
+    las = laspy.read(out / "points.laz")
+    assert len(las.points) == laspy.open(scan).header.point_count
+    stores = gpd.read_file(out / "objects.gpkg", layer="stores")
+    levels = gpd.read_file(out / "objects.gpkg", layer="levels")
+    assert len(stores) > 200 and levels["label"].tolist() == ["1층", "2층"]
+    assert (levels.geometry.area > 100).all()  # outlines of the objects on each floor
+    ids = np.unique(np.asarray(las.object_id)[np.asarray(las.object_class) == 1])
+    assert set(stores["object_id"]) == set(ids.tolist())
+    import json
+
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["streamed"] and report["tiles"]["n"] >= 4 and report["points"] == len(las.points)
