@@ -45,7 +45,16 @@ from ..io.atomic import atomic_path, check_can_write
 from ..underground.section import Section, as_line, section_lines, sections_along
 from .labels import spread_labels
 from .palettes import UNKNOWN_COLOUR, UTILITY_NAMES, get_palette
-from .titleblock import PAPER_MM, _wrap, draw_frame, draw_title_block, paper_axes
+from .titleblock import (
+    PAPER_MM,
+    TitleBlock,
+    _wrap,
+    draw_frame,
+    draw_title_block,
+    paper_axes,
+    title_block_layout,
+    update_title_block,
+)
 
 __all__ = [
     "EXAGGERATIONS",
@@ -309,7 +318,10 @@ def plot_section(
 
 
 def _plot_section(section: Section, *, ax: Any, exaggeration: int | None, scale: int | None,
-                  colours: Mapping[str, str], lang: str, fontsize: float) -> tuple[Any, Any]:
+                  colours: Mapping[str, str], lang: str, fontsize: float,
+                  furniture: bool = True) -> tuple[Any, Any]:
+    """Draw into ``ax``; ``furniture=False`` when the axes already has its tick, spine, grid
+    and label styling (a sheet reused for the next page of an atlas)."""
     if ax is None:
         fig = _new_figure((260.0, 180.0))
         ax = fig.add_axes((22 / 260, 20 / 180, 230 / 260, 150 / 180))
@@ -390,7 +402,9 @@ def _plot_section(section: Section, *, ax: Any, exaggeration: int | None, scale:
             ax.plot(xs, ys, color="#c00000" if cr["violation"].iloc[i] else "#333333", lw=0.45,
                     zorder=39, solid_capstyle="butt", gid="geo3d-leader", clip_on=False)
     # axes furniture
-    _axis_ticks(ax, paper, s, e, xlim, ylim, lang)
+    if furniture:
+        _axis_furniture(ax, lang)
+    _axis_ticks(ax, paper)
     return fig, ax
 
 
@@ -398,6 +412,7 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
                lang: str) -> None:
     from matplotlib.patches import Ellipse, Polygon, Rectangle
 
+    # the limits are set: patches go in with add_artist (add_patch would update data limits)
     ko = lang == "ko"
     ylim = ax.get_ylim()
     g = section.ground
@@ -429,7 +444,7 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
     for _, p in section.pit.iterrows():  # a pit or two
         if not (np.isfinite(p["bottom_z"]) and np.isfinite(p["top_z"])):
             continue
-        ax.add_patch(Rectangle((p["chainage_start_m"], p["bottom_z"]),
+        ax.add_artist(Rectangle((p["chainage_start_m"], p["bottom_z"]),
                                p["chainage_end_m"] - p["chainage_start_m"],
                                p["top_z"] - p["bottom_z"] + 0.3, fill=False, ec="#c00000",
                                lw=1.0, ls="-.", hatch="xx", alpha=0.6, zorder=20))
@@ -464,13 +479,13 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
                    (r["chainage_end_m"], r["centre_z_end"] - hh / 2),
                    (r["chainage_end_m"], r["centre_z_end"] + hh / 2),
                    (r["chainage_start_m"], r["centre_z_start"] + hh / 2)]
-            ax.add_patch(Polygon(pts, closed=True, alpha=0.9, **kw))
+            ax.add_artist(Polygon(pts, closed=True, alpha=0.9, **kw))
         elif not np.isfinite(w) or not np.isfinite(h) or w <= 0:
             ax.plot([pc], [pz], marker="o", ms=4, mfc=col, mec=ec, zorder=zo)
         elif r["shape"] == "box":
-            ax.add_patch(Rectangle((pc - w / 2, pz - h / 2), w, h, **kw))
+            ax.add_artist(Rectangle((pc - w / 2, pz - h / 2), w, h, **kw))
         else:
-            ax.add_patch(Ellipse((pc, pz), w, h, **kw))
+            ax.add_artist(Ellipse((pc, pz), w, h, **kw))
         ah, av = r["accuracy_h_m"], r["accuracy_v_m"]
         if (pd.notna(ah) and ah > 0) or (pd.notna(av) and av > 0):
             ah = float(ah) if pd.notna(ah) else 0.0
@@ -478,7 +493,7 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
             sin = math.sin(math.radians(max(float(r["angle_deg"]), 15.0)))
             ww = (w if np.isfinite(w) else 0.0) + 2 * ah / sin
             hh = (h if np.isfinite(h) else 0.0) + 2 * av
-            ax.add_patch(Rectangle((pc - ww / 2, pz - hh / 2), ww, hh, fill=False, ec=col,
+            ax.add_artist(Rectangle((pc - ww / 2, pz - hh / 2), ww, hh, fill=False, ec=col,
                                    lw=0.6, ls=(0, (1, 1)), zorder=9, gid="geo3d-envelope"))
         if "cover" in str(r["violation"]) and np.isfinite(r["ground_z"]):
             ax.plot([pc, pc], [r["top_z"], r["ground_z"]], color="#c00000", lw=0.9, zorder=35,
@@ -492,17 +507,23 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
                 color="#c00000", lw=0.8, ls=":", zorder=36)
 
 
-def _axis_ticks(ax: Any, paper: _Paper, s: int, e: int, xlim: tuple[float, float],
-                ylim: tuple[float, float], lang: str) -> None:
+def _tick_label(v: float, _pos: Any = None) -> str:
+    return f"{v:g}"
+
+
+def _axis_ticks(ax: Any, paper: _Paper) -> None:
+    """Tick spacing for this drawing's scale (a tick about every 12 mm across, 10 mm up)."""
     from matplotlib.ticker import FuncFormatter, MultipleLocator
 
+    ax.xaxis.set_major_locator(MultipleLocator(_nice(12.0 / paper.kx)))
+    ax.yaxis.set_major_locator(MultipleLocator(_nice(10.0 / paper.ky)))
+    ax.xaxis.set_major_formatter(FuncFormatter(_tick_label))
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick_label))
+
+
+def _axis_furniture(ax: Any, lang: str) -> None:
+    """Tick, spine, grid and axis-label styling of a section drawing (the same on every page)."""
     ko = lang == "ko"
-    xstep = _nice(12.0 / paper.kx)        # a tick about every 12 mm
-    ystep = _nice(10.0 / paper.ky)
-    ax.xaxis.set_major_locator(MultipleLocator(xstep))
-    ax.yaxis.set_major_locator(MultipleLocator(ystep))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.tick_params(labelsize=5.5, length=2, width=0.4, pad=1.5)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -544,31 +565,31 @@ def _rect_frac(rect: tuple[float, float, float, float],
 
 def _scale_bars(paper_ax: Any, main: tuple[float, float, float, float], s: int, e: int,
                 lang: str) -> None:
+    from matplotlib.collections import PatchCollection
     from matplotlib.patches import Rectangle
 
     x, y = main[0], main[1]
     ko = lang == "ko"
+    n = 5
+    fill = ["black" if k % 2 == 0 else "white" for k in range(n)]
     # horizontal: about 50 mm
     length_m = _nice(50.0 * s / 1000.0)
     bar_mm = length_m * 1000.0 / s
     by = y - 22.0
-    n = 5
-    for k in range(n):
-        paper_ax.add_patch(Rectangle((x + k * bar_mm / n, by), bar_mm / n, 1.6,
-                                     fc="black" if k % 2 == 0 else "white", ec="black", lw=0.4))
-    for k in (0, n):
-        paper_ax.text(x + k * bar_mm / n, by - 1.2, f"{k * length_m / n:g}", fontsize=5.5,
-                      ha="center", va="top")
-    paper_ax.text(x + bar_mm + 3, by + 0.8, f"{'수평' if ko else 'H'} 1:{s}  (m)", fontsize=6.5,
-                  va="center", gid="geo3d-hscale")
     # vertical: about 30 mm
     sv = s / e
     vlen = _nice(30.0 * sv / 1000.0)
     v_mm = vlen * 1000.0 / sv
     vx = x - 20.0
-    for k in range(n):
-        paper_ax.add_patch(Rectangle((vx, y + k * v_mm / n), 1.6, v_mm / n,
-                                     fc="black" if k % 2 == 0 else "white", ec="black", lw=0.4))
+    cells = ([Rectangle((x + k * bar_mm / n, by), bar_mm / n, 1.6) for k in range(n)]
+             + [Rectangle((vx, y + k * v_mm / n), 1.6, v_mm / n) for k in range(n)])
+    paper_ax.add_collection(PatchCollection(cells, facecolors=fill + fill, edgecolors="black",
+                                            linewidths=0.4, zorder=1), autolim=False)
+    for k in (0, n):
+        paper_ax.text(x + k * bar_mm / n, by - 1.2, f"{k * length_m / n:g}", fontsize=5.5,
+                      ha="center", va="top")
+    paper_ax.text(x + bar_mm + 3, by + 0.8, f"{'수평' if ko else 'H'} 1:{s}  (m)", fontsize=6.5,
+                  va="center", gid="geo3d-hscale")
     for k in (0, n):
         paper_ax.text(vx - 1.0, y + k * v_mm / n, f"{k * vlen / n:g}", fontsize=5.5, ha="right",
                       va="center")
@@ -607,28 +628,10 @@ def _legend(fig: Any, rect_frac: tuple[float, float, float, float],
               borderaxespad=0.4, columnspacing=1.0, fancybox=False, edgecolor="black")
 
 
-def _key_plan(fig: Any, rect_frac: tuple[float, float, float, float], section: Section,
-              colours: Mapping[str, str], lang: str, *, road: Any = None) -> Any:
+def _key_plan_axes(fig: Any, rect_frac: tuple[float, float, float, float], lang: str) -> Any:
+    """The key-plan inset with what every page shares (title, north arrow, no ticks)."""
     ax = fig.add_axes(rect_frac)
     ax.set_gid("geo3d-keyplan")
-    near = section.nearby
-    if len(near):
-        cols = [colours.get(u, UNKNOWN_COLOUR) for u in near["utility"].astype(str)]
-        ax.add_collection(_line_collection(near.geometry.to_numpy(), cols, lw=0.8))
-    if road is not None:
-        ax.add_collection(_line_collection(np.array([road], dtype=object), ["#999999"], lw=3,
-                                           alpha=0.4, zorder=0))
-    xy = shapely.get_coordinates(section.line)
-    ax.plot(xy[:, 0], xy[:, 1], color="#c00000", lw=1.8, zorder=5)
-    a, b = _end_names(section.name)
-    ax.annotate(a, xy[0], fontsize=8, weight="bold", color="#c00000", ha="center", va="center",
-                xytext=(-7, 0), textcoords="offset points")
-    ax.annotate(b, xy[-1], fontsize=8, weight="bold", color="#c00000", ha="center",
-                va="center", xytext=(7, 0), textcoords="offset points")
-    cx, cy = section.line.centroid.x, section.line.centroid.y
-    r = max(section.length_m * 0.9, 25.0)
-    ax.set_xlim(cx - r, cx + r)
-    ax.set_ylim(cy - r, cy + r)
     ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -638,11 +641,34 @@ def _key_plan(fig: Any, rect_frac: tuple[float, float, float, float], section: S
     ax.annotate("N", xy=(0.07, 0.93), xytext=(0.07, 0.8), xycoords="axes fraction",
                 ha="center", fontsize=7, weight="bold",
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 0.8})
+    return ax
+
+
+def _key_plan(ax: Any, section: Section, colours: Mapping[str, str], *, road: Any = None) -> None:
+    """The section line over the pipes near it, a scale bar, and the view around it."""
+    near = section.nearby
+    if len(near):
+        cols = [colours.get(u, UNKNOWN_COLOUR) for u in near["utility"].astype(str)]
+        ax.add_collection(_line_collection(near.geometry.to_numpy(), cols, lw=0.8),
+                          autolim=False)
+    if road is not None:
+        ax.add_collection(_line_collection(np.array([road], dtype=object), ["#999999"], lw=3,
+                                           alpha=0.4, zorder=0), autolim=False)
+    xy = shapely.get_coordinates(section.line)
+    cx, cy = section.line.centroid.x, section.line.centroid.y
+    r = max(section.length_m * 0.9, 25.0)
+    ax.set_xlim(cx - r, cx + r)
+    ax.set_ylim(cy - r, cy + r)
+    ax.plot(xy[:, 0], xy[:, 1], color="#c00000", lw=1.8, zorder=5)
+    a, b = _end_names(section.name)
+    ax.annotate(a, xy[0], fontsize=8, weight="bold", color="#c00000", ha="center", va="center",
+                xytext=(-7, 0), textcoords="offset points")
+    ax.annotate(b, xy[-1], fontsize=8, weight="bold", color="#c00000", ha="center",
+                va="center", xytext=(7, 0), textcoords="offset points")
     bar = _nice(r * 0.5)
     x0, y0 = cx + r * 0.35, cy - r * 0.9
     ax.plot([x0, x0 + bar], [y0, y0], color="black", lw=2, solid_capstyle="butt")
     ax.text(x0 + bar / 2, y0 + r * 0.03, f"{bar:g} m", fontsize=5.5, ha="center", va="bottom")
-    return ax
 
 
 def _line_collection(geoms: Any, colours: Sequence[str], **kwargs: Any) -> Any:
@@ -687,7 +713,9 @@ def plot_section_sheet(
 ) -> tuple[Any, Any]:
     """Lay out a whole sheet (section, scale bars, legend, key plan, title block).
 
-    Parameters are those of :func:`section_to_pdf`; ``fig`` reuses a figure (it is cleared).
+    Parameters are those of :func:`section_to_pdf`; ``fig`` reuses a figure: one that holds a
+    sheet from this function keeps its axes, legend, frame and title block and gets the new
+    page's content (as in an atlas); any other figure is cleared first.
 
     Returns
     -------
@@ -704,6 +732,85 @@ def plot_section_sheet(
                                    exaggeration=exaggeration, scale=scale, lang=lang, road=road)
 
 
+_STANDARD_UTILITIES = ("water", "sewer", "power", "telecom", "gas", "heat")
+
+
+def _artists(ax: Any) -> list[Any]:
+    """Everything drawn into an axes (not its own spines, axes and title)."""
+    return [*ax.lines, *ax.patches, *ax.texts, *ax.collections, *ax.images, *ax.artists,
+            *ax.tables]
+
+
+class _Sheet:
+    """A sheet figure's axes and the artists every page shares, kept on the figure between
+    pages (an atlas reuses one figure: its axes, ticks, legend, key-plan furniture, frame and
+    title block are made once and only the page's own content is drawn anew)."""
+
+    def __init__(self, fig: Any, paper: str, colours: Mapping[str, str], lang: str,
+                 extra: tuple[str, ...]) -> None:
+        size = PAPER_MM[paper]
+        fig.clear()
+        fig.set_size_inches(size[0] / _MM_PER_INCH, size[1] / _MM_PER_INCH)
+        self.key = self._key(fig, paper, colours, lang, extra)
+        self.size = size
+        self.lay = _layout(size)
+        self.pax = paper_axes(fig, size)
+        draw_frame(self.pax, size)
+        self.ax = fig.add_axes(_rect_frac(self.lay["main"], size))
+        self.ax.set_gid("geo3d-section")
+        _axis_furniture(self.ax, lang)
+        _legend(fig, _rect_frac(self.lay["legend"], size), colours,
+                [*_STANDARD_UTILITIES, *extra], lang)
+        self.kax = _key_plan_axes(fig, _rect_frac(self.lay["key"], size), lang)
+        self.static = {id(a) for ax in (self.pax, self.kax) for a in _artists(ax)}
+        self.title_block: TitleBlock | None = None
+        self.axes = list(fig.axes)
+
+    @staticmethod
+    def _key(fig: Any, paper: str, colours: Mapping[str, str], lang: str,
+             extra: tuple[str, ...]) -> tuple[Any, ...]:
+        return (paper, tuple(sorted(colours.items())), lang, extra, float(fig.dpi))
+
+    @classmethod
+    def on(cls, fig: Any, paper: str, colours: Mapping[str, str], lang: str,
+           extra: tuple[str, ...]) -> _Sheet:
+        """The figure's sheet, ready for a new page (made anew when the figure was changed
+        since, or for another paper, palette, language or legend)."""
+        sheet = getattr(fig, "_geo3d_sheet", None)
+        if (isinstance(sheet, _Sheet) and sheet.key == cls._key(fig, paper, colours, lang, extra)
+                and fig.axes == sheet.axes):
+            sheet.new_page()
+            return sheet
+        sheet = cls(fig, paper, colours, lang, extra)
+        fig._geo3d_sheet = sheet
+        return sheet
+
+    def new_page(self) -> None:
+        """Take off what the last page drew (the section, its tables, notes, key-plan line)."""
+        keep = self.static | {id(a) for a in (self.title_block.artists if self.title_block
+                                              else ())}
+        for ax in (self.pax, self.kax):
+            for a in _artists(ax):
+                if id(a) not in keep:
+                    a.remove()
+        for a in _artists(self.ax):
+            a.remove()
+        self.ax.set_position(_rect_frac(self.lay["main"], self.size))
+
+    def draw_title_block(self, rows: Sequence[tuple[str, str]], *, title: str,
+                         sheet: tuple[int, int]) -> None:
+        """The title block: its values updated in place when its layout is the last page's."""
+        rect = self.lay["title"]
+        tb = self.title_block
+        if tb is not None and tb.layout == title_block_layout(rect, rows):
+            update_title_block(tb, rows, title=title, sheet=sheet)
+            return
+        if tb is not None:
+            for a in tb.artists:
+                a.remove()
+        self.title_block = draw_title_block(self.pax, rect, rows, title=title, sheet=sheet)
+
+
 def _plot_section_sheet(section: Section, *, fig: Any, title: str | None, project: str,
                         location: str, author: str, checker: str,
                         date: str | _dt.date | None, sources: Mapping[str, str] | None,
@@ -714,16 +821,12 @@ def _plot_section_sheet(section: Section, *, fig: Any, title: str | None, projec
     colours = get_palette(palette)
     if fig is None:
         fig = _new_figure(size)
-    else:
-        fig.clear()
-        fig.set_size_inches(size[0] / _MM_PER_INCH, size[1] / _MM_PER_INCH)
-    lay = _layout(size)
-    pax = paper_axes(fig, size)
-    draw_frame(pax, size)
-    ax = fig.add_axes(_rect_frac(lay["main"], size))
-    ax.set_gid("geo3d-section")
-    plot_section(section, ax=ax, exaggeration=exaggeration, scale=scale, palette=colours,
-                 lang=lang)
+    present = sorted(set(section.crossings["utility"].astype(str))) if len(section.crossings) else []
+    extra = tuple(u for u in present if u not in _STANDARD_UTILITIES)
+    page = _Sheet.on(fig, paper, colours, lang, extra)
+    lay, pax, ax = page.lay, page.pax, page.ax
+    _plot_section(section, ax=ax, exaggeration=exaggeration, scale=scale, colours=colours,
+                  lang=lang, fontsize=6.5, furniture=False)
     s, e = ax.geo3d_scale
     # trim the drawing to what it holds (same scale), at the top of the main box; the scale
     # bars and the crossing table follow right under it
@@ -744,9 +847,7 @@ def _plot_section_sheet(section: Section, *, fig: Any, title: str | None, projec
              f"{'수평' if ko else 'H'} 1:{s}   {'수직' if ko else 'V'} 1:{s / e:g}   V:H = 1:{e}",
              fontsize=9, va="center", ha="right", gid="geo3d-exaggeration")
     _scale_bars(pax, main, s, e, lang)
-    present = sorted(set(section.crossings["utility"].astype(str))) if len(section.crossings) else []
-    _legend(fig, _rect_frac(lay["legend"], size), colours, present, lang)
-    _key_plan(fig, _rect_frac(lay["key"], size), section, colours, lang, road=road)
+    _key_plan(page.kax, section, colours, road=road)
     # notes under the section: violations and counts
     notes = _wrap(_notes(section, lang), int((main[2] - 90.0) / 1.2))
     notes = "\n".join(notes.splitlines()[:3])
@@ -767,14 +868,16 @@ def _plot_section_sheet(section: Section, *, fig: Any, title: str | None, projec
         ("축척 Scale" if ko else "Scale", f"H 1:{s}  V 1:{s / e:g}  (A{paper[-1]})"),
         ("자료 Sources" if ko else "Sources", src_text),
     ]
-    draw_title_block(pax, lay["title"], rows, title=title or f"{'횡단면도' if ko else 'Section'} {name}",
-                     sheet=sheet)
+    page.draw_title_block(rows, title=title or f"{'횡단면도' if ko else 'Section'} {name}",
+                          sheet=sheet)
     return fig, ax
 
 
 def _crossing_table(paper_ax: Any, rect: tuple[float, float, float, float], section: Section,
                     lang: str) -> None:
     """The crossings as a table under the drawing: the numbers of the CSV, column per pipe."""
+    from matplotlib.collections import LineCollection
+
     ko = lang == "ko"
     x, y, w, h = rect
     cr = section.crossings
@@ -791,14 +894,21 @@ def _crossing_table(paper_ax: Any, rect: tuple[float, float, float, float], sect
     col_w = min((w - head_w) / ncol, 24.0)
     fs = 5.5 if col_w >= 14 else 4.8
     right = x + head_w + col_w * len(show)
+    # the grid: one collection of rules (thick outer, thin inner)
+    segs, widths = [], []
     for k in range(n_rows + 1):  # grid rows
         yy = y + h - k * row_h
-        paper_ax.plot([x, max(right, x + head_w)], [yy, yy], color="black",
-                      lw=0.6 if k in (0, n_rows) else 0.3)
+        segs.append([(x, yy), (max(right, x + head_w), yy)])
+        widths.append(0.6 if k in (0, n_rows) else 0.3)
     for j in range(len(show) + 1):  # grid columns
         xx = x + head_w + j * col_w
-        paper_ax.plot([xx, xx], [y, y + h], color="black", lw=0.3)
-    paper_ax.plot([x, x], [y, y + h], color="black", lw=0.6)
+        segs.append([(xx, y), (xx, y + h)])
+        widths.append(0.3)
+    segs.append([(x, y), (x, y + h)])
+    widths.append(0.6)
+    paper_ax.add_collection(LineCollection(segs, colors="black", linewidths=widths,
+                                           capstyle="projecting", joinstyle="round"),
+                            autolim=False)
     for k, head in enumerate(heads):
         paper_ax.text(x + 1.2, y + h - (k + 0.5) * row_h, head, fontsize=5.2, va="center",
                       ha="left")

@@ -7,9 +7,19 @@ left), so frames, title blocks and scale bars are placed like on a drawing board
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DISCLAIMER", "PAPER_MM", "draw_frame", "draw_title_block", "paper_axes"]
+__all__ = [
+    "DISCLAIMER",
+    "PAPER_MM",
+    "TitleBlock",
+    "draw_frame",
+    "draw_title_block",
+    "paper_axes",
+    "title_block_layout",
+    "update_title_block",
+]
 
 #: Paper sizes in millimetres, landscape (width, height).
 PAPER_MM: dict[str, tuple[float, float]] = {
@@ -43,6 +53,38 @@ def draw_frame(paper: Any, size_mm: tuple[float, float], *, margin: float = 10.0
                               lw=0.3, ec="black"))
 
 
+@dataclass
+class TitleBlock:
+    """The artists of a drawn title block (:func:`draw_title_block`).
+
+    Attributes
+    ----------
+    artists : list
+        Everything drawn (remove them to take the block off).
+    values : list of matplotlib.text.Text
+        One value text per field row.
+    title, sheet : matplotlib.text.Text
+        The drawing title and the ``n / N`` sheet number.
+    layout : tuple
+        What the positions depend on (rectangle, labels, lines per value, font size,
+        disclaimer): a block with the same layout takes new values with ``set_text``.
+    """
+
+    artists: list[Any]
+    values: list[Any]
+    title: Any
+    sheet: Any
+    layout: tuple[Any, ...]
+
+
+def title_block_layout(rect: tuple[float, float, float, float],
+                       rows: Sequence[tuple[str, str]], *, disclaimer: str = DISCLAIMER,
+                       fontsize: float = 6.5) -> tuple[Any, ...]:
+    """The layout key of a title block (see :class:`TitleBlock`)."""
+    return (tuple(rect), tuple(label for label, _ in rows),
+            tuple(max(1, v.count("\n") + 1) for _, v in rows), disclaimer, fontsize)
+
+
 def draw_title_block(
     paper: Any,
     rect: tuple[float, float, float, float],
@@ -52,7 +94,7 @@ def draw_title_block(
     sheet: tuple[int, int] = (1, 1),
     disclaimer: str = DISCLAIMER,
     fontsize: float = 6.5,
-) -> None:
+) -> TitleBlock:
     """Draw a title block in ``rect = (x, y, w, h)`` mm.
 
     Parameters
@@ -67,11 +109,20 @@ def draw_title_block(
         Drawing title, printed large at the bottom with the sheet number.
     sheet : (n, N)
         Sheet number and count.
+
+    Returns
+    -------
+    TitleBlock
+        The artists, so that the next page of an atlas can update the values in place.
     """
+    from matplotlib.collections import LineCollection
     from matplotlib.patches import Rectangle
 
     x, y, w, h = rect
-    paper.add_patch(Rectangle((x, y), w, h, fill=True, fc="white", ec="black", lw=1.0, zorder=2))
+    box = Rectangle((x, y), w, h, fill=True, fc="white", ec="black", lw=1.0, zorder=2)
+    paper.add_artist(box)   # the paper axes has fixed limits: no data-limit update needed
+    artists: list[Any] = [box]
+    values: list[Any] = []
     label_w = 24.0
     bottom_h = 17.0
     disc_h = 17.0
@@ -80,30 +131,51 @@ def draw_title_block(
     unit = (h - bottom_h - disc_h) / max(sum(max(n, 2) for n in nlines), 1)
     top = y + h
     y0 = top
+    segments = []
     for (label, value), n in zip(rows, nlines, strict=True):
         field_h = unit * max(n, 2)
         y0 -= field_h
-        paper.plot([x, x + w], [y0, y0], color="black", lw=0.4, zorder=3)
-        paper.text(x + 1.5, y0 + field_h / 2, label, fontsize=fontsize - 0.5, va="center",
-                   ha="left", color="#333333", zorder=4)
-        paper.text(x + label_w + 1.5, y0 + field_h / 2, value, fontsize=fontsize, va="center",
-                   ha="left", zorder=4, linespacing=1.1)
-    paper.plot([x + label_w, x + label_w], [y0, top], color="black", lw=0.4, zorder=3)
+        segments.append([(x, y0), (x + w, y0)])
+        artists.append(paper.text(x + 1.5, y0 + field_h / 2, label, fontsize=fontsize - 0.5,
+                                  va="center", ha="left", color="#333333", zorder=4))
+        values.append(paper.text(x + label_w + 1.5, y0 + field_h / 2, value, fontsize=fontsize,
+                                 va="center", ha="left", zorder=4, linespacing=1.1))
+    artists.extend(values)
+    segments.append([(x + label_w, y0), (x + label_w, top)])
     # disclaimer
     yd = y + bottom_h
-    paper.plot([x, x + w], [yd, yd], color="black", lw=0.4, zorder=3)
-    paper.text(x + 1.5, yd + disc_h - 1.5, _wrap(disclaimer, int(w / (fontsize * 0.27))),
-               fontsize=fontsize - 1.5, va="top", ha="left", color="#444444", zorder=4,
-               linespacing=1.15)
+    segments.append([(x, yd), (x + w, yd)])
+    artists.append(paper.text(x + 1.5, yd + disc_h - 1.5, _wrap(disclaimer, int(w / (fontsize * 0.27))),
+                              fontsize=fontsize - 1.5, va="top", ha="left", color="#444444",
+                              zorder=4, linespacing=1.15))
     # title and sheet number
-    paper.plot([x + w - 28.0, x + w - 28.0], [y, y + bottom_h], color="black", lw=0.4, zorder=3)
-    paper.text(x + 2.0, y + bottom_h / 2, title, fontsize=fontsize + 4, va="center", ha="left",
-               weight="bold", zorder=4)
-    paper.text(x + w - 14.0, y + bottom_h / 2 + 2.5, "도면번호 Sheet", fontsize=fontsize - 1.5,
-               va="center", ha="center", zorder=4)
-    paper.text(x + w - 14.0, y + bottom_h / 2 - 2.5, f"{sheet[0]} / {sheet[1]}",
-               fontsize=fontsize + 2, va="center", ha="center", weight="bold", zorder=4,
-               gid="geo3d-sheet-number")
+    segments.append([(x + w - 28.0, y), (x + w - 28.0, y + bottom_h)])
+    lines = LineCollection(segments, colors="black", linewidths=0.4, zorder=3,
+                           capstyle="projecting", joinstyle="round")
+    paper.add_collection(lines, autolim=False)
+    artists.append(lines)
+    title_t = paper.text(x + 2.0, y + bottom_h / 2, title, fontsize=fontsize + 4, va="center",
+                         ha="left", weight="bold", zorder=4)
+    artists.append(title_t)
+    artists.append(paper.text(x + w - 14.0, y + bottom_h / 2 + 2.5, "도면번호 Sheet",
+                              fontsize=fontsize - 1.5, va="center", ha="center", zorder=4))
+    sheet_t = paper.text(x + w - 14.0, y + bottom_h / 2 - 2.5, f"{sheet[0]} / {sheet[1]}",
+                         fontsize=fontsize + 2, va="center", ha="center", weight="bold", zorder=4,
+                         gid="geo3d-sheet-number")
+    artists.append(sheet_t)
+    return TitleBlock(artists, values, title_t, sheet_t,
+                      title_block_layout(rect, rows, disclaimer=disclaimer, fontsize=fontsize))
+
+
+def update_title_block(block: TitleBlock, rows: Sequence[tuple[str, str]], *, title: str,
+                       sheet: tuple[int, int]) -> None:
+    """New values in a drawn block of the same layout (:func:`title_block_layout`)."""
+    for text, (_, value) in zip(block.values, rows, strict=True):
+        if text.get_text() != value:
+            text.set_text(value)
+    if block.title.get_text() != title:
+        block.title.set_text(title)
+    block.sheet.set_text(f"{sheet[0]} / {sheet[1]}")
 
 
 def _wrap(text: str, width: int) -> str:

@@ -221,3 +221,51 @@ def test_numbers_printed_on_the_sheet_are_the_csv_numbers(sample):
         assert float(col[5].rstrip("*")) == pytest.approx(t["cover_m"][j], abs=0.006)
         assert float(col[6]) == pytest.approx(t["top_z"][j], abs=0.006)
         assert float(col[7]) == pytest.approx(t["centre_z"][j], abs=0.006)
+
+
+def _page(fig):
+    """What a page shows: every text with its position and gid, the drawn shapes, and the
+    rendered pixels."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba()).copy()
+    texts = sorted((t.get_gid() or "", t.get_text(), *np.round(t.get_position(), 6))
+                   for t in fig.findobj(Text) if t.get_visible() and t.get_text())
+    shapes = sorted((type(a).__name__, a.get_gid() or "") for ax in fig.axes
+                    for a in [*ax.lines, *ax.patches, *ax.collections])
+    return texts, shapes, pixels
+
+
+def _same_page(a, b):
+    assert a[0] == b[0]
+    assert a[1] == b[1]
+    np.testing.assert_array_equal(a[2], b[2])
+
+
+def test_reused_figure_draws_the_same_page_as_a_new_one(sample, crowded, tmp_path):
+    """An atlas draws every page on one figure, keeping its axes, legend and title block:
+    each page must still be exactly what a fresh figure shows, with nothing left over."""
+    sec = sample[2]
+    fig, _ = plot_section_sheet(crowded, sheet=(1, 3), project="가스관")
+    fig2, ax2 = plot_section_sheet(sec, fig=fig, sheet=(2, 3), project="가스관")
+    assert fig2 is fig
+    fresh, ax_fresh = plot_section_sheet(sec, sheet=(2, 3), project="가스관")
+    _same_page(_page(fig), _page(fresh))
+    assert ax2.get_xlim() == ax_fresh.get_xlim() and ax2.get_ylim() == ax_fresh.get_ylim()
+    assert [t.get_text() for t in ax2.texts if t.get_gid() == "geo3d-label"] == [
+        t.get_text() for t in ax_fresh.texts if t.get_gid() == "geo3d-label"]
+    # the same title-block layout: its values change in place
+    block = fig._geo3d_sheet.title_block
+    plot_section_sheet(sec, fig=fig, sheet=(3, 3), project="수도관", title="A-A' 2")
+    assert fig._geo3d_sheet.title_block is block
+    _same_page(_page(fig), _page(plot_section_sheet(sec, sheet=(3, 3), project="수도관",
+                                                    title="A-A' 2")[0]))
+    # another language or paper, or a figure changed in between: the sheet is laid out anew
+    plot_section_sheet(sec, fig=fig, lang="en", paper="A4")
+    en, _ = plot_section_sheet(sec, lang="en", paper="A4")
+    _same_page(_page(fig), _page(en))
+    fig.clear()
+    fig.add_subplot().plot([0, 1], [0, 1])
+    plot_section_sheet(sec, fig=fig, sheet=(2, 3), project="가스관")
+    _same_page(_page(fig), _page(fresh))
