@@ -95,6 +95,14 @@ class GroundwaterProfile:
         return f"{len(self.wells)} well(s), {what}{span}"
 
 
+@dataclass(frozen=True, eq=False)
+class _ReadWells:
+    """Wells already through :func:`read_wells` (``sections_along`` reads them once for all
+    its sections instead of once per section)."""
+
+    frame: gpd.GeoDataFrame
+
+
 def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
     """Boreholes or wells as points with ``well_id``, ``gw_elev_m`` and ``date``.
 
@@ -125,6 +133,8 @@ def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
     >>> read_wells(w)[["well_id", "gw_elev_m"]].values.tolist()
     [['0', 28.0]]
     """
+    if isinstance(wells, _ReadWells):
+        return wells.frame
     if isinstance(wells, str | os.PathLike):
         wells = gpd.read_file(wells)
     if not isinstance(wells, gpd.GeoDataFrame):

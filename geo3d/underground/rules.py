@@ -359,6 +359,23 @@ def pipe_radius_m(pipes: pd.DataFrame, *, box: str = "max") -> NDArray[np.float6
     return np.nan_to_num(size, nan=0.0) / 2000.0
 
 
+def _no_na(values: Any) -> NDArray[np.object_]:
+    """An object array with every missing value (None, NaN, pd.NA) as None, so that ``==``
+    gives plain booleans (pd.NA does not)."""
+    out = np.array(values, dtype=object)
+    out[pd.isna(out)] = None
+    return out
+
+
+def _rank(values: NDArray[Any], order: Sequence[str]) -> NDArray[np.float64]:
+    """Position of each value in ``order`` (NaN for anything else), a pass per category."""
+    out = np.full(len(values), np.nan)
+    clean = _no_na(values)
+    for i, name in enumerate(order):  # a few categories
+        out[clean == name] = float(i)
+    return out
+
+
 def _fields(pipes: pd.DataFrame, road_width: Any = None, under_traffic: Any = True
             ) -> dict[str, NDArray[Any]]:
     n = len(pipes)
@@ -384,12 +401,9 @@ def _fields(pipes: pd.DataFrame, road_width: Any = None, under_traffic: Any = Tr
         ut = np.broadcast_to(np.asarray(under_traffic, dtype=np.float64), (n,)).astype(np.float64)
     pressure = (pipes["pressure"].astype(object).to_numpy() if "pressure" in pipes
                 else np.full(n, None, dtype=object))
-    prank = pd.Series(pressure, dtype=object).map(
-        {p: float(i) for i, p in enumerate(schema.PRESSURES)}).to_numpy(dtype=np.float64)
+    prank = _rank(pressure, schema.PRESSURES)
     vkv = _num(pipes, "voltage_kv")
-    vcls = voltage_class(vkv)
-    vrank = pd.Series(vcls, dtype=object).map({"LV": 0.0, "HV": 1.0, "EHV": 2.0}).to_numpy(
-        dtype=np.float64)
+    vrank = _rank(voltage_class(vkv), ("LV", "HV", "EHV"))
     site = (pipes["site"].astype(object).to_numpy() if "site" in pipes
             else np.full(n, None, dtype=object))
     return {

@@ -65,7 +65,7 @@ from numpy.typing import NDArray
 from ..errors import CRSError, InputError
 from ..io.atomic import atomic_path
 from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
-from .groundwater import GroundwaterProfile, groundwater_profile
+from .groundwater import GroundwaterProfile, _ReadWells, groundwater_profile, read_wells
 from .pipes import conform_pipes
 from .vertical import _float, _inner_height_m, pipes_to_3d
 
@@ -456,9 +456,15 @@ def _clearance_required(util_a: NDArray[Any], util_b: NDArray[Any],
     if clearance is None or isinstance(clearance, Mapping):
         table = DEFAULT_CLEARANCE_M if clearance is None else {str(k): float(v)
                                                                for k, v in clearance.items()}
-        va = pd.Series(util_a, dtype=object).map(table).astype(float).fillna(0.0).to_numpy()
-        vb = pd.Series(util_b, dtype=object).map(table).astype(float).fillna(0.0).to_numpy()
-        return np.maximum(va, vb)
+        from .rules import _no_na
+
+        ua, ub = _no_na(util_a), _no_na(util_b)
+        va = np.zeros(len(ua))
+        vb = np.zeros(len(ub))
+        for u, v in table.items():  # a few utilities
+            va[ua == u] = v
+            vb[ub == u] = v
+        return np.maximum(np.where(np.isnan(va), 0.0, va), np.where(np.isnan(vb), 0.0, vb))
     return np.full(len(util_a), float(clearance))
 
 
@@ -498,6 +504,7 @@ def cross_section(
     groundwater_method: str = "idw",
     nearby: float = 60.0,
     name: str = "",
+    _plan: NDArray[np.object_] | None = None,
 ) -> Section:
     """Cut the pipes with a polyline: crossings, ground, water table, pit and rule checks.
 
@@ -541,6 +548,9 @@ def cross_section(
         Radius (m) around the line of the pipes kept for the key plan.
     name : str
         Name of the section (printed on the sheet).
+    _plan : array, optional
+        Internal (:func:`sections_along`): the key-plan geometry of every row of ``pipes``
+        (2D, simplified), computed once for many sections.
 
     Returns
     -------
@@ -613,15 +623,22 @@ def cross_section(
 
     # --- candidates and 3D ------------------------------------------------------------------
     corridor = line.buffer(width, cap_style="flat")
-    near_geoms = pipes.geometry.to_numpy()[near_idx]
+    all_geoms = pipes.geometry.to_numpy()
+    near_geoms = all_geoms[near_idx]
     cand = near_idx[shapely.intersects(near_geoms, corridor)]
-    sub = pipes.iloc[cand]
-    if len(sub):
-        sub3 = sub if _is_3d(sub) else _to_3d(sub, dem, default_cover, densify)
-    else:
-        sub3 = conform_pipes(sub, keep_extra=True)
-        sub3["depth_assumed"] = pd.Series(dtype=bool)
-    g3 = sub3.geometry.to_numpy()
+    g3 = all_geoms[cand]
+    present = ~(shapely.is_missing(g3) | shapely.is_empty(g3))
+    sub3: gpd.GeoDataFrame | None = None   # None: the input rows are 3D already
+    if not (len(cand) and "depth_assumed" in pipes and shapely.has_z(g3[present]).all()):
+        sub = pipes.iloc[cand]
+        if len(sub):
+            sub3 = _to_3d(sub, dem, default_cover, densify)
+        else:
+            sub3 = conform_pipes(sub, keep_extra=True)
+            sub3["depth_assumed"] = pd.Series(dtype=bool)
+        g3 = sub3.geometry.to_numpy()
+    utilities = (pipes["utility"].iloc[cand] if sub3 is None else sub3["utility"]).astype(
+        str).to_numpy()
     g2 = shapely.force_2d(g3)
 
     # crossing points
@@ -645,7 +662,7 @@ def cross_section(
                                      d_line[crossing], angle[crossing])
     # dedupe: two segments that meet on the line give the same point
     if len(ip):
-        key = pd.DataFrame({"u": sub3["utility"].astype(str).to_numpy()[ip],
+        key = pd.DataFrame({"u": utilities[ip],
                             "c": np.round(d_line, 3),
                             "z": np.round(_z_at(g3[ip], d_pipe), 3)})
         keep = ~key.duplicated().to_numpy()
@@ -704,7 +721,7 @@ def cross_section(
     z1_all = np.concatenate([zc_cross, band_rows.get("z1", np.zeros(0))])
     centre = (z0_all + z1_all) / 2.0
 
-    sel = sub3.iloc[rows]
+    sel = pipes.iloc[cand[rows]] if sub3 is None else sub3.iloc[rows]
     sidx = sel.index
     dia = _float(sel["diameter_mm"], sidx)
     wmm = _float(sel["width_mm"], sidx)
@@ -732,36 +749,30 @@ def cross_section(
             return sel[name].reset_index(drop=True)
         return pd.Series([pd.NA] * len(sel), dtype=dtype)
 
-    cr = pd.DataFrame({
+    data: dict[str, Any] = {
         "chainage_m": chain, "kind": kind, "chainage_start_m": c_start, "chainage_end_m": c_end,
         "x": x, "y": y,
-    })
+    }
     for c in ("utility", "source_layer", "source_id", "agency"):
-        cr[c] = col(c).astype(object).to_numpy()
-    cr["diameter_mm"] = dia
-    cr["width_mm"] = wmm
-    cr["height_mm"] = hmm
-    cr["shape"] = np.where(box, "box", "circle").astype(object)
-    cr["size_h_m"] = size_h
-    cr["size_v_m"] = size_v
-    cr["draw_width_m"] = draw_w
-    cr["angle_deg"] = angle_all
-    cr["offset_m"] = offset
-    cr["centre_z"] = centre
-    cr["top_z"] = top_z
-    cr["invert_z"] = invert_z
-    cr["centre_z_start"] = z0_all
-    cr["centre_z_end"] = z1_all
-    cr["ground_z"] = ground_at
-    cr["cover_m"] = cover
-    cr["required_cover_m"] = required
-    cr["material"] = col("material").astype(object).to_numpy()
-    cr["material_raw"] = col("material_raw").astype(object).to_numpy()
-    cr["install_year"] = pd.array(col("install_year", "Int64").to_numpy(), dtype="Int64")
-    cr["depth_assumed"] = col("depth_assumed", "boolean").fillna(False).astype(bool).to_numpy()
-    cr["accuracy_h_m"] = _float(sel["accuracy_h_m"], sidx) if "accuracy_h_m" in sel else np.nan
-    cr["accuracy_v_m"] = _float(sel["accuracy_v_m"], sidx) if "accuracy_v_m" in sel else np.nan
-    cr["pipe"] = np.asarray(sidx, dtype=object)
+        data[c] = col(c).astype(object).to_numpy()
+    data.update({
+        "diameter_mm": dia, "width_mm": wmm, "height_mm": hmm,
+        "shape": np.where(box, "box", "circle").astype(object),
+        "size_h_m": size_h, "size_v_m": size_v, "draw_width_m": draw_w, "angle_deg": angle_all,
+        "offset_m": offset, "centre_z": centre, "top_z": top_z, "invert_z": invert_z,
+        "centre_z_start": z0_all, "centre_z_end": z1_all, "ground_z": ground_at,
+        "cover_m": cover, "required_cover_m": required,
+        "material": col("material").astype(object).to_numpy(),
+        "material_raw": col("material_raw").astype(object).to_numpy(),
+        "install_year": pd.array(col("install_year", "Int64").to_numpy(), dtype="Int64"),
+        "depth_assumed": col("depth_assumed", "boolean").fillna(False).astype(bool).to_numpy(),
+        "accuracy_h_m": (_float(sel["accuracy_h_m"], sidx) if "accuracy_h_m" in sel
+                         else np.full(len(sel), np.nan)),
+        "accuracy_v_m": (_float(sel["accuracy_v_m"], sidx) if "accuracy_v_m" in sel
+                         else np.full(len(sel), np.nan)),
+        "pipe": np.asarray(sidx, dtype=object),
+    })
+    cr = pd.DataFrame(data)   # one construction (column by column costs ~30 inserts)
     cr = cr.sort_values(["chainage_m", "centre_z"], ascending=[True, False],
                         kind="stable").reset_index(drop=True)
 
@@ -818,11 +829,11 @@ def cross_section(
             msg = "the pit is in another CRS than the pipes; reproject it with .to_crs(...)"
             raise CRSError(msg)
         pit_df = _pit_in_section(pit_gdf, line, dem)
-    near = pipes.iloc[near_idx]
-    near_gdf = gpd.GeoDataFrame({"utility": near["utility"].astype(str).to_numpy()},
-                                geometry=gpd.GeoSeries(shapely.simplify(
-                                    shapely.force_2d(near.geometry.to_numpy()), 0.001), crs=crs),
-                                crs=crs)
+    plan = (_plan[near_idx] if _plan is not None
+            else shapely.simplify(shapely.force_2d(near_geoms), 0.001))
+    near_gdf = gpd.GeoDataFrame(
+        {"utility": pipes["utility"].iloc[near_idx].astype(str).to_numpy()},
+        geometry=gpd.GeoSeries(plan, crs=crs), crs=crs)
 
     sources: dict[str, str] = {}
     layers = sorted({str(v) for v in cr["source_layer"].dropna()}) if len(cr) else []
@@ -873,9 +884,10 @@ def sections_along(
     if not _is_3d(near) and len(near):
         near = _to_3d(near, kwargs.get("ground"), kwargs.get("default_cover"),
                       kwargs.get("densify", 0.5))
+    plan = shapely.simplify(shapely.force_2d(near.geometry.to_numpy()), 0.001)
     gw = kwargs.get("groundwater")
-    if gw is not None and isinstance(gw, str | os.PathLike):
-        kwargs["groundwater"] = gpd.read_file(gw)
+    if gw is not None:   # read (and checked) once for all the sections
+        kwargs["groundwater"] = _ReadWells(read_wells(gw, dem=kwargs.get("ground")))
     stations = (lines["station_m"].to_numpy(np.float64) if isinstance(lines, gpd.GeoDataFrame)
                 and "station_m" in lines else np.full(len(geoms), np.nan))
     out = []
@@ -883,7 +895,7 @@ def sections_along(
         kw = dict(kwargs)
         if not kwargs.get("name"):
             kw["name"] = nm
-        sec = cross_section(near, g, **kw)
+        sec = cross_section(near, g, _plan=plan, **kw)
         sec.station_m = None if np.isnan(st) else float(st)
         if isinstance(ground, str | os.PathLike):
             sec.sources["ground"] = Path(ground).name

@@ -131,3 +131,20 @@ def test_check_separations_pairs_and_connections():
     assert got.keys() == {("g", "t"), ("ehv", "lv")}
     assert got[("g", "t")] == (pytest.approx(0.2), "KR-GAS-SEP")
     assert got[("ehv", "lv")] == (pytest.approx(0.25), "KR-POWER-SEP-EHV-LV")
+
+
+def test_rank_and_clearance_lookups_match_pandas_map():
+    from geo3d.underground.rules import _rank
+    from geo3d.underground.section import _clearance_required
+
+    v = np.array(["low", None, pd.NA, np.nan, "high", "x", "medium"], dtype=object)
+    want = pd.Series(v, dtype=object).map({"low": 0.0, "medium": 1.0, "high": 2.0})
+    np.testing.assert_array_equal(_rank(v, ("low", "medium", "high")),
+                                  want.to_numpy(dtype=np.float64))
+    ua = np.array(["gas", "water", None, "sewer"], dtype=object)
+    ub = np.array(["sewer", pd.NA, "gas", "power"], dtype=object)
+    for table in (None, {"gas": 0.5, "sewer": float("nan"), "power": float("inf")}):
+        tab = {"gas": 0.3, "water": 0.3} if table is None else table
+        ref = np.maximum(pd.Series(ua, dtype=object).map(tab).astype(float).fillna(0.0),
+                         pd.Series(ub, dtype=object).map(tab).astype(float).fillna(0.0))
+        np.testing.assert_array_equal(_clearance_required(ua, ub, table), ref.to_numpy())

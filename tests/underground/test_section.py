@@ -9,6 +9,7 @@ import math
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -139,6 +140,25 @@ def test_atlas_cuts_match_independent_computation(sample):
             if t["centre"] is not None:
                 assert abs(row["centre_z"].iloc[0] - t["centre"]) < 0.01
     assert n > 50
+
+
+def test_sections_along_equals_one_cross_section_per_line(sample):
+    """The shared work of sections_along (3D once, wells read once, key-plan geometry once)
+    changes no number: each section equals cross_section on the same line."""
+    pipes, dem, _, roads = sample
+    road = roads[roads["road_name"] == "고산자로"]
+    cuts = section_lines(road, step=150.0, length=30.0)
+    wells = geo3d.datasets.get_path("boreholes")
+    secs = sections_along(pipes, cuts, ground=dem, groundwater=wells)
+    p3 = pipes_to_3d(pipes, dem, densify=0.5)
+    for cut, sec in zip(cuts.geometry, secs, strict=True):
+        one = cross_section(p3, cut, ground=dem, groundwater=wells)
+        pd.testing.assert_frame_equal(sec.crossings, one.crossings)
+        pd.testing.assert_frame_equal(sec.violations, one.violations)
+        assert sorted(sec.nearby["utility"]) == sorted(one.nearby["utility"])
+        np.testing.assert_array_equal(sec.groundwater.z, one.groundwater.z)
+        assert sec.sources == one.sources
+    assert sum(len(s.crossings) for s in secs) > 10
 
 
 def test_table_has_the_csv_columns(sample):
