@@ -359,7 +359,7 @@ def assign_addresses(
     ordinal = pd.array(_lookup(floor, dict(zip(lv["floor"], lv["ordinal"], strict=True))), dtype="Int64")
 
     # reversed-aisle warning: the highest number × I/2 should reach the aisle's end
-    numbered_store = is_store & (address != None) & has_aisle  # noqa: E711
+    numbered_store = is_store & (address != None) & has_aisle & (market.scheme != "detail")  # noqa: E711
     msgs = reversed_aisles(a_row[numbered_store], base[numbered_store], a_names, a_len, interval)
     warn.append(_pick(numbered_store, msgs[np.maximum(a_row, 0)]) if len(msgs) else _pick(numbered_store, None))
 

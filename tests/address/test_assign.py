@@ -216,3 +216,15 @@ def test_facility_on_a_column_at_a_stall_front_stays_on_the_aisle(market, straig
     assert out.loc[2, "address"] == P + "경동시장1통로 3 소화기" and pd.isna(out.loc[2, "host_store"])
     assert out.loc[3, "address"] == P + "경동시장1통로 3, 101 자동심장충격기"
     assert out.loc[3, "host_store"] == 1
+
+
+def test_detail_scheme_validates_and_has_no_aisle_warning(straight):
+    stores = stores_frame([store(1, 7.5, 2), store(2, 31, -2, left=False)])
+    fac = facilities_frame([(3, "fire_extinguisher", 1, 44, -1.5)])
+    m = make_market(scheme="detail")
+    out = assign_addresses(stores, fac, straight, None, m)
+    v = validate_addresses(out, straight, m, raise_on_error=True)
+    assert v.errors == [] and v.warnings == [] and out["warnings"].isna().all()
+    bad = out.copy()
+    bad.loc[0, "address"] = P + "고산자로36길 4, 101호"  # not the parent building's number
+    assert any(e.startswith("form: address parts disagree") for e in validate_addresses(bad, straight, m).errors)
