@@ -26,7 +26,7 @@ from pyproj import CRS
 
 from ..io.atomic import atomic_dir, check_can_write
 from ..pointcloud.cloud import PointCloud
-from .assign import assign_addresses
+from .assign import assign_addresses, orient_aisles
 from .format import floor_label, floor_ordinal
 from .imdf import to_imdf
 from .market import Market, read_market
@@ -120,6 +120,7 @@ def address_segmentation(cloud: PointCloud, result: Any, market: Market, *,
         aisles = aisles_from_cloud(cloud, result, entrance=market.principal_entrance, name=market.name)
         source = "detected"
     aisles = aisles.set_crs(crs, allow_override=True) if crs is not None else aisles
+    aisles = orient_aisles(aisles, start=market.start)  # the layers and the map show the numbering direction
     t1 = time.perf_counter()
     stores = result.stores
     facilities = result.facilities

@@ -96,7 +96,7 @@ def validate_addresses(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, ma
     addresses : GeoDataFrame
         The output record.
     aisles : GeoDataFrame
-        The aisles it was numbered on (oriented as numbered).
+        The aisles it was numbered on (``market.start`` orients them as numbering did).
     market : Market
         Interval, scheme and place names.
     tolerance : float
@@ -110,8 +110,9 @@ def validate_addresses(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, ma
         ``errors``, ``warnings`` and ``unaddressed`` (object_id, kind, reason of every object
         without an address).
     """
-    from .assign import reversed_aisles
+    from .assign import orient_aisles, reversed_aisles
 
+    aisles = orient_aisles(aisles.reset_index(drop=True), start=market.start)  # as numbered
     res = AddressValidation()
     a = addresses.reset_index(drop=True)
     interval = float(market.interval_m)

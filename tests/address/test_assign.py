@@ -87,8 +87,11 @@ def test_reversed_aisle_numbers_from_its_first_point(market):
     stores = stores_frame([store(1, 110, 2), store(2, 5, -2, left=False)])
     out = assign_addresses(stores, None, rev, None, market)
     assert out["number"].tolist() == ["2", "11"]
-    ws = assign_addresses(stores, None, rev, None, make_market(start="west_south"))
+    assert validate_addresses(out, rev, market).errors == []
+    ws_market = make_market(start="west_south")
+    ws = assign_addresses(stores, None, rev, None, ws_market)
     assert ws["number"].tolist() == ["11", "2"]
+    assert validate_addresses(ws, rev, ws_market).errors == []  # it orients the aisles as numbering did
 
 
 def test_l_shaped_aisle(market):
@@ -98,6 +101,7 @@ def test_l_shaped_aisle(market):
     # store 2 faces the second leg at s = 30 + 20 = 50 m, on its right (x > 30) -> 2*2+2 = 6
     assert out["s_m"].iloc[1] == pytest.approx(50.0)
     assert out["number"].tolist() == ["1", "6"]
+    assert validate_addresses(out, ell, market).errors == []
 
 
 def test_ring_aisle(market):
@@ -150,6 +154,7 @@ def test_three_levels_with_a_basement(market):
     assert out.loc[4, "address"] == P + "경동시장3통로 1, 지하101 자동심장충격기"
     assert out["label"].tolist() == ["지하1층", "1층", "2층", "지하1층"]
     assert out["ordinal"].tolist() == [-1, 0, 1, -1]
+    assert validate_addresses(out.reset_index(), aisles, market, raise_on_error=True).errors == []
     b = assign_addresses(stores, fac, aisles, levels, make_market(basement_prefix="B"))
     assert b.set_index("object_id").loc[4, "number"] == "1, B101"
 
