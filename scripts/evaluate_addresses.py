@@ -13,9 +13,10 @@ and any of ``geo3d.datasets.market.LAYOUTS``, generated into ``--work`` when mis
 
 Reported per case: exact-match rate of the address strings (all, stores, facilities), the
 number of detected vs true aisles (and how many true aisles have a detected one of the same name
-within 3 m), and, for the scan, where each wrong address comes from: its sub-number shifted by a
-stall the segmentation split or added before it in the same interval, or one it missed or
-merged ("segmentation"), or anything else (aisle, side, interval, order: "address").
+within 3 m), and, for the scan, where each wrong address comes from (:func:`attribute_errors`):
+the segmented footprint, position or kind of the object or of one before it ("geometry"), an
+object the segmentation split off or added ("extra"), one it missed or merged ("missed"), or
+the address code ("address").
 
 Usage::
 
@@ -37,6 +38,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 import geo3d
 from geo3d.address import assign_addresses, read_market, validate_addresses
@@ -88,29 +90,61 @@ def _base(number: Any) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def attribute_errors(pred: pd.DataFrame, truth: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, int]:
-    """Where the wrong addresses of a segmented scan come from.
-
-    ``segmentation``: same aisle and base number as the truth, but an unmatched predicted object
-    of its kind (a stall split in two, a fragment taken for a stall) or an unmatched true one (a
-    stall missed or merged into its neighbour) lies before it in that interval, so the sub-number
-    shifts; ``address``: any other difference (aisle, side, interval, order).
-    """
+def _wrong(pred: pd.DataFrame, truth: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     m = _merged(pred, truth, pairs)
-    wrong = m[m["address_t"].fillna("") != m["address_p"].fillna("")]
-    p = pred.assign(base=pred["number"].map(_base), matched=pred["object_id"].isin(pairs["pred"]))
+    return m[m["address_t"].fillna("").to_numpy() != m["address_p"].fillna("").to_numpy()]
+
+
+def attribute_errors(seg: Any, scan: Any, truth: pd.DataFrame, pairs: pd.DataFrame, objects: gpd.GeoDataFrame,
+                     market: Any) -> dict[str, int]:
+    """Where the wrong addresses of a segmented scan come from, by counterfactual runs.
+
+    The scan's objects are addressed again (same aisles) (1) with every matched object given its
+    true footprint or position and kind, and (2) with, in addition, the unmatched predicted
+    objects left out. A wrong address that (1) puts right is due to the segmented geometry or
+    kind ("geometry": a footprint cut short moves the entrance, and with it the number and the
+    sub-numbers after it); one that only (2) puts right to objects the segmentation split off or
+    added ("extra"); one still wrong after (2) to a true object missed or merged before it in
+    its interval ("missed"), or else to the address code ("address").
+    """
+    wrong0 = set(_wrong(scan.addresses, truth, pairs)["pred"])
+    if not wrong0:
+        return {"geometry": 0, "extra": 0, "missed": 0, "address": 0}
+    true_of = dict(zip(pairs["pred"], pairs["truth"], strict=True))
+    obj = objects.set_index("object_id")
+    pred = seg.objects.reset_index()
+    ids = pred["object_id"].to_numpy()
+    t_ids = np.array([true_of.get(i, -1) for i in ids])
+    matched = t_ids >= 0
+    geom = np.asarray(pred.geometry.values, dtype=object).copy()
+    fac = pred["object_class"].to_numpy() > 1  # facilities stand at their centre (x, y), as in geo3d scan
+    geom[fac] = shapely.points(pred.loc[fac, ["x", "y"]].to_numpy(float))
+    kind = pred["kind"].to_numpy(dtype=object).copy()
+    cls = pred["object_class"].to_numpy().copy()
+    geom[matched] = obj.geometry.reindex(t_ids[matched]).to_numpy()
+    kind[matched] = obj["kind"].reindex(t_ids[matched]).to_numpy()
+    cls[matched] = obj["object_class"].reindex(t_ids[matched]).to_numpy()
+    fixed = gpd.GeoDataFrame({"object_id": ids, "floor": pred["floor"].to_numpy(), "kind": kind,
+                              "object_class": cls}, geometry=geom, crs=scan.addresses.crs)
+    is_store = fixed["object_class"].to_numpy() == 1
+
+    def rerun(keep: np.ndarray) -> set[int]:
+        f = fixed[keep]
+        st, fa = f[is_store[keep]], f[~is_store[keep]].drop(columns="object_class")
+        a = assign_addresses(st, fa, scan.aisles, seg.levels, market, entrances="faces")
+        return set(_wrong(a, truth, pairs)["pred"])
+
+    wrong1 = rerun(np.ones(len(fixed), bool)) & wrong0
+    wrong2 = rerun(matched) & wrong1
+    out = {"geometry": len(wrong0 - wrong1), "extra": len(wrong1 - wrong2), "missed": 0, "address": 0}
     t = truth.assign(base=truth["number"].map(_base), matched=truth["object_id"].isin(pairs["truth"]))
-    out = {"segmentation": 0, "address": 0}
-    for r in wrong.itertuples():  # the wrong ones only (tens)
-        bt, bp = _base(r.number_t), _base(r.number_p)
-        if r.aisle_t != r.aisle_p or bt is None or bt != bp:
-            out["address"] += 1
+    for r in _wrong(scan.addresses, truth, pairs).itertuples():  # the wrong ones only (tens)
+        if r.pred not in wrong2:
             continue
-        same_kind_p = (p["kind"] == r.kind) & (p["aisle"] == r.aisle_p) & (p["base"] == bp)
-        same_kind_t = (t["kind"] == r.kind) & (t["aisle"] == r.aisle_t) & (t["base"] == bt)
-        extra = (same_kind_p & ~p["matched"] & (p["s_m"] <= r.s_m_p)).any()
-        missed = (same_kind_t & ~t["matched"] & (t["s_m"] <= r.s_m_t)).any()
-        out["segmentation" if extra or missed else "address"] += 1
+        bt = _base(r.number_t)
+        before = ((t["kind"] == r.kind) & (t["aisle"] == r.aisle_t) & (t["base"] == bt) & ~t["matched"]
+                  & (t["s_m"] <= r.s_m_t)).any()
+        out["missed" if before else "address"] += 1
     return out
 
 
@@ -172,7 +206,7 @@ def evaluate_layout(layout: str, folder: Path) -> dict[str, Any]:
             res[f"scan_aisles_{name}"] = {"failed": f"{type(exc).__name__}: {str(exc)[:300]}"}
             continue
         score = exact(scan.addresses, truth, pairs)
-        score["wrong_from"] = attribute_errors(scan.addresses, truth, pairs)
+        score["wrong_from"] = attribute_errors(seg, scan, truth, pairs, objs, mk)
         score["aisles"] = len(scan.aisles)
         score["warnings"] = len(scan.validation.warnings)
         res[f"scan_aisles_{name}"] = score
