@@ -7,7 +7,7 @@ over the object columns, so the table can be printed, copied and changed:
 
 >>> for rule in DEFAULT_RULES:  # doctest: +NORMALIZE_WHITESPACE
 ...     print(f"{rule.kind:<18} {rule.expr}")
-store              length >= 1.5 and (width >= 0.4 or wall >= 0.3) and height >= 0.4 and base <= 0.3 and n_points >= 50
+store              length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 0.4 <= height <= 3.3 and base <= 0.3 and n_points >= 50
 fire_extinguisher  red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
 indoor_hydrant     red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
 fire_alarm         red and base >= 0.7 and length <= 0.45 and height <= 0.45 and wall <= 0.3
@@ -24,10 +24,11 @@ columns (or stand at their foot); stores are stall volumes on the floor. The phy
 behind the numbers:
 
 - a stall is a volume standing on the floor (``base <= 0.3``) at least a counter deep
-  (``width >= 0.4``), or a closed one seen only through its shutter — a thin sheet standing
-  clear of walls and columns (``wall >= 0.3``; stalls keep their distance from them). A thin
-  sheet against a wall or column (within 0.3 m) is the residue of that face, and something
-  hanging in the air is no stall;
+  (``width >= 0.4``), or a closed one seen only through its shutter and its housing — a sheet
+  at least 0.2 m deep standing clear of walls and columns (``wall >= 0.3``; stalls keep their
+  distance from them). A sheet against a wall or column (within 0.3 m) is the residue of that
+  face, a single plane (under 0.2 m) is one partition of a stall, something hanging in the air
+  is no stall, and nothing taller than 3.3 m (a storey: a wall reaching the ceiling) is one;
 - an extinguisher (≤ 0.6 m, under 0.9 m tall) stands on the floor or hangs low; a hydrant
   cabinet (0.45–1.3 m wide, up to 1.6 m tall) stands on the floor against a wall or hangs on
   it, so its base may be anywhere up to 1.5 m;
@@ -78,8 +79,8 @@ class Rule:
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("store", "length >= 1.5 and (width >= 0.4 or wall >= 0.3) and height >= 0.4 and base <= 0.3 "
-                  "and n_points >= 50"),
+    Rule("store", "length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 0.4 <= height <= 3.3 "
+                  "and base <= 0.3 and n_points >= 50"),
     Rule("fire_extinguisher",
          "red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5"),
     Rule("indoor_hydrant",
