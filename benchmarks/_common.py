@@ -28,12 +28,18 @@ def machine(*packages: str) -> str:
                 break
     except OSError:
         pass
+    from importlib import metadata
+
+    dists = {"open3d": ("open3d-cpu", "open3d"), "lazrs": ("lazrs",), "cc3d": ("connected-components-3d",)}
     versions = []
     for name in packages:
-        try:
-            module = __import__(name)
-            versions.append(f"{name} {getattr(module, '__version__', '?')}")
-        except ImportError:
+        for dist in dists.get(name, (name.replace("_", "-"),)):
+            try:
+                versions.append(f"{name} {metadata.version(dist)}")
+                break
+            except metadata.PackageNotFoundError:
+                continue
+        else:
             versions.append(f"{name} (not installed)")
     extra = ", ".join(versions)
     return (
