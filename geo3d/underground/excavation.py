@@ -195,6 +195,8 @@ class PipeIndex:
     fields: dict[str, NDArray[Any]] = field(default_factory=dict, repr=False)
     text: frozenset[str] = field(default_factory=frozenset, repr=False)
     extent: shapely.Geometry | None = field(default=None, repr=False)
+    cover: tuple[Any, NDArray[np.float64], NDArray[np.object_]] | None = field(default=None,
+                                                                                 repr=False)
     _series: gpd.GeoSeries | None = field(default=None, repr=False)
     _checked: set[int] = field(default_factory=set, repr=False)
 
@@ -400,6 +402,13 @@ def build_index(pipes3d: gpd.GeoDataFrame) -> PipeIndex:
                     else np.full(4, np.nan)),
     }
     index.fields = _rules_mod._fields(pipes3d, None, None)
+    # minimum cover of every pipe under the shipped rules with excavate's defaults (under
+    # traffic, the pipes' own road widths): a query takes its rows
+    default_rules = _rules_mod._compile(None)
+    need_all, ids_all = _rules_mod._cover_from_fields(
+        {**index.fields, "under_traffic": np.full(len(pipes3d), 1.0)},
+        [r for r in default_rules if r.kind == "min_cover"])
+    index.cover = (default_rules, need_all, ids_all)
     if valid.any():   # the box around all usable pipes, prepared for the "outside" note
         index.extent = shapely.box(*index.attrs["_bounds"])
         shapely.prepare(index.extent)
@@ -475,13 +484,12 @@ def _flat_dem(value: float, bounds: tuple[float, float, float, float], crs: Any)
                CRS.from_user_input(crs) if crs is not None else None)
 
 
-def _ground_ref(floor: shapely.Polygon, dem: Dem | None, ground: float | None) -> float:
-    if ground is not None:
-        return float(ground)
-    if dem is None:
-        return float("nan")
-    pts = shapely.get_coordinates(shapely.segmentize(floor.exterior, 1.0))
-    z = sample_dem(dem, pts[:, 0], pts[:, 1])
+def _outline_points(floor: shapely.Polygon) -> NDArray[np.float64]:
+    """Where the ground reference is sampled: the floor outline every metre."""
+    return shapely.get_coordinates(shapely.segmentize(floor.exterior, 1.0))
+
+
+def _mean_ground(z: NDArray[np.float64]) -> float:
     nan = np.isnan(z)
     if nan.all():
         msg = "the DEM has no ground under the pit (off the raster or nodata); pass ground=ELEVATION"
@@ -489,11 +497,45 @@ def _ground_ref(floor: shapely.Polygon, dem: Dem | None, ground: float | None) -
     return float(np.nanmean(z) if nan.any() else np.mean(z))
 
 
+def _ground_ref(floor: shapely.Polygon, dem: Dem | None, ground: float | None) -> float:
+    """The ground reference of the pit: ``ground``, or the mean DEM along the outline."""
+    if ground is not None:
+        return float(ground)
+    if dem is None:
+        return float("nan")
+    pts = _outline_points(floor)
+    return _mean_ground(sample_dem(dem, pts[:, 0], pts[:, 1]))
+
+
+def _volume(floor: shapely.Polygon, ref: float, *, depth: float | None,
+            bottom_elevation: float | None, side_slope: float) -> PitVolume:
+    """The pit volume from its ground reference and its depth or bottom elevation."""
+    if bottom_elevation is not None:
+        floor_z = float(bottom_elevation)
+        if math.isfinite(ref) and floor_z >= ref:
+            msg = f"bottom_elevation {floor_z} is not below the ground at the pit ({ref:.2f})"
+            raise InputError(msg)
+    else:
+        assert depth is not None
+        if not math.isfinite(ref):
+            msg = ("depth needs the ground at the pit: pass dem= (CLI: --dem) or ground=ELEVATION, "
+                   "or give bottom_elevation=Z instead")
+            raise InputError(msg)
+        floor_z = ref - float(depth)
+    if side_slope > 0 and not math.isfinite(ref):
+        msg = "side_slope needs the ground at the pit: pass dem= or ground="
+        raise InputError(msg)
+    return PitVolume(floor, floor_z, ref, float(side_slope))
+
+
 # --------------------------------------------------------------------------------------------
 # geometry kernels (vectorised)
 # --------------------------------------------------------------------------------------------
 def _edges(poly: shapely.Polygon) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Start and end points of every edge of the polygon's rings (exterior, then holes)."""
+    if not poly.interiors:
+        c = shapely.get_coordinates(poly.exterior)
+        return c[:-1], c[1:]
     rings = [poly.exterior, *poly.interiors]
     e0, e1 = [], []
     for r in rings:  # a polygon has one ring plus its holes
@@ -531,13 +573,17 @@ class _EdgeSet:
             t = px * self.dx
             t += py * self.dy
             t /= self.dd
-            np.clip(t, 0.0, 1.0, out=t)
+            np.maximum(t, 0.0, out=t)   # the sign of a zero t does not reach the distance
+            np.minimum(t, 1.0, out=t)
             px -= t * self.dx
             py -= t * self.dy
             px *= px
             py *= py
             px += py
             np.sqrt(np.min(px, axis=0), out=out[s:s + self.chunk])
+        if len(x) <= 64:   # a few points (the boundary refinement): test them all
+            out[shapely.contains_xy(self.poly, x, y)] *= -1.0
+            return out
         # only points in the polygon's bounding box can be inside it
         left, bottom, right, top = self.bounds
         box = np.flatnonzero((x >= left) & (x <= right) & (y >= bottom) & (y <= top))
@@ -553,10 +599,9 @@ def _region_signed(rho: NDArray[np.float64], h: NDArray[np.float64], s: float,
     norm = math.sqrt(1.0 + s * s)
     inside = (h >= 0) & (rho <= s * np.minimum(h, big))
     sd_in = np.maximum(np.maximum(-h, (rho - s * h) / norm), rho - sd_)
-    d_floor = np.hypot(np.maximum(rho, 0.0), h)
-    d_floor = np.where(rho <= 0, np.abs(h), d_floor)
+    d_floor = np.hypot(np.maximum(rho, 0.0), h)   # |h| where rho <= 0 (hypot(0, h) = |h|)
     ll = sd_ * sd_ + big * big
-    t = np.clip((rho * sd_ + h * big) / ll, 0.0, 1.0)
+    t = np.minimum(np.maximum((rho * sd_ + h * big) / ll, 0.0), 1.0)
     d_slope = np.hypot(rho - t * sd_, h - t * big)
     d_top = np.hypot(rho - sd_, np.maximum(big - h, 0.0))
     sd_out = np.minimum(np.minimum(d_floor, d_slope), d_top)
@@ -585,19 +630,22 @@ def _clip_to_box(p0: NDArray[np.float64], p1: NDArray[np.float64],
     return np.where(miss, 2.0, t0), np.where(miss, -1.0, t1)
 
 
-def _closest_param(p0: NDArray[np.float64], p1: NDArray[np.float64],
-                   q0: NDArray[np.float64], q1: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The parameter ``s`` on segment p0p1 of its closest point to segment q0q1 (row-wise):
-    the ``s`` of :func:`geo3d.underground.rules._segment_distance`, without the distance."""
+def _closest_param(p0: NDArray[np.float64], d1: NDArray[np.float64],
+                   q0: NDArray[np.float64], d2: NDArray[np.float64]) -> NDArray[np.float64]:
+    """For every segment ``p0 + s·d1`` (rows) and every segment ``q0 + t·d2`` (columns), the
+    ``s`` of the closest point (2D): the ``s`` of
+    :func:`geo3d.underground.rules._segment_distance` (Ericson, Real-Time Collision Detection
+    5.1.9), as a (segments × edges) array without the distances."""
     eps = 1e-12
-    d1 = p1 - p0
-    d2 = q1 - q0
-    r = p0 - q0
-    a = np.einsum("ij,ij->i", d1, d1)
-    e = np.einsum("ij,ij->i", d2, d2)
-    f = np.einsum("ij,ij->i", d2, r)
-    c = np.einsum("ij,ij->i", d1, r)
-    b = np.einsum("ij,ij->i", d1, d2)
+    d1x, d1y = d1[:, 0, None], d1[:, 1, None]
+    d2x, d2y = d2[None, :, 0], d2[None, :, 1]
+    rx = p0[:, 0, None] - q0[None, :, 0]
+    ry = p0[:, 1, None] - q0[None, :, 1]
+    a = d1x * d1x + d1y * d1y
+    e = d2x * d2x + d2y * d2y
+    f = d2x * rx + d2y * ry
+    c = d1x * rx + d1y * ry
+    b = d1x * d2x + d1y * d2y
     denom = a * e - b * b
     a_ok = a > eps
     e_ok = e > eps
@@ -622,16 +670,30 @@ class _Measured:
     top_z: NDArray[np.float64]       # highest top of pipe where reached
 
 
-def _measure(index: PipeIndex, cand: NDArray[np.int64], pit: PitVolume, *,
-             uncertainty_default: float, reach: float,
-             resolution: float, ground_fn: Any) -> _Measured:
-    """Clearance, exposed length and band gap of the candidate pipes (all vectorised)."""
+@dataclass
+class _Samples:
+    """Points along the candidates' centrelines near the pit (they do not depend on the
+    pit's floor elevation)."""
+
+    cand: NDArray[np.int64]          # pipe positions, sorted
+    pts: NDArray[np.float64]         # (m, 3) sample points
+    prow: NDArray[np.int64]          # candidate (0..n-1) of each sample
+    seg: NDArray[np.int64]           # segment of each sample (consecutive on a segment)
+    e0: NDArray[np.float64]          # pit floor edges
+    e1: NDArray[np.float64]
+
+
+def _samples(index: PipeIndex, cand: NDArray[np.int64], floor: shapely.Polygon, *,
+             reach: float, resolution: float) -> _Samples:
+    """The centreline samples of the candidate pipes in the window around the pit: every
+    ``resolution`` m plus the closest approaches in plan to each floor edge (vectorised)."""
     # one query's candidates are distinct (STRtree or scan): sorting puts them in index order
     cand = np.sort(cand[index.valid[cand]])
     n = len(cand)
+    e0, e1 = _edges(floor)
     if n == 0:
-        nan = np.full(n, np.nan)
-        return _Measured(cand, nan, nan, nan, nan, nan)
+        return _Samples(cand, np.zeros((0, 3)), np.zeros(0, dtype=np.int64),
+                        np.zeros(0, dtype=np.int64), e0, e1)
     starts = index.offsets[cand]
     counts = index.offsets[cand + 1] - starts
     local = np.repeat(np.arange(n), counts)
@@ -640,7 +702,7 @@ def _measure(index: PipeIndex, cand: NDArray[np.int64], pit: PitVolume, *,
     same = local[1:] == local[:-1]
     p0, p1, owner = v[:-1][same], v[1:][same], local[:-1][same]
     # keep the part of each segment inside the window around the pit
-    left, bottom, right, top = pit.floor.bounds
+    left, bottom, right, top = floor.bounds
     box = (left - reach, bottom - reach, right + reach, top + reach)
     t0, t1 = _clip_to_box(p0, p1, box)
     keep = t1 >= t0
@@ -656,18 +718,26 @@ def _measure(index: PipeIndex, cand: NDArray[np.int64], pit: PitVolume, *,
     g_j = np.arange(len(g_seg)) - np.repeat(np.cumsum(k + 1) - (k + 1), k + 1)
     g_t = t0[g_seg] + span[g_seg] * g_j / k[g_seg]
     # ... plus the exact closest approaches in plan to every edge of the floor polygon
-    e0, e1 = _edges(pit.floor)
-    ne = len(e0)
-    si = np.repeat(seg, ne)
-    ei = np.tile(np.arange(ne), ns)
-    s_par = _closest_param(p0[si, :2], p1[si, :2], e0[ei], e1[ei])
-    ok = (s_par >= t0[si]) & (s_par <= t1[si])
-    all_seg = np.concatenate((g_seg, si[ok]))
+    s_par = _closest_param(p0, dp, e0, e1 - e0)
+    ok = (s_par >= t0[:, None]) & (s_par <= t1[:, None])
+    all_seg = np.concatenate((g_seg, np.nonzero(ok)[0]))
     all_t = np.concatenate((g_t, s_par[ok]))
     order = np.lexsort((all_t, all_seg))
     all_seg, all_t = all_seg[order], all_t[order]
     pts = p0[all_seg] + dp[all_seg] * all_t[:, None]
-    prow = owner[all_seg]
+    return _Samples(cand, pts, owner[all_seg], all_seg, e0, e1)
+
+
+def _measure(index: PipeIndex, smp: _Samples, pit: PitVolume, *, uncertainty_default: float,
+             ground_at: Any) -> _Measured:
+    """Clearance, exposed length and band gap of the candidate pipes (all vectorised);
+    ``ground_at(k)`` is the ground elevation at samples ``k``."""
+    cand, pts, prow, all_seg = smp.cand, smp.pts, smp.prow, smp.seg
+    n = len(cand)
+    if n == 0:
+        nan = np.full(n, np.nan)
+        return _Measured(cand, nan, nan, nan, nan, nan)
+    e0, e1 = smp.e0, smp.e1
     acc_h = index.accuracy_h[cand]
     acc_v = index.accuracy_v[cand]
     half_h = index.half_height[cand]
@@ -726,10 +796,9 @@ def _measure(index: PipeIndex, cand: NDArray[np.int64], pit: PitVolume, *,
     hit = np.flatnonzero(sd <= _EPS)
     if len(hit):
         ph = prow[hit]
-        q = pts[hit]
-        tz = q[:, 2] + half_h[ph]
+        tz = pts[hit, 2] + half_h[ph]
         np.fmax.at(top_z, ph, tz)
-        c = ground_fn(q[:, 0], q[:, 1]) - tz
+        c = ground_at(hit) - tz
         cover_min = np.full(n, np.inf)
         np.fmin.at(cover_min, ph, c)
         cover = np.where(np.isfinite(cover_min), cover_min, np.nan)
@@ -898,31 +967,21 @@ def excavate(
     else:
         msg = f"pipes must be a GeoDataFrame or a PipeIndex, got {type(pipes).__name__}"
         raise InputError(msg)
-    # the volume
-    ref = _ground_ref(floor, dem_obj, ground)
-    if bottom_elevation is not None:
-        floor_z = float(bottom_elevation)
-        if math.isfinite(ref) and floor_z >= ref:
-            msg = f"bottom_elevation {floor_z} is not below the ground at the pit ({ref:.2f})"
-            raise InputError(msg)
-    else:
-        assert depth is not None
-        if not math.isfinite(ref):
-            msg = ("depth needs the ground at the pit: pass dem= (CLI: --dem) or ground=ELEVATION, "
-                   "or give bottom_elevation=Z instead")
-            raise InputError(msg)
-        floor_z = ref - float(depth)
-    if side_slope > 0 and not math.isfinite(ref):
-        msg = "side_slope needs the ground at the pit: pass dem= or ground="
-        raise InputError(msg)
-    vol = PitVolume(floor, floor_z, ref, float(side_slope))
     compiled = _rules_mod._compile(rules)
     band = (float(hand_dig_band) if hand_dig_band is not None
             else _rules_mod.rule_value(rules, "hand_dig_band", utility="gas"))
     band_rules = [r for r in compiled if r.kind == "hand_dig_band"]
-    top_w = side_slope * (vol.depth if math.isfinite(vol.depth) else 0.0)
     max_band = max([band if math.isfinite(band) else 0.0]
                    + [r.value_m for r in band_rules if hand_dig_band is None])
+    # the ground at the pit: with vertical walls the reach does not depend on it, and the DEM
+    # is sampled once, along the outline and at the centreline samples together
+    joint = dem_obj is not None and ground is None and side_slope == 0
+    if joint:
+        top_w = 0.0
+    else:
+        vol = _volume(floor, _ground_ref(floor, dem_obj, ground), depth=depth,
+                      bottom_elevation=bottom_elevation, side_slope=side_slope)
+        top_w = side_slope * (vol.depth if math.isfinite(vol.depth) else 0.0)
     reach = index.max_half_width(uncertainty_default) + top_w + max_band + 0.5
     # candidates
     if search == "strtree":
@@ -933,18 +992,30 @@ def excavate(
             index._series = gpd.GeoSeries(index.geoms2d)
         cand = np.flatnonzero(index._series.intersects(zone).to_numpy())
     cand = np.asarray(cand, dtype=np.int64)
-    if dem_obj is not None and ground is None:
+    smp = _samples(index, cand, floor, reach=reach, resolution=resolution)
+    ground_at: Any
+    if joint:
+        assert dem_obj is not None
+        outline = _outline_points(floor)
+        z = sample_dem(dem_obj, np.concatenate((outline[:, 0], smp.pts[:, 0])),
+                       np.concatenate((outline[:, 1], smp.pts[:, 1])))
+        vol = _volume(floor, _mean_ground(z[:len(outline)]), depth=depth,
+                      bottom_elevation=bottom_elevation, side_slope=side_slope)
+        z_pts = z[len(outline):]
+
+        def ground_at(k: NDArray[np.int64]) -> NDArray[np.float64]:
+            return z_pts[k]
+    elif dem_obj is not None and ground is None:
         d_ = dem_obj
 
-        def ground_fn(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-            return sample_dem(d_, x, y)
+        def ground_at(k: NDArray[np.int64]) -> NDArray[np.float64]:
+            return sample_dem(d_, smp.pts[k, 0], smp.pts[k, 1])
     else:
         gval = float(ground) if ground is not None else float("nan")
 
-        def ground_fn(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
-            return np.full(len(x), gval)
-    m = _measure(index, cand, vol, uncertainty_default=uncertainty_default, reach=reach,
-                 resolution=resolution, ground_fn=ground_fn)
+        def ground_at(k: NDArray[np.int64]) -> NDArray[np.float64]:
+            return np.full(len(k), gval)
+    m = _measure(index, smp, vol, uncertainty_default=uncertainty_default, ground_at=ground_at)
     # the rows in output order (by clearance, then source id), gathered once
     order = np.lexsort((index.attrs["source_id"][m.rows].astype(str), np.round(m.clearance, 3)))
     rows = m.rows[order]
@@ -969,10 +1040,14 @@ def excavate(
     in_band = np.asarray(band_gap <= band_per + _EPS) & ~np.isnan(band_per)
     m_cover = m.cover[order]
     cover = np.where(np.isnan(m_cover), at["stated_cover"], m_cover)
-    # only the cover rules of the utilities at hand (the others match no row)
-    present = set(util.tolist())
-    need, ids = _rules_mod._cover_from_fields(
-        f, [r for r in compiled if r.kind == "min_cover" and (r.utility == "*" or r.utility in present)])
+    if (index.cover is not None and compiled is index.cover[0] and road_width is None
+            and under_traffic is not None and bool(under_traffic)):
+        need, ids = index.cover[1][rows], index.cover[2][rows]   # computed with the index
+    else:   # only the cover rules of the utilities at hand (the others match no row)
+        present = set(util.tolist())
+        need, ids = _rules_mod._cover_from_fields(
+            f, [r for r in compiled
+                if r.kind == "min_cover" and (r.utility == "*" or r.utility in present)])
     with np.errstate(invalid="ignore"):
         short = reached & (cover < need - 1e-6)
     violations = np.where(short, ids, "").astype(object)
@@ -998,7 +1073,7 @@ def excavate(
     geoms = index.geoms3d[rows]
     exposed_sorted = cols["exposed_length_m"]
     summary = _summary(index, cols, vol, compiled, f,
-                       geoms, t_start, search=search, n_candidates=len(cand),
+                       index.geoms2d[rows], t_start, search=search, n_candidates=len(cand),
                        exposed=exposed_sorted)
     ex = Excavation(pit=vol, summary=summary, _columns=cols, _geoms=geoms, _crs=index.crs,
                     _text=index.text)
@@ -1056,22 +1131,21 @@ def _frame(cols: Mapping[str, NDArray[Any]], geoms: NDArray[np.object_],
 
 
 def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
-             compiled: list[Any], f: Mapping[str, NDArray[Any]], geoms: NDArray[np.object_],
+             compiled: list[Any], f: Mapping[str, NDArray[Any]], geoms2d: NDArray[np.object_],
              t_start: float, *, search: str, n_candidates: int,
              exposed: NDArray[np.float64]) -> dict[str, Any]:
     notes: list[str] = []
     util = cols["utility"]
     reached = cols["reached"]
     top = vol.top
-    inside = np.full(len(geoms), np.nan)   # plan length of a candidate in the top outline
+    inside = np.full(len(geoms2d), np.nan)   # plan length of a candidate in the top outline
 
     def length_in_area(mask: NDArray[np.bool_]) -> float:
         if not mask.any():
             return 0.0
         todo = mask & np.isnan(inside)   # each candidate's intersection is computed once
         if todo.any():
-            inside[todo] = shapely.length(shapely.intersection(shapely.force_2d(geoms[todo]),
-                                                               top))
+            inside[todo] = shapely.length(shapely.intersection(geoms2d[todo], top))
         return float(inside[mask].sum())
 
     gas_len = length_in_area(util == "gas")
@@ -1108,7 +1182,9 @@ def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
     if n_assumed:
         notes.append(f"{n_assumed} reached pipe(s) have no recorded depth: placed at the default "
                      "cover (depth_assumed); locate them before digging")
-    ru, inv = np.unique(util[reached].astype(str), return_inverse=True)
+    names = util[reached].astype(str)
+    ru = sorted(set(names.tolist()))   # the utilities reached (a few), as np.unique orders them
+    inv = np.searchsorted(np.array(ru, dtype=names.dtype), names)
     counts = np.bincount(inv, minlength=len(ru))
     sums = np.bincount(inv, weights=exposed[reached], minlength=len(ru))
     agencies = {str(a) for a in cols["agency"][notify] if a is not None}

@@ -279,8 +279,10 @@ _compiled: dict[int, tuple[pd.DataFrame, list[_Rule]]] = {}
 
 def _compile(rules: pd.DataFrame | str | os.PathLike[str] | None) -> list[_Rule]:
     """Parsed rules (cached per table object; the default table is parsed once)."""
-    if rules is None:
-        rules = load_rules() if "<default>" not in _cache else _cache["<default>"]
+    if rules is None:   # the cached default table itself, so one compiled list from the start
+        if "<default>" not in _cache:
+            load_rules()
+        rules = _cache["<default>"]
     table = _rules(rules)
     hit = _compiled.get(id(table))
     if hit is not None and hit[0] is table:

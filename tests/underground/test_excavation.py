@@ -339,8 +339,10 @@ def test_clip_to_box_and_closest_param():
     a, b, c, d = (rng.uniform(-5, 5, (300, 2)) for _ in range(4))
     a[:10] = b[:10]   # degenerate segments (points)
     c[10:20] = d[10:20]
-    _, s_ref, _ = _segment_distance(a, b, c, d)
-    np.testing.assert_array_equal(_closest_param(a, b, c, d), s_ref)
+    si, ei = np.repeat(np.arange(300), 40), np.tile(np.arange(40), 300)
+    _, s_ref, _ = _segment_distance(a[si], b[si], c[ei], d[ei])
+    np.testing.assert_array_equal(_closest_param(a, b - a, c[:40], d[:40] - c[:40]).ravel(),
+                                  s_ref)
 
 
 def test_tables_keep_dtypes_of_pandas_inference():
@@ -368,3 +370,26 @@ def test_conflicts_are_the_reached_candidates(district):
     want = cand[cand["reached"]].drop(columns="reached").reset_index(drop=True)
     pd.testing.assert_frame_equal(ex.conflicts, want)
     assert ex.summary["reached"] == len(ex.conflicts) >= 5
+
+
+def test_cover_rules_taken_with_the_index_match_the_rules_applied_per_query(district):
+    """The default minimum covers are worked out for every pipe by build_index; a query with
+    another rules table (here the shipped one, loaded anew) or options applies them itself."""
+    from geo3d.underground.rules import _compile, load_rules
+
+    pipes3d, dem, pit = district
+    index = build_index(pipes3d)
+    assert index.cover is not None and index.cover[0] is _compile(None)   # queries take it
+    fast = excavate(index, pit, dem=dem)
+    slow = excavate(index, pit, dem=dem, rules=load_rules().copy())
+    pd.testing.assert_frame_equal(fast.candidates, slow.candidates)
+    # a gas main 1.1 m under the road: too shallow for a wide road (1.2 m), enough for a
+    # 4-8 m one (1.0 m); the option changes the answer of the same index
+    gas = frame([("g", "gas", 200.0, [(-5, 2, GROUND - 1.1 - 0.1), (10, 2, GROUND - 1.1 - 0.1)])])
+    gas["road_width_m"] = 20.0
+    idx = build_index(gas)
+    wide = excavate(idx, PIT, depth=2.5, ground=GROUND)
+    narrow = excavate(idx, PIT, depth=2.5, ground=GROUND, road_width=5.0)
+    assert wide.conflicts["violations"].iloc[0] != ""
+    assert narrow.conflicts["violations"].iloc[0] == ""
+    assert wide.conflicts["depth_m"].iloc[0] == pytest.approx(1.1)
