@@ -997,11 +997,17 @@ def excavate(
     if joint:
         assert dem_obj is not None
         outline = _outline_points(floor)
-        z = sample_dem(dem_obj, np.concatenate((outline[:, 0], smp.pts[:, 0])),
-                       np.concatenate((outline[:, 1], smp.pts[:, 1])))
+        # a sample can reach the pit only within the widest envelope of its outline
+        grow = index.max_half_width(uncertainty_default) + 1e-6
+        left, bottom, right, top = floor.bounds
+        near = np.flatnonzero((smp.pts[:, 0] >= left - grow) & (smp.pts[:, 0] <= right + grow)
+                              & (smp.pts[:, 1] >= bottom - grow) & (smp.pts[:, 1] <= top + grow))
+        z = sample_dem(dem_obj, np.concatenate((outline[:, 0], smp.pts[near, 0])),
+                       np.concatenate((outline[:, 1], smp.pts[near, 1])))
         vol = _volume(floor, _mean_ground(z[:len(outline)]), depth=depth,
                       bottom_elevation=bottom_elevation, side_slope=side_slope)
-        z_pts = z[len(outline):]
+        z_pts = np.full(len(smp.pts), np.nan)
+        z_pts[near] = z[len(outline):]
 
         def ground_at(k: NDArray[np.int64]) -> NDArray[np.float64]:
             return z_pts[k]
