@@ -317,15 +317,26 @@ def test_strtree_and_scan_agree(district):
 # ---------------------------------------------------------------------------------------------
 def test_edge_set_distance_matches_shapely():
     rng = np.random.default_rng(3)
-    poly = shapely.Polygon([(0, 0), (8, 0), (8, 3), (3, 3), (3, 8), (0, 8)],
-                           [[(1, 1), (2, 1), (2, 2), (1, 2)]])
-    x, y = rng.uniform(-3, 11, 500), rng.uniform(-3, 11, 500)
+    # projected coordinates far from the origin (as in EPSG:5186), a concave outline, a hole
+    x0, y0 = 203431.77, 553228.34
+    ring = [(0, 0), (8, 0), (8, 3), (3, 3), (3, 8.5), (0, 8)]
+    poly = shapely.Polygon([(x0 + a, y0 + b) for a, b in ring],
+                           [[(x0 + 1, y0 + 1), (x0 + 2, y0 + 1), (x0 + 2, y0 + 2), (x0 + 1, y0 + 2)]])
+    x, y = x0 + rng.uniform(-3, 11, 2000), y0 + rng.uniform(-3, 11, 2000)
+    # rays through vertices, points on the boundary and a hair inside and outside it
+    vy = y0 + np.array([0, 3, 8, 8.5, 1, 2], dtype=float)
+    bx = x0 + np.array([4.0, 8.0, 3.0, 5.5, 1.5, 0.0])
+    by = y0 + np.array([0.0, 1.5, 5.0, 3.0, 1.0, 4.0])
+    x = np.concatenate([x, x0 + rng.uniform(-3, 11, 6), bx, bx, bx, bx + 1e-6, bx - 1e-6])
+    y = np.concatenate([y, vy, by, by + 1e-9, by - 1e-9, by, by])
     e0, e1 = _edges(poly)
     got = _EdgeSet(poly, e0, e1).signed_distance(x, y)
     pts = shapely.points(x, y)
-    want = shapely.distance(pts, poly.boundary) * np.where(shapely.contains(poly, pts), -1, 1)
-    np.testing.assert_allclose(got, want, atol=1e-12)
-    assert (got < 0).sum() == shapely.contains(poly, pts).sum() > 50
+    inside = shapely.contains(poly, pts)
+    want = shapely.distance(pts, poly.boundary) * np.where(inside, -1, 1)
+    np.testing.assert_allclose(got, want, atol=1e-9)
+    np.testing.assert_array_equal(got < 0, inside)   # the sign exactly as GEOS
+    assert inside.sum() > 300
 
 
 def test_clip_to_box_and_closest_param():
