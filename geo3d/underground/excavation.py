@@ -579,6 +579,8 @@ class _EdgeSet:
     def signed_distance(self, x: NDArray[np.float64], y: NDArray[np.float64]
                         ) -> NDArray[np.float64]:
         """Signed plan distance of points to the polygon (negative inside)."""
+        if len(x) <= 16:   # a few points (the boundary refinement): GEOS answers at once
+            return self._distance(x, y) * np.where(shapely.contains_xy(self.poly, x, y), -1.0, 1.0)
         out = np.empty(len(x))
         inside = np.empty(len(x), dtype=bool)
         for s in range(0, len(x), self.chunk):  # chunks of points (one for a pit query)
@@ -604,6 +606,22 @@ class _EdgeSet:
             inside[near] = shapely.contains_xy(self.poly, x[near], y[near])
         out[inside] *= -1.0
         return out
+
+    def _distance(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Unsigned plan distance of a few points to the polygon's edges."""
+        px = x - self.x0
+        py = y - self.y0
+        t = px * self.dx
+        t += py * self.dy
+        t /= self.dd
+        np.maximum(t, 0.0, out=t)
+        np.minimum(t, 1.0, out=t)
+        px -= t * self.dx
+        py -= t * self.dy
+        px *= px
+        py *= py
+        px += py
+        return np.asarray(np.sqrt(np.min(px, axis=0)), dtype=np.float64)
 
 
 def _region_signed(rho: NDArray[np.float64], h: NDArray[np.float64], s: float,
@@ -638,10 +656,12 @@ def _clip_to_box(p0: NDArray[np.float64], p1: NDArray[np.float64],
         tb = (hi - a) / dx
     enter = np.where(flat, 0.0, np.minimum(ta, tb))
     leave = np.where(flat, 1.0, np.maximum(ta, tb))
-    t0 = np.maximum(np.max(enter, axis=1), 0.0)
-    t1 = np.minimum(np.min(leave, axis=1), 1.0)
+    # (two columns: elementwise, a reduction along short rows is slow)
+    t0 = np.maximum(np.maximum(enter[:, 0], enter[:, 1]), 0.0)
+    t1 = np.minimum(np.minimum(leave[:, 0], leave[:, 1]), 1.0)
     # a segment parallel to an axis and outside the box on that axis misses it
-    miss = (flat & ((a < lo) | (a > hi))).any(axis=1)
+    off = flat & ((a < lo) | (a > hi))
+    miss = off[:, 0] | off[:, 1]
     return np.where(miss, 2.0, t0), np.where(miss, -1.0, t1)
 
 
