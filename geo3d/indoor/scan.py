@@ -315,10 +315,21 @@ def segment_scan(
     is_part = (groups["width"].to_numpy() < 0.8) & (groups["area"].to_numpy() > 0) & ~kept
     merged = absorb_parts(groups, merged, is_part=is_part, is_host=~is_part & ~kept)
     if join_gap > 0:
-        # a stall far from every station is sampled so thinly that its parts fall apart at the
-        # linking distance: pieces closer in plan than stalls ever stand are one stall
         hulls = objects_from_segments(work, merged, levels=levels, point_levels=point_level,
                                       footprint="hull")
+        if max_store_size is not None:
+            # a stall-like segment larger than any stall is two stalls that a voxel step linked
+            # across the gap between them (a 26-connected step reaches up to 2·√3 voxels):
+            # link its points again at half the voxel, and let the join below put it together
+            too_big = ((hulls["length"] > max_store_size[0]) | (hulls["width"] > max_store_size[1])) & (
+                hulls["height_above_slab"] <= 0.3) if "height_above_slab" in hulls else hulls["length"] < 0
+            too_big &= ~np.isin(hulls.index, frag_ids_of(merged, keep))
+            if too_big.any():
+                merged = _relink(xyz, merged, hulls.index[too_big.to_numpy()].to_numpy(), voxel_size / 2)
+                hulls = objects_from_segments(work, merged, levels=levels, point_levels=point_level,
+                                              footprint="hull")
+        # a stall far from every station is sampled so thinly that its parts fall apart at the
+        # linking distance: pieces closer in plan than stalls ever stand are one stall
         wall = _wall_distance(wall_d, merged, int(merged.max()) + 1)[hulls.index]
         facility = np.isin(hulls.index, frag_ids_of(merged, keep))
         merged = join_fragments(hulls, merged, gap=join_gap, max_size=max_store_size,
@@ -503,6 +514,18 @@ def into_hosts(objects: gpd.GeoDataFrame, labels: Labels, *, movers: pd.Index, h
     lut = np.arange(int(labels.max()) + 1)
     lut[pairs["m"].to_numpy()] = pairs["h"].to_numpy()
     return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)
+
+
+def _relink(xyz: NDArray[np.float64], labels: Labels, which: NDArray[np.int64], voxel: float) -> Labels:
+    """Segment the points of the segments ``which`` again at a finer ``voxel`` (new labels)."""
+    out = labels.copy()
+    base = int(labels.max()) + 1
+    for seg in which:  # a loop over a few oversized segments, each labelled in one call
+        idx = np.flatnonzero(labels == seg)
+        sub, _ = voxel_components(xyz[idx], voxel)
+        out[idx] = np.where(sub >= 0, base + sub, -1)
+        base += int(sub.max()) + 1
+    return out
 
 
 # segments closer than this to a wall or column are residue of its face, not part of a stall

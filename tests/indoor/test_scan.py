@@ -167,3 +167,18 @@ def test_real_outdoor_tiles_run(shared_data, name: str, crs: str | None) -> None
     if "classification" in cloud.attrs and (cloud.attrs["classification"] == 2).any():
         ground = np.median(z[cloud.attrs["classification"] == 2])
         assert abs(r.levels["slab_z"].iloc[0] - ground) < 0.01
+
+
+def test_oversized_segment_is_linked_again_finer() -> None:
+    """Two stalls 0.4 m apart that one diagonal voxel step joined come apart at half the voxel."""
+    from geo3d.indoor.scan import _relink
+    from geo3d.pointcloud.segment import voxel_components
+
+    t = np.arange(0, 2.87, 0.05)
+    a = np.column_stack([t, np.full(len(t), 0.01), np.zeros(len(t))])        # ends at (2.86, 0.01)
+    b = np.column_stack([3.14 + t, np.full(len(t), 0.29), np.zeros(len(t))])  # starts at (3.14, 0.29)
+    xyz = np.concatenate([a, b])
+    assert np.hypot(3.14 - 2.86, 0.29 - 0.01) > 0.35
+    assert voxel_components(xyz, 0.15)[1] == 1  # diagonal neighbours: one segment
+    out = _relink(xyz, np.zeros(len(xyz), dtype=np.int64), np.array([0]), 0.075)
+    assert len(set(out[: len(a)])) == 1 and len(set(out[len(a):])) == 1 and out[0] != out[-1]
