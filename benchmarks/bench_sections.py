@@ -14,7 +14,7 @@
 
 Results replace the ``bench_sections`` section of benchmarks/RESULTS.md.
 
-Usage: python benchmarks/bench_sections.py [--per-process 12] [--sizes 2200,6700,21000]
+Usage: python benchmarks/bench_sections.py [--per-process 12] [--sizes 2500,8000,25000]
        [--cuts 10] [--no-write]
 """
 
@@ -159,7 +159,7 @@ def main() -> None:
     ap.add_argument("--sheets", type=int, default=100)
     ap.add_argument("--per-process", type=int, default=12,
                     help="sheets rendered one process each (scaled to --sheets)")
-    ap.add_argument("--sizes", default="2500,8000,22000",
+    ap.add_argument("--sizes", default="2500,8000,25000",
                     help="district sides in m (~10 k, ~100 k, ~1 M segments)")
     ap.add_argument("--cuts", type=int, default=10)
     ap.add_argument("--no-write", action="store_true")
@@ -182,7 +182,9 @@ def main() -> None:
         f"**Atlas.** {a['n']} A3 sheets along {ROAD} (a 30 m cut every "
         f"{1000 / a['n']:.0f} m or so, ground from the DEM, water table from the boreholes) "
         "plus a key-map page. One process: read the data once, place the pipes near the road "
-        "in 3D once, reuse one figure, write one multi-page PDF (time from reading the files to "
+        "in 3D and read the wells once, reuse one figure (its axes, ticks, legend, frame and "
+        "title block stay from page to page; each page draws its own section, tables, key-plan "
+        "line and title-block values), write one multi-page PDF (time from reading the files to "
         "the closed PDF). Per process: `python -c` that imports geo3d, reads pipes + DEM + "
         f"boreholes, cuts one section and writes one PDF, measured on {a['pp_n']} of the same "
         f"cuts and scaled to {a['n']}.",

@@ -445,9 +445,9 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
         if not (np.isfinite(p["bottom_z"]) and np.isfinite(p["top_z"])):
             continue
         ax.add_artist(Rectangle((p["chainage_start_m"], p["bottom_z"]),
-                               p["chainage_end_m"] - p["chainage_start_m"],
-                               p["top_z"] - p["bottom_z"] + 0.3, fill=False, ec="#c00000",
-                               lw=1.0, ls="-.", hatch="xx", alpha=0.6, zorder=20))
+                                p["chainage_end_m"] - p["chainage_start_m"],
+                                p["top_z"] - p["bottom_z"] + 0.3, fill=False, ec="#c00000",
+                                lw=1.0, ls="-.", hatch="xx", alpha=0.6, zorder=20))
         ax.annotate((f"굴착 {p['name']} 바닥 EL {p['bottom_z']:.2f}" if ko
                      else f"pit {p['name']} bottom EL {p['bottom_z']:.2f}"),
                     (p["chainage_start_m"], p["bottom_z"]), xytext=(2, -9),
@@ -494,7 +494,7 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
             ww = (w if np.isfinite(w) else 0.0) + 2 * ah / sin
             hh = (h if np.isfinite(h) else 0.0) + 2 * av
             ax.add_artist(Rectangle((pc - ww / 2, pz - hh / 2), ww, hh, fill=False, ec=col,
-                                   lw=0.6, ls=(0, (1, 1)), zorder=9, gid="geo3d-envelope"))
+                                    lw=0.6, ls=(0, (1, 1)), zorder=9, gid="geo3d-envelope"))
         if "cover" in str(r["violation"]) and np.isfinite(r["ground_z"]):
             ax.plot([pc, pc], [r["top_z"], r["ground_z"]], color="#c00000", lw=0.9, zorder=35,
                     marker="_", ms=4)
