@@ -173,7 +173,9 @@ def segment_scan(
         thinly sampled stall (0: off). See :func:`join_fragments`.
     max_store_size : (float, float) or None
         Largest store, (length, width) of its oriented rectangle in m: 2–4 m frontage and 2–3 m
-        deep in Seoul's market halls, with a margin.
+        deep in Seoul's market halls, with a margin. A floor-standing segment larger than this
+        is segmented again at half ``voxel_size`` (two stalls linked across their gap), and
+        joined pieces never exceed it.
     seed : int
         Seed of the plane search (same input and seed, same output).
 
