@@ -133,7 +133,7 @@ def segment_scan(
     rules: Sequence[Rule] = DEFAULT_RULES,
     point_class: NDArray[Any] | None = None,
     join_facilities: float = 0.25,
-    join_gap: float = 0.6,
+    join_gap: float = 0.75,
     max_store_size: tuple[float, float] | None = (4.2, 3.2),
     seed: int = 0,
 ) -> ScanSegmentation:
