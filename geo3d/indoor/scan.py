@@ -299,9 +299,10 @@ def segment_scan(
     groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level, footprint="hull")
     kept = np.isin(groups.index, frag_ids_of(merged, keep))
     if part_class is not None and kept.any():
-        # green and white things inside a stall's outline and no higher than it are goods on
-        # display, not exit signs, AEDs or cameras (those hang on walls, columns, over aisles)
-        hanging = [CLASS_CODES[k] for k in ("exit_sign", "aed", "cctv", "other_facility")]
+        # green and white things inside a stall's outline and no higher than it are goods or
+        # awnings, not exit signs, cameras or first-aid boxes (those hang on walls, columns,
+        # over aisles); an AED may hang inside a store (its rule keeps it above the counters)
+        hanging = [CLASS_CODES[k] for k in ("exit_sign", "cctv", "other_facility")]
         kind_of = pd.Series(part_class.reindex(np.unique(frag[keep])).to_numpy(),
                             index=np.unique(frag[keep]))
         first = pd.DataFrame({"m": merged[keep], "f": frag[keep]}).drop_duplicates("m").set_index("m")["f"]

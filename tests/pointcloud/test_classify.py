@@ -30,7 +30,8 @@ def test_facilities_by_colour_height_and_mounting():
         (red, 0.75, 0.25, 0.9, 0.6, 0.02, 3),     # hydrant cabinet on a wall
         (green, 0.4, 0.05, 0.2, 2.25, 0.02, 4),   # exit sign over a door
         (green, 0.4, 0.2, 0.45, 1.2, 0.02, 5),    # AED cabinet on a column
-        (green, 0.4, 0.2, 0.45, 1.2, 1.5, 0),     # the same green box far from any wall: goods
+        (green, 0.4, 0.2, 0.45, 1.2, 1.5, 5),     # an AED on a store's own partition (no wall near)
+        (green, 0.4, 0.2, 0.3, 0.85, 1.5, 0),     # a green box on a counter: goods
         (red, 0.15, 0.1, 0.3, 1.3, 0.02, 6),      # fire alarm call point
         (white, 0.2, 0.2, 0.2, 2.6, 0.1, 7),      # camera under the ceiling
     ]
