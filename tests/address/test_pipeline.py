@@ -133,3 +133,15 @@ def test_a_broken_rule_stops_the_run_listing_every_offending_object(run, segment
     line = next(x for x in res.output.splitlines() if "must get an address" in x)
     listed = {int(i) for i in line.split("objects ", 1)[1].split(", ")}
     assert listed == set(must.index)
+
+
+def test_scan_addresses_facilities_inside_stores_in_the_comma_form(run, tmp_path):
+    """The sample's AED hangs inside a store on 1층: the scan finds it and addresses it as
+    ``…통로 {store number}, {floor digit + sequence} 자동심장충격기`` (ADDRESS.md), as the truth has it."""
+    out = tmp_path / "o"
+    assert run("--market", str(TOML), "--out", str(out)).exit_code == 0
+    csv = pd.read_csv(out / "addresses.csv", dtype={"number": str})
+    truth = pd.read_csv(geo3d.datasets.get_path("market_addresses"), dtype={"number": str})
+    inside = truth[(truth["kind"] == "aed") & truth["number"].str.contains(",", na=False)]
+    assert len(inside) == 1
+    assert inside["address"].iloc[0] in set(csv["address"].dropna())
