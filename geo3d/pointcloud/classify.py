@@ -11,7 +11,7 @@ store              length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 
 fire_extinguisher  red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
 indoor_hydrant     red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
 fire_alarm         red and base >= 0.7 and length <= 0.45 and height <= 0.45 and wall <= 0.3
-exit_sign          green and base >= 1.9 and length <= 0.9
+exit_sign          green and base >= 1.9 and length <= 0.9 and height >= 0.05
 aed                green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
 cctv               white and base >= 1.9 and length <= 0.5 and wall <= 0.4
 other_facility     white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0 and wall <= 0.3
@@ -33,7 +33,8 @@ behind the numbers:
   cabinet (0.45–1.3 m wide, up to 1.6 m tall) stands on the floor against a wall or hangs on
   it, so its base may be anywhere up to 1.5 m;
 - a fire alarm call point (bell, lamp and button box, ≤ 0.45 m) hangs at hand height;
-- exit signs hang near the ceiling, cameras near the ceiling, AED cabinets at hand height —
+- exit signs are panels hanging near the ceiling (``height >= 0.05``: a flat green patch up
+  there is an awning), cameras near the ceiling, AED cabinets at hand height —
   on a wall, a column or a store's own partition, so above the counters (``base >= 1.0``:
   green goods lie on counters at 0.8–1.0 m) rather than necessarily near a wall.
 
@@ -87,7 +88,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("indoor_hydrant",
          "red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4"),
     Rule("fire_alarm", "red and base >= 0.7 and length <= 0.45 and height <= 0.45 and wall <= 0.3"),
-    Rule("exit_sign", "green and base >= 1.9 and length <= 0.9"),
+    Rule("exit_sign", "green and base >= 1.9 and length <= 0.9 and height >= 0.05"),
     Rule("aed", "green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1"),
     Rule("cctv", "white and base >= 1.9 and length <= 0.5 and wall <= 0.4"),
     Rule("other_facility",

@@ -29,6 +29,7 @@ def test_facilities_by_colour_height_and_mounting():
         (red, 0.3, 0.2, 0.55, 0.02, 0.05, 2),     # extinguisher standing at a column's foot
         (red, 0.75, 0.25, 0.9, 0.6, 0.02, 3),     # hydrant cabinet on a wall
         (green, 0.4, 0.05, 0.2, 2.25, 0.02, 4),   # exit sign over a door
+        (green, 0.4, 0.25, 0.0, 2.35, 1.5, 0),    # a flat green patch of awning up there
         (green, 0.4, 0.2, 0.45, 1.2, 0.02, 5),    # AED cabinet on a column
         (green, 0.4, 0.2, 0.45, 1.2, 1.5, 5),     # an AED on a store's own partition (no wall near)
         (green, 0.4, 0.2, 0.3, 0.85, 1.5, 0),     # a green box on a counter: goods
