@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 
 import geo3d
 from geo3d.errors import Geo3DError
@@ -28,6 +27,7 @@ from geo3d.io.atomic import atomic_path
 from geo3d.io.raster import read_dem
 from geo3d.sheets import section_atlas
 from geo3d.underground import pipes_to_3d, read_pipes
+from geo3d.underground.section import atlas_table
 
 
 def safe_name(name: str) -> str:
@@ -75,15 +75,9 @@ def main(argv: list[str] | None = None) -> int:
                                  palette=args.palette, project=args.project,
                                  location=name, author=args.author, checker=args.checker,
                                  overwrite=args.overwrite)
-            tables = []
-            for k, sec in enumerate(secs):  # one table per sheet
-                tab = sec.table()
-                tab.insert(0, "station_m", sec.station_m)
-                tab.insert(0, "sheet", k + 2)
-                tables.append(tab)
             with atomic_path(pdf.with_suffix(".csv"), overwrite=True) as tmp:
-                if tables:
-                    pd.concat(tables, ignore_index=True).to_csv(tmp, index=False, encoding="utf-8")
+                if secs:
+                    atlas_table(secs).to_csv(tmp, index=False, encoding="utf-8")
                 else:
                     tmp.write_text("", encoding="utf-8")
             print(f"{name}: {len(secs)} sheets -> {pdf} ({time.perf_counter() - t:.1f} s)")

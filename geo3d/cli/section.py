@@ -55,13 +55,12 @@ def run_section(
     (sheet path, csv path, number of sections)
     """
     import geopandas as gpd
-    import pandas as pd
 
     from ..io.atomic import atomic_path, check_can_write
     from ..io.raster import read_dem
     from ..sheets import section_atlas, section_to_pdf
     from ..underground import read_pipes
-    from ..underground.section import as_line, cross_section
+    from ..underground.section import as_line, atlas_table, cross_section
 
     out = Path(out)
     csv = out.with_suffix(".csv")
@@ -106,17 +105,10 @@ def run_section(
                              road_name=road_name, road_width=road_width, project=project,
                              location=location, author=author, checker=checker, date=date,
                              paper=paper, palette=palette, overwrite=overwrite, **common)
-        tables = []
-        for k, sec in enumerate(secs):  # one table per sheet
-            t = sec.table()
-            t.insert(0, "station_m", sec.station_m)
-            t.insert(0, "sheet", k + 2)
-            tables.append(t)
-        if tables:
-            pd.concat(tables, ignore_index=True).to_csv(tmp_csv, index=False, encoding="utf-8")
+        if secs:
+            atlas_table(secs).to_csv(tmp_csv, index=False, encoding="utf-8")
         else:
-            tmp_csv.write_text("sheet,station_m," + ",".join(secs[0].table().columns)
-                               if secs else "", encoding="utf-8")
+            tmp_csv.write_text("", encoding="utf-8")
     return out, csv, len(secs)
 
 

@@ -74,6 +74,7 @@ __all__ = [
     "DEFAULT_CLEARANCE_M",
     "Section",
     "as_line",
+    "atlas_table",
     "cross_section",
     "section_lines",
     "sections_along",
@@ -182,6 +183,29 @@ class Section:
                    nearby=gpd.GeoDataFrame({"utility": pd.Series(dtype=str)},
                                            geometry=gpd.GeoSeries([], crs=crs), crs=crs),
                    name=name)
+
+
+def atlas_table(sections: Sequence[Section]) -> pd.DataFrame:
+    """The numbers drawn on an atlas: :meth:`Section.table` of each sheet, one after another.
+
+    Each row carries its ``sheet`` (page number in the atlas PDF: page 1 is the key map, so the
+    first section is sheet 2) and the sheet's ``station_m`` along the road.
+
+    Examples
+    --------
+    >>> sec = Section.empty(shapely.LineString([(0, 0), (1, 0)]))
+    >>> list(atlas_table([sec, sec]).columns[:3])
+    ['sheet', 'station_m', 'chainage_m']
+    """
+    tables = []
+    for k, sec in enumerate(sections):
+        t = sec.table()
+        t.insert(0, "station_m", sec.station_m)
+        t.insert(0, "sheet", k + 2)
+        tables.append(t)
+    if not tables:
+        return pd.DataFrame(columns=["sheet", "station_m", *CSV_COLUMNS])
+    return pd.concat(tables, ignore_index=True)
 
 
 def _empty_crossings() -> pd.DataFrame:
