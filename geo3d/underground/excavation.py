@@ -590,17 +590,7 @@ class _EdgeSet:
             crosses = (self.y0 > ys) != (self.y1 > ys)
             crosses &= px < py * self.slope
             np.logical_xor.reduce(crosses, axis=0, out=inside[s:s + self.chunk])
-            t = px * self.dx
-            t += py * self.dy
-            t /= self.dd
-            np.maximum(t, 0.0, out=t)   # the sign of a zero t does not reach the distance
-            np.minimum(t, 1.0, out=t)
-            px -= t * self.dx
-            py -= t * self.dy
-            px *= px
-            py *= py
-            px += py
-            np.sqrt(np.min(px, axis=0), out=out[s:s + self.chunk])
+            self._nearest(px, py, out=out[s:s + self.chunk])
         near = np.flatnonzero(out <= self.NEAR)
         if len(near):   # on or next to the boundary: GEOS decides (the boundary is outside)
             inside[near] = shapely.contains_xy(self.poly, x[near], y[near])
@@ -609,19 +599,23 @@ class _EdgeSet:
 
     def _distance(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
         """Unsigned plan distance of a few points to the polygon's edges."""
-        px = x - self.x0
-        py = y - self.y0
+        return self._nearest(x - self.x0, y - self.y0, out=np.empty(len(x)))
+
+    def _nearest(self, px: NDArray[np.float64], py: NDArray[np.float64], *,
+                 out: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Distance to the nearest edge from offsets ``px``, ``py`` (edges × points) to the
+        edges' start points, into ``out``; ``px`` and ``py`` are overwritten."""
         t = px * self.dx
         t += py * self.dy
         t /= self.dd
-        np.maximum(t, 0.0, out=t)
+        np.maximum(t, 0.0, out=t)   # the sign of a zero t does not reach the distance
         np.minimum(t, 1.0, out=t)
         px -= t * self.dx
         py -= t * self.dy
         px *= px
         py *= py
         px += py
-        return np.asarray(np.sqrt(np.min(px, axis=0)), dtype=np.float64)
+        return np.sqrt(np.min(px, axis=0), out=out)
 
 
 def _region_signed(rho: NDArray[np.float64], h: NDArray[np.float64], s: float,
