@@ -353,9 +353,6 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    from geo3d._compat import import_open3d
-
-    import_open3d()  # with libusb preloaded, so the machine line can name its version
     header = machine('open3d', 'scipy')
     print("(a) accuracy", flush=True)
     acc = accuracy(tuple(args.layouts.split(",")))
