@@ -23,10 +23,26 @@ def same_partition(a, b):
 def test_dense_and_sparse_paths_agree(monkeypatch):
     xyz = blobs()
     dense, n_dense = voxel_components(xyz, 0.2, min_points=5)
-    monkeypatch.setattr(segment, "_DENSE_LIMIT", 0)
+    monkeypatch.setattr(segment, "_SLAB_CELLS", 0)  # no cross-section fits a slab: sparse graph
     sparse_, n_sparse = voxel_components(xyz, 0.2, min_points=5)
     assert n_dense == n_sparse
     np.testing.assert_array_equal(dense, sparse_)
+
+
+@pytest.mark.parametrize("cells", [200 * 200, 200 * 200 * 3, 10**9])
+def test_slabs_give_the_labels_of_one_grid(monkeypatch, cells):
+    """Components crossing slab boundaries (diagonally too) are joined: same labels as one grid."""
+    rng = np.random.default_rng(5)
+    # a diagonal chain (crosses every slab boundary corner to corner), blobs and noise
+    chain = np.column_stack([np.arange(0, 39, 0.1)] * 3) + 0.05
+    xyz = np.vstack([blobs(4), chain, rng.uniform(0, 40, (500, 3))])
+    monkeypatch.setattr(segment, "_SLAB_CELLS", 10**9)
+    whole, n_whole = voxel_components(xyz, 0.2, min_points=2)
+    monkeypatch.setattr(segment, "_SLAB_CELLS", cells)
+    slabs, n_slabs = voxel_components(xyz, 0.2, min_points=2)
+    assert n_whole == n_slabs
+    np.testing.assert_array_equal(whole, slabs)
+    assert len(np.unique(whole[len(xyz) - 500 - len(chain):len(xyz) - 500])) == 1  # the chain is one
 
 
 def test_touching_voxels_join_diagonally():
