@@ -82,7 +82,7 @@ def voxel_components(
     along = int(np.argmax(shape))  # slabs across the longest axis: the smallest cross-section
     rest = [k for k in range(3) if k != along]
     if shape[rest[0]] * shape[rest[1]] > _SLAB_CELLS:
-        comp = _sparse_components(np.column_stack(ijk).astype(np.int64), np.array(shape))
+        comp: NDArray[np.integer[Any]] = _sparse_components(np.column_stack(ijk).astype(np.int64), np.array(shape))
     else:
         comp = _slab_components(ijk, along, shape)
     return _relabel(comp, min_points)
@@ -153,7 +153,7 @@ def _slab_components(ijk: list[NDArray[np.integer[Any]]], along: int, shape: lis
         pb = np.concatenate([p[1] for p in pairs]) - 1
         graph = sparse.coo_matrix((np.ones(len(pa), dtype=np.int8), (pa, pb)), shape=(offset, offset))
         _, root = csgraph.connected_components(graph, directed=False)
-        comp = root.astype(comp.dtype)[comp]
+        comp = np.asarray(root.astype(comp.dtype)[comp])
     return comp
 
 
@@ -211,26 +211,26 @@ def _sparse_components(ijk: NDArray[np.int64], shape: NDArray[np.int64]) -> Labe
     return vox_label[inverse].astype(np.int64)
 
 
-def _relabel(comp: Labels, min_points: int) -> tuple[Labels, int]:
+def _relabel(comp: NDArray[np.integer[Any]], min_points: int) -> tuple[Labels, int]:
     """Drop small components and renumber 0..n−1 in order of first appearance."""
     valid = comp >= 0
     if not valid.any():
         return np.full(len(comp), -1, dtype=np.int64), 0
     every = bool(valid.all())  # voxel components label every point: no index of the valid ones
-    where = slice(None) if every else np.flatnonzero(valid)
+    where = np.flatnonzero(valid) if not every else None
     del valid
-    part = comp[where]
+    part = comp if where is None else comp[where]
     n = int(part.max()) + 1
     counts = np.bincount(part, minlength=n)
     # a component's first point starts a run of equal labels: the minimum over run starts is it
     starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
     first = np.full(n, len(comp), dtype=np.int64)
-    np.minimum.at(first, part[starts], starts if every else where[starts])
+    np.minimum.at(first, part[starts], starts if where is None else where[starts])
     del starts
     keep = np.flatnonzero(counts >= max(min_points, 1))
     new = np.full(n, -1, dtype=np.int64)
     new[keep[np.argsort(first[keep], kind="stable")]] = np.arange(len(keep))
-    if every:
+    if where is None:
         return new[part], len(keep)
     out = np.full(len(comp), -1, dtype=np.int64)
     out[where] = new[part]
