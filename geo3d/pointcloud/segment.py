@@ -128,7 +128,7 @@ def _slab_components(ijk: list[NDArray[np.integer[Any]]], along: int, shape: lis
         del slab
         groups = [order[bounds[s]:bounds[s + 1]] for s in range(n_slabs)]
     del a
-    comp = np.empty(len(cell), dtype=np.int64 if len(cell) >= 2**31 else np.int32)
+    comp: NDArray[np.integer[Any]] = np.empty(len(cell), dtype=np.int64 if len(cell) >= 2**31 else np.int32)
     offset = 0
     pairs = []
     last = None  # labels (global, 1-based; 0 = empty) of the previous slab's last layer
