@@ -94,7 +94,10 @@ def objects_from_segments(
             index=pd.Index([], name="object_id", dtype=np.int64),
         )
     order = sel[np.argsort(lab[sel], kind="stable")]
-    ids, starts, counts = np.unique(lab[order], return_index=True, return_counts=True)
+    sorted_lab = lab[order]
+    starts = np.flatnonzero(np.r_[True, sorted_lab[1:] != sorted_lab[:-1]])  # sorted: no np.unique
+    ids, counts = sorted_lab[starts], np.diff(np.r_[starts, len(order)])
+    del sorted_lab
     p = xyz[order]
 
     def reduce(fn: Any, values: NDArray[Any]) -> NDArray[Any]:
@@ -110,7 +113,7 @@ def objects_from_segments(
     data["height"] = data["z_max"] - data["z_min"]
     if "rgb" in attrs:
         rgb = np.asarray(attrs["rgb"], dtype=np.float64)[order]
-        if rgb.max(initial=0) > 255:
+        if max(rgb[:, k].max(initial=0) for k in range(rgb.shape[1])) > 255:
             rgb = rgb / 257.0
         mean = reduce(np.add, rgb) / counts[:, None]
         data["red"], data["green"], data["blue"] = mean[:, 0], mean[:, 1], mean[:, 2]
@@ -119,22 +122,32 @@ def objects_from_segments(
 
     # footprints: plan points snapped to a grid, deduplicated per object, then one vectorised call
     seg = np.repeat(np.arange(len(ids)), counts)
-    q = np.round(p[:, :2] / grid).astype(np.int64)
-    q -= q.min(axis=0)
+    # (per column: reductions along axis 0 of an (N, 2) array are many times slower)
+    qx, qy = (np.round(p[:, k] / grid).astype(np.int64) for k in (0, 1))
+    xy0 = np.array([qx.min(), qy.min()])
+    qx -= xy0[0]
+    qy -= xy0[1]
     # one int64 key per (object, cell): a 1-D unique is far faster than a row-wise one
-    span = q.max(axis=0) + 1
-    key = np.sort((seg * span[0] + q[:, 0]) * span[1] + q[:, 1])
-    # keys sort by (object, column, row): per (object, column) only the lowest and highest
-    # occupied row can be a vertex of the footprint's convex hull (or of its rectangle)
+    span = (int(qx.max()) + 1, int(qy.max()) + 1)
+    key = np.sort((seg * span[0] + qx) * span[1] + qy)
+    del qx, qy
+    # a vertex of the footprint's convex hull (or rectangle) is the lowest or highest occupied
+    # cell of its column and of its row: keys sort by (object, column, row), so the column
+    # extremes are the first and last of each run; the row extremes are then found among those
     col = key // span[1]
     edge = np.r_[True, col[1:] != col[:-1]] | np.r_[col[:-1] != col[1:], True]
     ukey = key[edge]
     ukey = ukey[np.r_[True, ukey[1:] != ukey[:-1]]]
     useg = ukey // (span[0] * span[1])
-    cell = ukey % (span[0] * span[1])
-    xy0 = np.round(p[:, :2].min(axis=0) / grid)
-    plan = (np.column_stack([cell // span[1], cell % span[1]]) + xy0) * grid
-    mp = shapely.multipoints(plan, indices=useg)
+    cx, cy = np.divmod(ukey % (span[0] * span[1]), span[1])
+    by_row = np.lexsort((cx, cy, useg))
+    row = useg[by_row] * span[1] + cy[by_row]
+    row_edge = np.r_[True, row[1:] != row[:-1]] | np.r_[row[:-1] != row[1:], True]
+    vertex = np.sort(by_row[row_edge])  # back in (object, column, row) order
+    useg, cx, cy = useg[vertex], cx[vertex], cy[vertex]
+    plan = (np.column_stack([cx, cy]) + xy0) * grid
+    offsets = np.r_[0, np.cumsum(np.bincount(useg, minlength=len(ids)))]  # useg is sorted
+    mp = shapely.from_ragged_array(shapely.GeometryType.MULTIPOINT, plan, (offsets,))
     rect = shapely.oriented_envelope(mp)
     geom = shapely.convex_hull(mp) if footprint == "hull" else rect
     length, width = _rect_sides(rect)

@@ -62,3 +62,22 @@ def test_no_objects_gives_empty_frame():
 def test_label_length_checked():
     with pytest.raises(InputError, match="one label per point"):
         objects_from_segments(np.zeros((3, 3)), [0, 1])
+
+
+@pytest.mark.parametrize("footprint", ["hull", "oriented"])
+def test_footprints_equal_those_of_all_snapped_points(footprint):
+    """Only column and row extremes are handed to GEOS; the footprints are those of every point."""
+    rng = np.random.default_rng(11)
+    n_obj = 40
+    centre = rng.uniform(0, 50, (n_obj, 2))
+    pts = [np.column_stack([c + rng.normal(0, rng.uniform(0.1, 1.5), (300, 2)), rng.uniform(0, 2, 300)])
+           for c in centre]
+    xyz = np.vstack(pts)
+    labels = np.repeat(np.arange(n_obj), 300)
+    objs = objects_from_segments(xyz, labels, footprint=footprint, grid=0.05)
+    snapped = np.round(xyz[:, :2] / 0.05) * 0.05
+    every = shapely.multipoints(snapped, indices=labels)
+    ref = shapely.convex_hull(every) if footprint == "hull" else shapely.oriented_envelope(every)
+    if footprint == "hull":
+        assert shapely.equals(objs.geometry.values, ref).all()
+    np.testing.assert_allclose(shapely.area(objs.geometry.values), shapely.area(ref), rtol=1e-9)
