@@ -67,6 +67,24 @@ def peak_rss_mb(*, children: bool = False) -> float:
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 
+def reset_peak_rss() -> float | None:
+    """Reset this process's ``VmHWM`` to its current size; return that size in MB.
+
+    Linux resets the high-water mark when ``5`` is written to ``/proc/self/clear_refs``, so
+    ``peak_rss_mb() - reset_peak_rss()`` taken around a call is the memory the call itself
+    needed on top of what the process held before it (the input already loaded). None where
+    this is not possible (not Linux, or /proc not writable).
+    """
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def write_section(name: str, text: str) -> None:
     """Replace (or append) the section ``name`` of RESULTS.md with ``text``."""
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
