@@ -134,6 +134,7 @@ def segment_scan(
     point_class: NDArray[Any] | None = None,
     join_facilities: float = 0.25,
     join_gap: float = 0.75,
+    join_across: float = 2.5,
     max_store_size: tuple[float, float] | None = (4.2, 3.2),
     seed: int = 0,
 ) -> ScanSegmentation:
@@ -171,6 +172,10 @@ def segment_scan(
         Non-facility pieces whose plan outlines (convex hulls) come closer than this (m) join
         into one object while the joined outline stays within ``max_store_size``: parts of a
         thinly sampled stall (0: off). See :func:`join_fragments`.
+    join_across : float
+        A counter-like and a shelf-like piece facing each other up to this far apart (m) join
+        too, when nothing stands between them: an open stall seen only by its front and back
+        (0 or ≤ ``join_gap``: off). See ``across`` in :func:`join_fragments`.
     max_store_size : (float, float) or None
         Largest store, (length, width) of its oriented rectangle in m: 2–4 m frontage and 2–3 m
         deep in Seoul's market halls, with a margin. A floor-standing segment larger than this
@@ -325,7 +330,7 @@ def segment_scan(
             # across the gap between them (a 26-connected step reaches up to 2·√3 voxels):
             # link its points again at half the voxel, and let the join below put it together
             too_big = ((hulls["length"] > max_store_size[0]) | (hulls["width"] > max_store_size[1])) & (
-                hulls["height_above_slab"] <= 0.3) if "height_above_slab" in hulls else hulls["length"] < 0
+                hulls["height_above_slab"] <= _FLOOR_STANDING) if "height_above_slab" in hulls else hulls["length"] < 0
             too_big &= ~np.isin(hulls.index, frag_ids_of(merged, keep))
             if too_big.any():
                 merged = _relink(xyz, merged, hulls.index[too_big.to_numpy()].to_numpy(), voxel_size / 2)
@@ -335,7 +340,7 @@ def segment_scan(
         # linking distance: pieces closer in plan than stalls ever stand are one stall
         wall = _wall_distance(wall_d, merged, int(merged.max()) + 1)[hulls.index]
         facility = np.isin(hulls.index, frag_ids_of(merged, keep))
-        merged = join_fragments(hulls, merged, gap=join_gap, max_size=max_store_size,
+        merged = join_fragments(hulls, merged, gap=join_gap, max_size=max_store_size, across=join_across,
                                 eligible=~facility & (wall >= _RESIDUE_WALL_DISTANCE))
     objects = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
     objects["wall_distance"] = _wall_distance(wall_d, merged, int(merged.max()) + 1)[objects.index]
@@ -533,11 +538,13 @@ def _relink(xyz: NDArray[np.float64], labels: Labels, which: NDArray[np.int64], 
 
 # segments closer than this to a wall or column are residue of its face, not part of a stall
 _RESIDUE_WALL_DISTANCE = 0.2
+_FLOOR_STANDING = 0.3  # base above the slab (m) of what stands on the floor (the store rule's)
 
 
 def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.6,
                    max_size: tuple[float, float] | None = (4.2, 3.2),
-                   eligible: NDArray[np.bool_] | None = None) -> Labels:
+                   eligible: NDArray[np.bool_] | None = None, across: float = 0.0,
+                   min_length: float = 1.0, max_thin: float = 0.6) -> Labels:
     """Join pieces of one object: outlines within ``gap`` whose union stays object-sized.
 
     A stall far from every station is sampled so thinly that it falls apart at the linking
@@ -546,6 +553,14 @@ def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.
     ``gap`` are joined, nearest first, as long as the joined outline's oriented rectangle is no
     larger than ``max_size`` = (length, width): two neighbouring stalls side by side are longer
     than any one stall, the pieces of one are not. Ties break on the labels (deterministic).
+
+    An open stall seen from afar may show only its front counter and its back shelf, with
+    nothing between them. With ``across`` > ``gap``, two pieces up to ``across`` apart join
+    too when they face each other the way a counter and a shelf do: both at least
+    ``min_length`` long, the thinner at most ``max_thin`` wide, both standing on the floor
+    (base ≤ 0.3 m above the slab, when ``height_above_slab`` is known), their long axes within
+    15° and overlapping over most (60 %) of the shorter one, and no other piece of some size
+    (30 points) standing in the joined outline (that would be a stall between them).
 
     Parameters
     ----------
@@ -559,6 +574,12 @@ def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.
         Largest (length, width) of a joined object's oriented rectangle, m (None: no limit).
     eligible : ndarray of bool, optional
         Per row of ``objects``: which segments may join (default all).
+    across : float
+        Largest distance between a counter-like and a shelf-like piece facing each other that
+        may still join (m; 0: off). Needs ``length``, ``width`` and ``n_points`` columns.
+    min_length, max_thin : float
+        The pieces that may join ``across``: at least ``min_length`` long, the thinner one at
+        most ``max_thin`` wide (m).
 
     Returns
     -------
@@ -583,19 +604,28 @@ def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.
     if len(ids) < 2 or gap <= 0:
         return labels
     geoms = objects.geometry.to_numpy()[ok]
-    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap)
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="dwithin", distance=max(gap, across))
     pair = a < b
-    if "floor" in objects.columns:
-        floor = objects["floor"].to_numpy()[ok]
+    floor = objects["floor"].to_numpy()[ok] if "floor" in objects.columns else None
+    if floor is not None:
         pair &= floor[a] == floor[b]
     a, b = a[pair], b[pair]
     if len(a) == 0:
         return labels
     d = shapely.distance(geoms[a], geoms[b])
+    far = d > gap
+    if far.any():
+        facing = _facing(objects[ok], a[far], b[far], min_length=min_length, max_thin=max_thin)
+        keep = ~far
+        keep[np.flatnonzero(far)[facing]] = True
+        a, b, d, far = a[keep], b[keep], d[keep], far[keep]
     order = np.lexsort((ids[b], ids[a], d))
     # union-find over the candidate pairs, nearest first; each union checked for its size
     root = np.arange(len(ids))
     outline = list(geoms)
+    members: dict[int, list[int]] = {}
+    sizable = objects["n_points"].to_numpy()[ok] >= 30 if across > gap and "n_points" in objects else None
 
     def find(k: int) -> int:
         while root[k] != k:
@@ -612,13 +642,68 @@ def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.
             ln, wd = _rect_sides(joined)
             if ln > max_size[0] or wd > max_size[1]:
                 continue
+        if far[k] and sizable is not None:
+            # nothing of some size between a counter and a shelf (it would be a stall there)
+            inside = tree.query(joined, predicate="intersects")
+            inside = inside[sizable[inside] & (floor[inside] == floor[ra])] if floor is not None else inside[
+                sizable[inside]]
+            own = set(members.get(ra, [ra])) | set(members.get(rb, [rb]))
+            if any(i not in own for i in inside.tolist()):
+                continue
         keep_root, gone = (ra, rb) if ids[ra] < ids[rb] else (rb, ra)
         root[gone] = keep_root
         outline[keep_root] = joined
+        members[keep_root] = members.pop(ra, [ra]) + members.pop(rb, [rb])
     comp = np.array([find(k) for k in range(len(ids))])
     lut = np.arange(int(labels.max()) + 1)
     lut[ids] = ids[comp]
     return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)
+
+
+def _facing(objects: gpd.GeoDataFrame, a: NDArray[np.int64], b: NDArray[np.int64], *, min_length: float,
+            max_thin: float) -> NDArray[np.bool_]:
+    """Which pairs (rows a, b of ``objects``) face each other like a stall's counter and shelf."""
+    import shapely
+
+    length = objects["length"].to_numpy(dtype=float)
+    width = objects["width"].to_numpy(dtype=float)
+    ok = (np.minimum(length[a], length[b]) >= min_length) & (np.minimum(width[a], width[b]) <= max_thin)
+    if "height_above_slab" in objects:  # counters and shelves stand on the floor (a sign hangs)
+        base = objects["height_above_slab"].to_numpy(dtype=float)
+        ok &= (base[a] <= _FLOOR_STANDING) & (base[b] <= _FLOOR_STANDING)
+    if not ok.any():
+        return ok
+    geoms = objects.geometry.to_numpy()
+    rect = shapely.oriented_envelope(geoms)
+    coords, owner = shapely.get_coordinates(shapely.boundary(rect), return_index=True)
+    first = np.searchsorted(owner, np.arange(len(geoms)))
+    has = np.r_[first[1:], len(owner)] - first >= 3  # rectangles (a line piece has two points)
+    line = (np.r_[first[1:], len(owner)] - first == 2)
+    e1 = np.zeros((len(geoms), 2))
+    e2 = np.zeros((len(geoms), 2))
+    i = np.flatnonzero(has)
+    e1[i] = coords[first[i] + 1] - coords[first[i]]
+    e2[i] = coords[first[i] + 2] - coords[first[i] + 1]
+    j = np.flatnonzero(line)
+    e1[j] = coords[first[j] + 1] - coords[first[j]]
+    axis = np.where((np.hypot(*e1.T) >= np.hypot(*e2.T))[:, None], e1, e2)
+    axis /= np.maximum(np.hypot(*axis.T), 1e-12)[:, None]
+    parallel = np.abs(np.einsum("ij,ij->i", axis[a], axis[b])) >= np.cos(np.radians(15))
+    # overlap along the shorter piece's axis, as a share of its length
+    short = np.where(length[a] <= length[b], a, b)
+    other = np.where(short == a, b, a)
+    ax = axis[short]
+    cs, ks = shapely.get_coordinates(geoms[short], return_index=True)
+    co, ko = shapely.get_coordinates(geoms[other], return_index=True)
+    ps, po = np.einsum("ij,ij->i", cs, ax[ks]), np.einsum("ij,ij->i", co, ax[ko])
+    n = len(a)
+    slo, shi, olo, ohi = (np.full(n, v) for v in (np.inf, -np.inf, np.inf, -np.inf))
+    np.minimum.at(slo, ks, ps)  # per pair: a few hundred pairs
+    np.maximum.at(shi, ks, ps)
+    np.minimum.at(olo, ko, po)
+    np.maximum.at(ohi, ko, po)
+    overlap = (np.minimum(shi, ohi) - np.maximum(slo, olo)) / np.maximum(shi - slo, 1e-9)
+    return ok & parallel & (overlap >= 0.6)
 
 
 def _rect_sides(geom: Any) -> tuple[float, float]:

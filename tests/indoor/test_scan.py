@@ -182,3 +182,28 @@ def test_oversized_segment_is_linked_again_finer() -> None:
     assert voxel_components(xyz, 0.15)[1] == 1  # diagonal neighbours: one segment
     out = _relink(xyz, np.zeros(len(xyz), dtype=np.int64), np.array([0]), 0.075)
     assert len(set(out[: len(a)])) == 1 and len(set(out[len(a):])) == 1 and out[0] != out[-1]
+
+
+def test_join_fragments_across_an_open_stall() -> None:
+    import geopandas as gpd
+    import shapely
+
+    # an open stall seen by its counter (0) and back shelf (1), 2.2 m apart; a counter and a
+    # shelf (2, 3) with a long stall (4, too long to join either) standing between them; a short
+    # box (5) 2 m from 0
+    geoms = [shapely.box(0, 0, 2.5, 0.4), shapely.box(0.1, 2.6, 2.4, 2.7),
+             shapely.box(10, 0, 12.5, 0.4), shapely.box(10, 2.6, 12.5, 2.7), shapely.box(8.0, 0.9, 12.1, 1.9),
+             shapely.box(4.5, 0, 4.9, 0.4)]
+    objs = gpd.GeoDataFrame({"floor": [1] * 6, "n_points": [400, 60, 400, 60, 400, 80]}, index=range(6),
+                            geometry=geoms)
+    objs["length"] = [2.5, 2.3, 2.5, 2.5, 4.1, 0.4]
+    objs["width"] = [0.4, 0.1, 0.4, 0.1, 1.0, 0.4]
+    labels = np.arange(6)
+    out = join_fragments(objs, labels, gap=0.75, across=2.5)
+    assert out[1] == out[0] == 0  # counter and shelf: one stall
+    assert len({out[2], out[3], out[4]}) == 3  # not across the stall between
+    assert out[5] == 5  # too short to be a counter or shelf
+    assert join_fragments(objs, labels, gap=0.75).tolist() == labels.tolist()  # off by default
+    # the stall on the floor above does not count as "between"
+    objs2 = objs.assign(floor=[1, 1, 1, 1, 2, 1])
+    assert join_fragments(objs2, labels, gap=0.75, across=2.5)[3] == 2
