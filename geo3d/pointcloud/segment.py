@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 Labels = NDArray[np.int64]
 
-# dense grids are labelled in slabs of at most this many cells (bool + labels: ~20 MB)
+# dense grids are labelled in slabs of at most this many cells (a few MB of grid and labels)
 _SLAB_CELLS = 1_000_000
 
 
@@ -98,12 +98,10 @@ def _cells(x: NDArray[np.float64], lo: float, size: float, itype: Any) -> NDArra
 def _slab_components(ijk: list[NDArray[np.integer[Any]]], along: int, shape: list[int]) -> NDArray[np.integer[Any]]:
     """Components (0-based) of the occupied cells ``ijk`` of a grid, labelled in slabs across ``along``.
 
-    ``ijk`` (one index array per axis) is emptied as its arrays are used, so that they can be
-    freed early.
-
     Each slab of at most ``_SLAB_CELLS`` cells is labelled on its own; two components of
     neighbouring slabs are one when cells of the one's last layer and the other's first layer
-    touch, and those pairs are joined with a sparse graph at the end.
+    touch, and those pairs are joined with a sparse graph at the end. ``ijk`` (one index array
+    per axis) is emptied as its arrays are used, so that they can be freed early.
     """
     na, nb, nc = shape[along], *(shape[k] for k in range(3) if k != along)
     a = ijk.pop(along)
