@@ -135,7 +135,8 @@ def _slab_components(ijk: list[NDArray[np.integer[Any]]], along: int, shape: lis
         at = cell[pts]
         grid = np.zeros(depth * layer, dtype=bool)
         grid[at] = True
-        lab = _label_grid(grid.reshape(depth, nb, nc)).reshape(-1)
+        lab, n_lab = _label_grid(grid.reshape(depth, nb, nc))
+        lab = lab.reshape(-1)
         del grid
         comp[pts] = lab[at]
         comp[pts] += offset - 1
@@ -144,7 +145,7 @@ def _slab_components(ijk: list[NDArray[np.integer[Any]]], along: int, shape: lis
             pairs.append(_touching(last, np.where(first > 0, first + offset, 0)))
         top = lab[(depth - 1) * layer:].reshape(nb, nc).astype(np.int64)
         last = np.where(top > 0, top + offset, 0)
-        offset += int(lab.max(initial=0))
+        offset += n_lab
         del lab
     if pairs:
         pa = np.concatenate([p[0] for p in pairs]) - 1
@@ -158,19 +159,18 @@ def _slab_components(ijk: list[NDArray[np.integer[Any]]], along: int, shape: lis
 def _touching(lo: NDArray[np.int64], hi: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Label pairs of occupied cells in two adjacent layers that are 26-neighbours."""
     nb, nc = lo.shape
-    out_a, out_b = [], []
-    for db in (-1, 0, 1):
-        for dc in (-1, 0, 1):
-            x = lo[max(0, -db):nb - max(0, db), max(0, -dc):nc - max(0, dc)]
-            y = hi[max(0, db):nb + min(0, db), max(0, dc):nc + min(0, dc)]
-            both = (x > 0) & (y > 0)
-            out_a.append(x[both])
-            out_b.append(y[both])
-    return np.concatenate(out_a), np.concatenate(out_b)
+    ib, ic = np.nonzero(lo)  # the occupied cells of one layer (few), each against its 9 neighbours
+    db, dc = (d.ravel() for d in np.meshgrid([-1, 0, 1], [-1, 0, 1], indexing="ij"))
+    jb, jc = ib[:, None] + db, ic[:, None] + dc
+    inside = (jb >= 0) & (jb < nb) & (jc >= 0) & (jc < nc)
+    src = np.broadcast_to(lo[ib, ic][:, None], jb.shape)[inside]
+    dst = hi[jb[inside], jc[inside]]
+    hit = dst > 0
+    return src[hit], dst[hit]
 
 
-def _label_grid(grid: NDArray[np.bool_]) -> NDArray[np.integer[Any]]:
-    """26-connected labels of a boolean grid (1..n, 0 = empty).
+def _label_grid(grid: NDArray[np.bool_]) -> tuple[NDArray[np.integer[Any]], int]:
+    """26-connected labels of a boolean grid (1..n, 0 = empty), and n.
 
     connected-components-3d (``cc3d``, in the ``pointcloud`` extra) does this several times
     faster than :func:`scipy.ndimage.label`, which is the fallback; both give the same
@@ -179,9 +179,10 @@ def _label_grid(grid: NDArray[np.bool_]) -> NDArray[np.integer[Any]]:
     try:
         import cc3d
     except ImportError:
-        lab, _ = ndimage.label(grid, structure=np.ones((3, 3, 3), dtype=bool))
-        return np.asarray(lab)
-    return np.asarray(cc3d.connected_components(grid, connectivity=26))
+        lab, n = ndimage.label(grid, structure=np.ones((3, 3, 3), dtype=bool))
+        return np.asarray(lab), int(n)
+    lab, n = cc3d.connected_components(grid, connectivity=26, return_N=True)
+    return np.asarray(lab), int(n)
 
 
 def _sparse_components(ijk: NDArray[np.int64], shape: NDArray[np.int64]) -> Labels:
