@@ -146,10 +146,18 @@ def objects_from_segments(
     vertex = np.sort(by_row[row_edge])  # back in (object, column, row) order
     useg, cx, cy = useg[vertex], cx[vertex], cy[vertex]
     plan = (np.column_stack([cx, cy]) + xy0) * grid
-    offsets = np.r_[0, np.cumsum(np.bincount(useg, minlength=len(ids)))]  # useg is sorted
-    mp = shapely.from_ragged_array(shapely.GeometryType.MULTIPOINT, plan, (offsets,))
-    rect = shapely.oriented_envelope(mp)
-    geom = shapely.convex_hull(mp) if footprint == "hull" else rect
+    # one LineString through each object's candidates (its hull and rectangle are those of the
+    # points, and GEOS builds one geometry per object instead of one per point); an object of
+    # a single cell repeats it, as a LineString needs two coordinates
+    per = np.bincount(useg, minlength=len(ids))  # useg is sorted
+    single = np.flatnonzero(per == 1)
+    if len(single):
+        at = np.r_[0, np.cumsum(per)][single]
+        plan = np.insert(plan, at, plan[at], axis=0)
+        per[single] = 2
+    lines = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, plan, (np.r_[0, np.cumsum(per)],))
+    rect = shapely.oriented_envelope(lines)
+    geom = shapely.convex_hull(lines) if footprint == "hull" else rect
     length, width = _rect_sides(rect)
     data["length"], data["width"] = length, width
     data["area"] = shapely.area(geom)

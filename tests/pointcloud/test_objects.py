@@ -81,3 +81,10 @@ def test_footprints_equal_those_of_all_snapped_points(footprint):
     if footprint == "hull":
         assert shapely.equals(objs.geometry.values, ref).all()
     np.testing.assert_allclose(shapely.area(objs.geometry.values), shapely.area(ref), rtol=1e-9)
+
+
+def test_an_object_of_one_cell_has_a_point_footprint():
+    xyz = np.array([[0, 0, 0], [0.01, 0.01, 0.5], [3, 3, 0], [4, 3, 0], [4, 4, 1.0]])
+    objs = objects_from_segments(xyz, [0, 0, 1, 1, 1], footprint="hull")
+    assert objs.geometry.iloc[0].geom_type == "Point" and objs.loc[0, "length"] == 0.0
+    assert objs.geometry.iloc[1].geom_type == "Polygon" and objs.loc[1, "area"] == pytest.approx(0.5)
