@@ -29,6 +29,9 @@ Labels = NDArray[np.int64]
 
 # dense grids are labelled in slabs of at most this many cells (a few MB of grid and labels)
 _SLAB_CELLS = 1_000_000
+# a grid with more cells per point than this goes to the sparse graph (labelling an empty cell
+# costs ~1 ns, a point in the sparse graph ~200 ns)
+_SPARSE_RATIO = 200
 
 
 def _xyz(cloud: Any) -> NDArray[np.float64]:
@@ -45,8 +48,9 @@ def voxel_components(
 
     The grid is labelled slab by slab along its longest axis (connected-components-3d on at
     most ``_SLAB_CELLS`` cells at a time), and components that meet across a slab boundary are
-    joined afterwards, so memory stays a few bytes per point whatever the extent; a grid whose
-    cross-section alone is larger than a slab goes to a sparse neighbour graph instead.
+    joined afterwards, so memory stays a few bytes per point whatever the extent. A grid whose
+    cross-section alone is larger than a slab, or that is nearly empty (a few points spread
+    far apart), goes to a sparse neighbour graph instead.
 
     Parameters
     ----------
@@ -81,7 +85,8 @@ def voxel_components(
     shape = [int(c.max()) + 1 for c in ijk]
     along = int(np.argmax(shape))  # slabs across the longest axis: the smallest cross-section
     rest = [k for k in range(3) if k != along]
-    if shape[rest[0]] * shape[rest[1]] > _SLAB_CELLS:
+    n_cells = float(np.prod(np.array(shape, dtype=np.float64)))
+    if shape[rest[0]] * shape[rest[1]] > _SLAB_CELLS or n_cells > max(_SLAB_CELLS, _SPARSE_RATIO * len(xyz)):
         comp: NDArray[np.integer[Any]] = _sparse_components(np.column_stack(ijk).astype(np.int64), np.array(shape))
     else:
         comp = _slab_components(ijk, along, shape)

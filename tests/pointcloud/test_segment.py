@@ -121,3 +121,22 @@ def test_voxel_components_same_with_and_without_cc3d(monkeypatch):
     slow, n_slow = voxel_components(xyz, 0.1, min_points=3)
     assert n_fast == n_slow and n_fast >= 2
     np.testing.assert_array_equal(fast, slow)
+
+
+def test_far_apart_points_take_the_sparse_graph(monkeypatch):
+    """A nearly empty grid (two blobs 20 km apart) is not labelled cell by cell, same labels."""
+    called = []
+    real = segment._sparse_components
+
+    def spy(*args, **kwargs):
+        called.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(segment, "_sparse_components", spy)
+    one = blobs(6, n_blobs=3, per=100)
+    xyz = np.vstack([one, one + np.array([20_000.0, 0, 0])])
+    labels, _ = voxel_components(xyz, 0.2, min_points=5)
+    assert called
+    half = len(xyz) // 2
+    assert set(labels[:half][labels[:half] >= 0]).isdisjoint(labels[half:][labels[half:] >= 0])
+    np.testing.assert_array_equal(labels[:half] >= 0, labels[half:] >= 0)
