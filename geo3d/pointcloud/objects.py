@@ -12,6 +12,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
+from .cloud import take_rows
 
 __all__ = ["objects_from_segments"]
 
@@ -98,7 +99,7 @@ def objects_from_segments(
     starts = np.flatnonzero(np.r_[True, sorted_lab[1:] != sorted_lab[:-1]])  # sorted: no np.unique
     ids, counts = sorted_lab[starts], np.diff(np.r_[starts, len(order)])
     del sorted_lab
-    p = xyz[order]
+    p = take_rows(xyz, order)
 
     def reduce(fn: Any, values: NDArray[Any]) -> NDArray[Any]:
         return np.asarray(fn.reduceat(values, starts, axis=0))
@@ -112,13 +113,13 @@ def objects_from_segments(
     }
     data["height"] = data["z_max"] - data["z_min"]
     if "rgb" in attrs:
-        rgb = np.asarray(attrs["rgb"], dtype=np.float64)[order]
+        rgb = take_rows(np.asarray(attrs["rgb"]), order).astype(np.float64)
         if max(rgb[:, k].max(initial=0) for k in range(rgb.shape[1])) > 255:
             rgb = rgb / 257.0
         mean = reduce(np.add, rgb) / counts[:, None]
         data["red"], data["green"], data["blue"] = mean[:, 0], mean[:, 1], mean[:, 2]
     if "intensity" in attrs:
-        data["intensity"] = reduce(np.add, np.asarray(attrs["intensity"], dtype=np.float64)[order]) / counts
+        data["intensity"] = reduce(np.add, take_rows(np.asarray(attrs["intensity"]), order).astype(np.float64)) / counts
 
     # footprints: plan points snapped to a grid, deduplicated per object, then one vectorised call
     seg = np.repeat(np.arange(len(ids)), counts)

@@ -20,6 +20,7 @@ from scipy.sparse import csgraph
 
 from .._compat import import_open3d
 from ..errors import InputError
+from .cloud import take_rows
 
 __all__ = ["SEGMENT_METHODS", "merge_in_plan", "segment_points", "split_at_gaps", "voxel_components"]
 
@@ -306,7 +307,7 @@ def segment_points(
         valid = ", ".join(sorted(SEGMENT_METHODS))
         raise InputError(f"unknown segmentation method {method!r}; valid: {valid}, or a callable")
     sel = None if mask is None else np.flatnonzero(mask)
-    pts = xyz if sel is None else xyz[sel]  # no copy of the whole cloud
+    pts = xyz if sel is None else take_rows(xyz, sel)  # no copy of the whole cloud
     n_pts = len(pts)
     sub = np.full(0, -1, dtype=np.int64)
     if n_pts:
