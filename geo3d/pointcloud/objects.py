@@ -94,7 +94,7 @@ def objects_from_segments(
             geometry=gpd.GeoSeries([], crs=crs),
             index=pd.Index([], name="object_id", dtype=np.int64),
         )
-    order = sel[np.argsort(lab[sel], kind="stable")]
+    order = sel[_label_order(lab[sel])]
     sorted_lab = lab[order]
     starts = np.flatnonzero(np.r_[True, sorted_lab[1:] != sorted_lab[:-1]])  # sorted: no np.unique
     ids, counts = sorted_lab[starts], np.diff(np.r_[starts, len(order)])
@@ -203,3 +203,18 @@ def _mode_per_segment(seg: NDArray[np.int64], values: NDArray[np.int64], n: int)
     width = int(values.max() - offset) + 1
     counts = np.bincount(seg * width + (values - offset), minlength=n * width).reshape(n, width)
     return np.asarray(counts.argmax(axis=1) + offset, dtype=np.int64)
+
+
+def _label_order(labels: NDArray[np.int64]) -> NDArray[np.intp]:
+    """``np.argsort(labels, kind="stable")`` for labels ≥ 0, as one or two 16-bit radix passes.
+
+    NumPy sorts 16-bit integers by radix (linear time): several times faster than its
+    stable sort of 64-bit ones, same order.
+    """
+    if len(labels) == 0 or int(labels.max()) >= 2**32:
+        return np.argsort(labels, kind="stable")
+    low = np.argsort((labels & 0xFFFF).astype(np.uint16), kind="stable")
+    if int(labels.max()) < 2**16:
+        return low
+    high = (labels[low] >> 16).astype(np.uint16)
+    return low[np.argsort(high, kind="stable")]

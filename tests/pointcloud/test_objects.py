@@ -88,3 +88,11 @@ def test_an_object_of_one_cell_has_a_point_footprint():
     objs = objects_from_segments(xyz, [0, 0, 1, 1, 1], footprint="hull")
     assert objs.geometry.iloc[0].geom_type == "Point" and objs.loc[0, "length"] == 0.0
     assert objs.geometry.iloc[1].geom_type == "Polygon" and objs.loc[1, "area"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("top", [10, 70_000, 2**40])
+def test_label_order_is_the_stable_argsort(top):
+    from geo3d.pointcloud.objects import _label_order
+
+    lab = np.random.default_rng(2).integers(0, top, 5000)
+    np.testing.assert_array_equal(_label_order(lab), np.argsort(lab, kind="stable"))
