@@ -470,19 +470,19 @@ def _components(market: Market, address: NDArray[Any], aisle: NDArray[Any], base
     b = np.where(host_ok, base[np.maximum(host, 0)], base)[sel]
     u = np.where(host_ok, sub[np.maximum(host, 0)], sub)[sel]
 
-    def q(v: NDArray[Any]) -> NDArray[Any]:
-        s = pd.Series(v, dtype=object)
-        return np.asarray(np.where(s.isna(), "null", '"' + s.astype(str) + '"'), dtype=object)
+    def q(v: NDArray[Any]) -> list[str]:
+        na = pd.isna(pd.Series(v, dtype=object)).to_numpy()
+        return ["null" if m else f'"{x}"' for x, m in zip(v, na, strict=True)]
 
     detail = market.scheme == "detail"
     road = np.full(len(sel), market.parent_road, dtype=object) if detail else aisle[sel]
-    num = (np.full(len(sel), json.dumps(market.parent_number), dtype=object) if detail
-           else b.astype(str).astype(object))
-    subs = np.where((u >= 0) & ~detail, u.astype(str), "null").astype(object)
+    num = [json.dumps(market.parent_number)] * len(sel) if detail else b.astype(str).tolist()
+    subs = np.where((u >= 0) & ~detail, u.astype(str), "null").tolist()
     head = json.dumps({"sido": market.sido, "sigungu": market.sigungu}, ensure_ascii=False)[:-1]
-    text = (head + ', "road": ' + q(road) + ', "number": ' + num + ', "sub": ' + subs
-            + ', "unit": ' + q(unit[sel]) + ', "type": ' + q(suffix[sel])
-            + f', "scheme": "{market.scheme}"}}')
+    tail = f', "scheme": "{market.scheme}"}}'
+    # one string per address (a comprehension: object-array "+" makes ten arrays of strings)
+    text = [f'{head}, "road": {r}, "number": {n_}, "sub": {s_}, "unit": {u_}, "type": {t_}{tail}'
+            for r, n_, s_, u_, t_ in zip(q(road), num, subs, q(unit[sel]), q(suffix[sel]), strict=True)]
     out[sel] = text
     return out
 
