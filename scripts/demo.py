@@ -7,11 +7,12 @@ Each job is a `geo3d` command of CONTRACTS.md, run in this process exactly as a 
 would type it (the line is printed first), so the demo exercises the same library functions as
 the notebooks and the command line:
 
-1. ``geo3d scan``     market scan → levels, stores, facilities, 3D addresses, IMDF, 3D map
-2. ``geo3d excavate`` the sample pit against the six utility layers → conflicts.csv, verdict
-3. ``geo3d section``  a cross-section sheet (A3 PDF, Hangul) along the sample line
-4. ``geo3d stats``    aging statistics per 행정동 → CSV and a choropleth map
-5. ``geo3d tiles``    pipes and area statistics as vector tiles (PMTiles)
+1. ``geo3d segment``  market scan → levels, stores, safety facilities (no addresses)
+2. ``geo3d scan``     the same scan with 3D addresses, IMDF and the 3D map
+3. ``geo3d excavate`` the sample pit against the six utility layers → conflicts.csv, verdict
+4. ``geo3d section``  a cross-section sheet (A3 PDF, Hangul) along the sample line
+5. ``geo3d stats``    aging statistics per 행정동 → CSV and a choropleth map
+6. ``geo3d tiles``    pipes and area statistics as vector tiles (PMTiles)
 
 The script ends by listing every output it wrote.
 """
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     under.mkdir(exist_ok=True)
     print(f"geo3d {geo3d.__version__} demo on {datasets.sample_data_dir()}")
 
+    run(["segment", D("market"), "--out", out / "market_segment", "--overwrite"])
     run(["scan", D("market"), "--market", D("market_toml"), "--out", market, "--overwrite"])
     run(["excavate", "--pipes", D("utilities"), "--pit", D("pit"), "--depth", 2.5,
          "--dem", D("dem"), "--road-width", 25, "--out", under / "conflicts.csv", "--overwrite"])
