@@ -6,13 +6,15 @@ Three parts, results in the ``bench_segment`` section of benchmarks/RESULTS.md:
     the four other layouts of :func:`geo3d.datasets.market.make_market` (generated in memory,
     default seed): levels (count, largest slab error, matched in height order), store F1, and
     precision / recall of each facility kind at point IoU >= 0.5.
-(b) **Speed and peak memory** on the sample scan, each measurement in its own subprocess
-    (peak RSS from ``resource.getrusage(RUSAGE_SELF)`` in the child, so nothing else is
-    counted): (1) geo3d ``segment_points`` (voxel_cc) + ``objects_from_segments`` against Open3D's
-    ``cluster_dbscan`` alone, on the same non-structure points of the working cloud and the same
-    eps (voxel_size·√3, as segment.py's "dbscan" method); (2) the whole read → objects pipeline
-    with ``method="voxel_cc"`` and ``method="dbscan"``, with the F1 each reaches. An idle child
-    importing the same modules gives the baseline RSS.
+(b) **Speed and peak memory** on the sample scan, each measurement in its own subprocess:
+    (1) geo3d ``segment_points`` (voxel_cc) + ``objects_from_segments`` against Open3D's
+    ``cluster_dbscan`` alone, on the same points (the non-structure points of the working cloud,
+    the whole file, the file tiled 2 × 2) and the same eps (voxel_size·√3, as segment.py's
+    "dbscan" method). Memory is what each call needs on top of the loaded points: the child's
+    VmHWM is reset just before the call (``/proc/self/clear_refs``) and read after it (where
+    that is not possible, the peak above an idle child importing the same modules). (2) The
+    whole read → objects pipeline with ``method="voxel_cc"`` and ``method="dbscan"``, with the
+    F1 each reaches and the process's peak RSS.
 (c) **Scaling**: the sample scan tiled side by side (copies translated in x and y) from ~1 M to
     20 M points, whole pipeline in a subprocess per size, until the time budget is spent.
 
