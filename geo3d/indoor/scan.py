@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -605,27 +606,40 @@ def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.
         return labels
     geoms = objects.geometry.to_numpy()[ok]
     tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="dwithin", distance=max(gap, across))
-    pair = a < b
     floor = objects["floor"].to_numpy()[ok] if "floor" in objects.columns else None
-    if floor is not None:
-        pair &= floor[a] == floor[b]
-    a, b = a[pair], b[pair]
+
+    def pairs_within(which: NDArray[np.int64], distance: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        pa, pb = shapely.STRtree(geoms[which]).query(geoms[which], predicate="dwithin", distance=distance)
+        pa, pb = which[pa], which[pb]
+        keep = pa < pb
+        if floor is not None:
+            keep &= floor[pa] == floor[pb]
+        return pa[keep], pb[keep]
+
+    a, b = pairs_within(np.arange(len(geoms)), gap)
+    far = np.zeros(len(a), dtype=bool)
+    if across > gap:
+        # only pieces long enough to be a counter or a shelf may join across (see _facing)
+        long_ = np.flatnonzero(objects["length"].to_numpy(dtype=float)[ok] >= min_length)
+        fa, fb = pairs_within(long_, across)
+        beyond = shapely.distance(geoms[fa], geoms[fb]) > gap  # the nearer ones are in (a, b)
+        fa, fb = fa[beyond], fb[beyond]
+        facing = _facing(objects[ok], fa, fb, min_length=min_length, max_thin=max_thin)
+        a, b = np.r_[a, fa[facing]], np.r_[b, fb[facing]]
+        far = np.r_[far, np.ones(int(facing.sum()), dtype=bool)]
     if len(a) == 0:
         return labels
     d = shapely.distance(geoms[a], geoms[b])
-    far = d > gap
-    if far.any():
-        facing = _facing(objects[ok], a[far], b[far], min_length=min_length, max_thin=max_thin)
-        keep = ~far
-        keep[np.flatnonzero(far)[facing]] = True
-        a, b, d, far = a[keep], b[keep], d[keep], far[keep]
     order = np.lexsort((ids[b], ids[a], d))
-    # union-find over the candidate pairs, nearest first; each union checked for its size
+    # union-find over the candidate pairs, nearest first; each union checked for its size. The
+    # joined outline is only built when the two bounding boxes together could exceed the size
+    # (their diagonal is longer than the smaller side allowed): most pairs are small pieces
     root = np.arange(len(ids))
-    outline = list(geoms)
+    box = shapely.bounds(geoms)
+    outline: list[Any] = list(geoms)  # the convex hull of each group's pieces; None: not built yet
     members: dict[int, list[int]] = {}
     sizable = objects["n_points"].to_numpy()[ok] >= 30 if across > gap and "n_points" in objects else None
+    small = min(max_size) if max_size is not None else np.inf
 
     def find(k: int) -> int:
         while root[k] != k:
@@ -633,17 +647,30 @@ def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.
             k = int(root[k])
         return k
 
-    for k in order:  # a loop over candidate pairs (hundreds), never over points
+    def hull(r: int) -> Any:
+        if outline[r] is None:
+            outline[r] = shapely.convex_hull(shapely.union_all(geoms[members[r]]))
+        return outline[r]
+
+    for k in order:  # a loop over candidate pairs, never over points
         ra, rb = find(int(a[k])), find(int(b[k]))
         if ra == rb:
             continue
-        joined = shapely.convex_hull(shapely.union(outline[ra], outline[rb]))
-        if max_size is not None:
+        x0, y0 = min(box[ra, 0], box[rb, 0]), min(box[ra, 1], box[rb, 1])
+        x1, y1 = max(box[ra, 2], box[rb, 2]), max(box[ra, 3], box[rb, 3])
+        joined = None
+        if max_size is not None and math.hypot(x1 - x0, y1 - y0) > small:
+            # a rectangle holding the pieces has a diagonal at least their extent along x or y
+            if max(x1 - x0, y1 - y0) > math.hypot(*max_size):
+                continue
+            joined = shapely.convex_hull(shapely.union(hull(ra), hull(rb)))
             ln, wd = _rect_sides(joined)
             if ln > max_size[0] or wd > max_size[1]:
                 continue
         if far[k] and sizable is not None:
             # nothing of some size between a counter and a shelf (it would be a stall there)
+            if joined is None:
+                joined = shapely.convex_hull(shapely.union(hull(ra), hull(rb)))
             inside = tree.query(joined, predicate="intersects")
             inside = inside[sizable[inside] & (floor[inside] == floor[ra])] if floor is not None else inside[
                 sizable[inside]]
@@ -654,6 +681,7 @@ def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.
         root[gone] = keep_root
         outline[keep_root] = joined
         members[keep_root] = members.pop(ra, [ra]) + members.pop(rb, [rb])
+        box[keep_root] = (x0, y0, x1, y1)
     comp = np.array([find(k) for k in range(len(ids))])
     lut = np.arange(int(labels.max()) + 1)
     lut[ids] = ids[comp]
