@@ -99,18 +99,22 @@ def objects_from_segments(
     starts = np.flatnonzero(np.r_[True, sorted_lab[1:] != sorted_lab[:-1]])  # sorted: no np.unique
     ids, counts = sorted_lab[starts], np.diff(np.r_[starts, len(order)])
     del sorted_lab
-    p = take_rows(xyz, order)
 
     def reduce(fn: Any, values: NDArray[Any]) -> NDArray[Any]:
         return np.asarray(fn.reduceat(values, starts, axis=0))
 
-    data: dict[str, Any] = {
-        "n_points": counts,
-        "x": reduce(np.add, p[:, 0]) / counts,
-        "y": reduce(np.add, p[:, 1]) / counts,
-        "z_min": reduce(np.minimum, p[:, 2]),
-        "z_max": reduce(np.maximum, p[:, 2]),
-    }
+    # one column at a time (a few bytes per point alive at once, and no (N, 3) fancy gather)
+    pz = np.take(xyz[:, 2], order)
+    data: dict[str, Any] = {"n_points": counts, "z_min": reduce(np.minimum, pz), "z_max": reduce(np.maximum, pz)}
+    del pz
+    q = []
+    for k, name in ((0, "x"), (1, "y")):
+        pk = np.take(xyz[:, k], order)
+        data[name] = reduce(np.add, pk) / counts
+        pk /= grid
+        q.append(np.round(pk, out=pk).astype(np.int64))  # the plan cell (round half to even)
+        del pk
+    data = {k: data[k] for k in ("n_points", "x", "y", "z_min", "z_max")}
     data["height"] = data["z_max"] - data["z_min"]
     if "rgb" in attrs:
         rgb = take_rows(np.asarray(attrs["rgb"]), order).astype(np.float64)
@@ -118,20 +122,27 @@ def objects_from_segments(
             rgb = rgb / 257.0
         mean = reduce(np.add, rgb) / counts[:, None]
         data["red"], data["green"], data["blue"] = mean[:, 0], mean[:, 1], mean[:, 2]
+        del rgb
     if "intensity" in attrs:
         data["intensity"] = reduce(np.add, take_rows(np.asarray(attrs["intensity"]), order).astype(np.float64)) / counts
 
     # footprints: plan points snapped to a grid, deduplicated per object, then one vectorised call
-    seg = np.repeat(np.arange(len(ids)), counts)
-    # (per column: reductions along axis 0 of an (N, 2) array are many times slower)
-    qx, qy = (np.round(p[:, k] / grid).astype(np.int64) for k in (0, 1))
+    qx, qy = q
+    del q
     xy0 = np.array([qx.min(), qy.min()])
     qx -= xy0[0]
     qy -= xy0[1]
-    # one int64 key per (object, cell): a 1-D unique is far faster than a row-wise one
+    # one int64 key per (object, cell), (object · span_x + x) · span_y + y, built in place: a 1-D
+    # sort is far faster than a row-wise unique
     span = (int(qx.max()) + 1, int(qy.max()) + 1)
-    key = np.sort((seg * span[0] + qx) * span[1] + qy)
-    del qx, qy
+    key = np.repeat(np.arange(len(ids), dtype=np.int64), counts)
+    key *= span[0]
+    key += qx
+    del qx
+    key *= span[1]
+    key += qy
+    del qy
+    key.sort()
     # a vertex of the footprint's convex hull (or rectangle) is the lowest or highest occupied
     # cell of its column and of its row: keys sort by (object, column, row), so the column
     # extremes are the first and last of each run; the row extremes are then found among those
@@ -168,9 +179,10 @@ def objects_from_segments(
         if point_levels is None:
             from ..indoor.levels import levels_of_points
 
-            floors = levels_of_points(p, levels)
+            floors = levels_of_points(np.column_stack([np.take(xyz[:, k], order) for k in range(3)]), levels)
         else:
             floors = np.asarray(point_levels)[order]
+        seg = np.repeat(np.arange(len(ids), dtype=np.int64), counts)
         objects["floor"] = _mode_per_segment(seg, floors.astype(np.int64), len(ids))
         lv = levels.set_index("floor")
         slab = lv["slab_z"].reindex(objects["floor"]).to_numpy(dtype=float)
