@@ -335,5 +335,7 @@ def take_rows(a: npt.NDArray[Any], selection: npt.NDArray[Any]) -> npt.NDArray[A
     """
     sel = np.asarray(selection)
     if sel.dtype == bool:
+        if sel.shape != (len(a),):  # np.compress would silently cut or pad; indexing refuses
+            raise IndexError(f"boolean selection of shape {sel.shape} for {len(a)} rows")
         return np.compress(sel, a, axis=0)
     return np.take(a, sel, axis=0)

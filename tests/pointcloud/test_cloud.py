@@ -133,3 +133,20 @@ def test_import_does_not_load_open3d():
     code = "import sys, geo3d.pointcloud; print('open3d' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_take_rows_is_indexing():
+    import numpy as np
+    import pytest
+
+    from geo3d.pointcloud.cloud import take_rows
+
+    a = np.arange(12.0).reshape(4, 3)
+    idx = np.array([3, 0, 3, -1])
+    np.testing.assert_array_equal(take_rows(a, idx), a[idx])
+    mask = np.array([True, False, True, True])
+    np.testing.assert_array_equal(take_rows(a, mask), a[mask])
+    with pytest.raises(IndexError):
+        take_rows(a, np.array([True, False]))
+    with pytest.raises(IndexError):
+        take_rows(a, np.array([4]))
