@@ -609,7 +609,8 @@ def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.
     floor = objects["floor"].to_numpy()[ok] if "floor" in objects.columns else None
 
     def pairs_within(which: NDArray[np.int64], distance: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        pa, pb = shapely.STRtree(geoms[which]).query(geoms[which], predicate="dwithin", distance=distance)
+        sub = tree if len(which) == len(geoms) else shapely.STRtree(geoms[which])
+        pa, pb = sub.query(geoms[which], predicate="dwithin", distance=distance)
         pa, pb = which[pa], which[pb]
         keep = pa < pb
         if floor is not None:
