@@ -692,8 +692,6 @@ def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.
 def _facing(objects: gpd.GeoDataFrame, a: NDArray[np.int64], b: NDArray[np.int64], *, min_length: float,
             max_thin: float) -> NDArray[np.bool_]:
     """Which pairs (rows a, b of ``objects``) face each other like a stall's counter and shelf."""
-    import shapely
-
     length = objects["length"].to_numpy(dtype=float)
     width = objects["width"].to_numpy(dtype=float)
     ok = (np.minimum(length[a], length[b]) >= min_length) & (np.minimum(width[a], width[b]) <= max_thin)
@@ -703,36 +701,48 @@ def _facing(objects: gpd.GeoDataFrame, a: NDArray[np.int64], b: NDArray[np.int64
     if not ok.any():
         return ok
     geoms = objects.geometry.to_numpy()
-    rect = shapely.oriented_envelope(geoms)
-    coords, owner = shapely.get_coordinates(shapely.boundary(rect), return_index=True)
-    first = np.searchsorted(owner, np.arange(len(geoms)))
-    has = np.r_[first[1:], len(owner)] - first >= 3  # rectangles (a line piece has two points)
-    line = (np.r_[first[1:], len(owner)] - first == 2)
-    e1 = np.zeros((len(geoms), 2))
-    e2 = np.zeros((len(geoms), 2))
-    i = np.flatnonzero(has)
-    e1[i] = coords[first[i] + 1] - coords[first[i]]
-    e2[i] = coords[first[i] + 2] - coords[first[i] + 1]
-    j = np.flatnonzero(line)
-    e1[j] = coords[first[j] + 1] - coords[first[j]]
-    axis = np.where((np.hypot(*e1.T) >= np.hypot(*e2.T))[:, None], e1, e2)
-    axis /= np.maximum(np.hypot(*axis.T), 1e-12)[:, None]
-    parallel = np.abs(np.einsum("ij,ij->i", axis[a], axis[b])) >= np.cos(np.radians(15))
-    # overlap along the shorter piece's axis, as a share of its length
     short = np.where(length[a] <= length[b], a, b)
     other = np.where(short == a, b, a)
-    ax = axis[short]
-    cs, ks = shapely.get_coordinates(geoms[short], return_index=True)
-    co, ko = shapely.get_coordinates(geoms[other], return_index=True)
-    ps, po = np.einsum("ij,ij->i", cs, ax[ks]), np.einsum("ij,ij->i", co, ax[ko])
-    n = len(a)
-    slo, shi, olo, ohi = (np.full(n, v) for v in (np.inf, -np.inf, np.inf, -np.inf))
-    np.minimum.at(slo, ks, ps)  # per pair: a few hundred pairs
-    np.maximum.at(shi, ks, ps)
-    np.minimum.at(olo, ko, po)
-    np.maximum.at(ohi, ko, po)
-    overlap = (np.minimum(shi, ohi) - np.maximum(slo, olo)) / np.maximum(shi - slo, 1e-9)
-    return ok & parallel & (overlap >= 0.6)
+    axis = _long_axis(geoms[short])
+    parallel = np.abs(np.einsum("ij,ij->i", axis, _long_axis(geoms[other]))) >= np.cos(np.radians(15))
+    # overlap along the shorter piece's axis, as a share of its length
+    return ok & parallel & (_overlap_along(geoms[short], geoms[other], axis) >= 0.6)
+
+
+def _long_axis(geoms: NDArray[Any]) -> NDArray[np.float64]:
+    """Unit vector along the long side of each geometry's oriented rectangle (0 for a point)."""
+    import shapely
+
+    coords, owner = shapely.get_coordinates(shapely.boundary(shapely.oriented_envelope(geoms)),
+                                            return_index=True)
+    first = np.searchsorted(owner, np.arange(len(geoms)))
+    count = np.r_[first[1:], len(owner)] - first  # 5 for a rectangle, 2 for a line, 0 for a point
+    e1 = np.zeros((len(geoms), 2))
+    e2 = np.zeros((len(geoms), 2))
+    i = np.flatnonzero(count >= 2)
+    e1[i] = coords[first[i] + 1] - coords[first[i]]
+    i = np.flatnonzero(count >= 3)
+    e2[i] = coords[first[i] + 2] - coords[first[i] + 1]
+    axis = np.where((np.hypot(*e1.T) >= np.hypot(*e2.T))[:, None], e1, e2)
+    return np.asarray(axis / np.maximum(np.hypot(*axis.T), 1e-9)[:, None])
+
+
+def _overlap_along(these: NDArray[Any], those: NDArray[Any], axis: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Share of each of ``these``' extent along ``axis`` that the matching one of ``those`` covers."""
+    import shapely
+
+    def extent(geoms: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        c, k = shapely.get_coordinates(geoms, return_index=True)
+        proj = np.einsum("ij,ij->i", c, axis[k])
+        lo = np.full(len(geoms), np.inf)
+        hi = np.full(len(geoms), -np.inf)
+        np.minimum.at(lo, k, proj)  # per pair (hundreds), not per point
+        np.maximum.at(hi, k, proj)
+        return lo, hi
+
+    alo, ahi = extent(these)
+    blo, bhi = extent(those)
+    return np.asarray((np.minimum(ahi, bhi) - np.maximum(alo, blo)) / np.maximum(ahi - alo, 1e-9))
 
 
 def _rect_sides(geom: Any) -> tuple[float, float]:
@@ -775,28 +785,8 @@ def absorb_parts(objects: gpd.GeoDataFrame, labels: Labels, *, is_part: NDArray[
     pi, hi = pi[polygon], hi[polygon]
     pg = parts.geometry.to_numpy()[pi]
     hg = hosts.geometry.to_numpy()[hi]
-    # long axis of each part from its oriented rectangle
-    rect = shapely.oriented_envelope(pg)
-    coords = shapely.get_coordinates(shapely.get_exterior_ring(rect), return_index=True)
-    pts, owner = coords
-    first = np.searchsorted(owner, np.arange(len(pg)))
-    e1 = pts[first + 1] - pts[first]
-    e2 = pts[first + 2] - pts[first + 1]
-    axis = np.where((np.hypot(*e1.T) >= np.hypot(*e2.T))[:, None], e1, e2)
-    axis = axis / np.maximum(np.hypot(*axis.T), 1e-9)[:, None]
-
-    def extent(geoms: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        c, k = shapely.get_coordinates(geoms, return_index=True)
-        proj = np.einsum("ij,ij->i", c, axis[k])
-        lo = np.full(len(geoms), np.inf)
-        hi_ = np.full(len(geoms), -np.inf)
-        np.minimum.at(lo, k, proj)
-        np.maximum.at(hi_, k, proj)
-        return lo, hi_
-
-    plo, phi = extent(pg)
-    hlo, hhi = extent(hg)
-    overlap = (np.minimum(phi, hhi) - np.maximum(plo, hlo)) / np.maximum(phi - plo, 1e-9)
+    # overlap along each part's long axis (from its oriented rectangle)
+    overlap = _overlap_along(pg, hg, _long_axis(pg))
     dist = shapely.distance(pg, hg)
     ok = overlap >= min_overlap
     if not ok.any():
