@@ -104,9 +104,7 @@ def objects_from_segments(
         return np.asarray(fn.reduceat(values, starts, axis=0))
 
     # one column at a time (a few bytes per point alive at once, and no (N, 3) fancy gather)
-    pz = np.take(xyz[:, 2], order)
-    data: dict[str, Any] = {"n_points": counts, "z_min": reduce(np.minimum, pz), "z_max": reduce(np.maximum, pz)}
-    del pz
+    data: dict[str, Any] = {"n_points": counts}
     q = []
     for k, name in ((0, "x"), (1, "y")):
         pk = np.take(xyz[:, k], order)
@@ -114,7 +112,9 @@ def objects_from_segments(
         pk /= grid
         q.append(np.round(pk, out=pk).astype(np.int64))  # the plan cell (round half to even)
         del pk
-    data = {k: data[k] for k in ("n_points", "x", "y", "z_min", "z_max")}
+    pz = np.take(xyz[:, 2], order)
+    data["z_min"], data["z_max"] = reduce(np.minimum, pz), reduce(np.maximum, pz)
+    del pz
     data["height"] = data["z_max"] - data["z_min"]
     if "rgb" in attrs:
         rgb = take_rows(np.asarray(attrs["rgb"]), order).astype(np.float64)
