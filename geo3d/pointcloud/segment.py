@@ -115,7 +115,7 @@ def _slab_components(ijk: list[NDArray[np.integer[Any]]], along: int, shape: lis
     layer = nb * nc
     width = max(1, _SLAB_CELLS // layer)
     n_slabs = -(-na // width)
-    cell = b * np.int32(nc) if b.dtype == np.int32 else b * nc
+    cell = b * nc  # keeps b's int32: a layer holds at most _SLAB_CELLS cells
     cell += c
     del b, c
     groups: list[Any]
