@@ -66,7 +66,8 @@ def excavate_command(pipes_path: Path, pit_path: Path, depth: float | None,
     """Virtual excavation: which pipes a pit reaches, and the verdict (CONTRACTS.md)."""
     from ..io.raster import read_dem
     from ..underground import read_pipes
-    from ..underground.excavation import _summary_text, excavate
+    from ..underground.excavation import excavate
+    from ..underground.excavation import summary_text as _summary_text
     from ..underground.rules import load_rules
 
     check_can_write(out_path, overwrite=overwrite)

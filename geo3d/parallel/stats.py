@@ -2,7 +2,7 @@
 
 Each partition of pipes (dask-geopandas, spatially shuffled along a Hilbert curve so a
 partition covers a compact region) runs the very function the single-process path runs
-(:func:`geo3d.stats.aging._partial_statistics`); the partial tables are summed, and shares and
+(:func:`geo3d.stats.aging.partial_statistics`); the partial tables are summed, and shares and
 densities are recomputed from the sums by the same code as in
 :func:`geo3d.stats.aging_statistics`. Results equal the single-process ones up to the order of
 floating-point additions (relative differences ~1e-15).
@@ -25,7 +25,12 @@ import pandas as pd
 
 from .._compat import import_optional
 from ..errors import InputError
-from ..stats.aging import _Areas, _combine, _make_grid, _partial_statistics, _report_outside, _setup
+from ..stats.aging import PreparedAreas as _Areas
+from ..stats.aging import combine_partials as _combine
+from ..stats.aging import interior_grid as _make_grid
+from ..stats.aging import partial_statistics as _partial_statistics
+from ..stats.aging import prepare_statistics as _setup
+from ..stats.aging import report_outside as _report_outside
 
 __all__ = ["aging_statistics_dask"]
 

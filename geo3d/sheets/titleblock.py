@@ -178,8 +178,15 @@ def update_title_block(block: TitleBlock, rows: Sequence[tuple[str, str]], *, ti
     block.sheet.set_text(f"{sheet[0]} / {sheet[1]}")
 
 
-def _wrap(text: str, width: int) -> str:
-    """Wrap text at ``width`` characters, counting a Hangul syllable as two."""
+def wrap_text(text: str, width: int) -> str:
+    """Wrap text at ``width`` characters, counting a Hangul syllable as two.
+
+    Examples
+    --------
+    >>> print(wrap_text("지하 시설물 안전 관리", 10))
+    지하 시설물
+    안전 관리
+    """
     lines: list[str] = []
     line = ""
     count = 0
@@ -193,3 +200,6 @@ def _wrap(text: str, width: int) -> str:
     if line.strip():
         lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+_wrap = wrap_text  # the former private name

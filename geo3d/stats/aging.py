@@ -53,7 +53,6 @@ import itertools
 import logging
 import math
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +64,7 @@ import pandas as pd
 import shapely
 
 from .._compat import import_optional
+from .._warnings import warn_at_caller
 from ..errors import CRSError, FileFormatError, InputError, MissingFileError, SchemaError
 from ..io.atomic import atomic_path
 
@@ -237,22 +237,19 @@ def pipe_age(pipes: pd.DataFrame, *, reference_date: int | str | dt.date | None 
     return (year - years).rename("age_years")
 
 
-def _warn(msg: str, *, stacklevel: int) -> None:
-    """Report a data problem once: a :class:`UserWarning` (the log gets it at INFO level).
-
-    ``stacklevel`` is that of :func:`warnings.warn` called here (1 is this helper, so the
-    public function's caller is one more than the depth of the call chain).
-    """
+def _warn(msg: str) -> None:
+    """Report a data problem once: a :class:`UserWarning` at the user's call (the log gets it
+    at INFO level)."""
     logger.info("aging_statistics: %s", msg)
-    warnings.warn(msg, UserWarning, stacklevel=stacklevel)
+    warn_at_caller(msg, UserWarning)
 
 
 # --------------------------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------------------------
 @dataclass
-class _Areas:
-    """Validated areas: ids, geometries (prepared), areas in km²."""
+class PreparedAreas:
+    """Validated areas: ids, geometries (prepared), areas in km² (:func:`prepare_statistics`)."""
 
     ids: pd.Index
     geoms: np.ndarray
@@ -271,6 +268,9 @@ class _Areas:
         # unpickled on a Dask worker: prepare once, before threads share the geometries
         self.__dict__.update(state)
         shapely.prepare(self.geoms)
+
+
+_Areas = PreparedAreas  # the former private name
 
 
 @dataclass
@@ -334,7 +334,7 @@ def _boundary_edges(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return coords[first], coords[first + 1] - coords[first]
 
 
-def _make_grid(areas: _Areas, n_lines: int) -> _Grid | None:
+def interior_grid(areas: PreparedAreas, n_lines: int) -> _Grid | None:
     """Label a grid of about ``n_lines`` cells (at most 1,000,000); None for small inputs.
 
     Cells that a boundary edge may touch are left unlabelled (-1, conservative); every other
@@ -472,7 +472,7 @@ def _validate_areas(areas: gpd.GeoDataFrame, area_id: str) -> _Areas:
         notes.append(f"{int(invalid.sum())} invalid area polygon(s) repaired with make_valid "
                      f"({bad_ids}); to keep this out of reports, repair the file once: "
                      "areas.geometry = areas.geometry.make_valid()")
-        _warn(notes[-1], stacklevel=5)
+        _warn(notes[-1])
     area_km2 = shapely.area(geoms) / 1e6
     out = _Areas(ids=pd.Index(ids.to_numpy(), name="area_id"), geoms=geoms, area_km2=area_km2,
                  crs=areas.crs, total_km2=float(area_km2.sum()), notes=notes)
@@ -503,7 +503,7 @@ def _warn_overlaps(areas: _Areas) -> None:
            f"({100 * total / (areas.total_km2 * 1e6):.3f} % of the area), e.g. {pairs}; "
            "pipes there are counted in each area")
     areas.notes.append(msg)
-    _warn(msg, stacklevel=6)
+    _warn(msg)
 
 
 # --------------------------------------------------------------------------------------------
@@ -733,7 +733,9 @@ def _lines_only(geoms: np.ndarray) -> np.ndarray:
 # per-partition sums and the final table (shared by the single-process and Dask paths)
 # --------------------------------------------------------------------------------------------
 @dataclass
-class _Params:
+class StatisticsParams:
+    """Checked options of :func:`aging_statistics` (:func:`prepare_statistics`)."""
+
     reference_year: int
     bins: int | list[int]
     thresholds: dict[str, tuple[int, ...]]
@@ -744,9 +746,12 @@ class _Params:
         return _all_thresholds(self.thresholds)
 
 
+_Params = StatisticsParams  # the former private name
+
+
 @dataclass
-class _Partial:
-    """Summed lengths of one partition of pipes."""
+class PartialStatistics:
+    """Summed lengths of one partition of pipes (:func:`partial_statistics`)."""
 
     table: pd.DataFrame
     outside_length_m: float
@@ -768,8 +773,10 @@ def _period_codes(years: pd.Series, bins: int | list[int]) -> tuple[np.ndarray, 
     return codes.astype(np.int64), np.asarray(names, dtype=object)
 
 
-def _partial_statistics(pipes: gpd.GeoDataFrame, areas: _Areas, params: _Params) -> _Partial:
-    """Sums for one partition of pipes (the unit of work on Dask).
+def partial_statistics(pipes: gpd.GeoDataFrame, areas: PreparedAreas, params: StatisticsParams
+                       ) -> PartialStatistics:
+    """Sums for one partition of pipes (the unit of work on Dask); add partitions up with
+    :func:`combine_partials`.
 
     Pieces are grouped by one integer key (area × utility × period) with ``numpy.unique`` and
     summed with ``numpy.bincount``: no per-piece Python objects.
@@ -831,7 +838,8 @@ def _shares(df: pd.DataFrame, levels: Sequence[int], known: pd.Series) -> pd.Dat
     return df
 
 
-def _combine(partials: Sequence[_Partial], areas: _Areas, params: _Params) -> pd.DataFrame:
+def combine_partials(partials: Sequence[PartialStatistics], areas: PreparedAreas,
+                     params: StatisticsParams) -> pd.DataFrame:
     """Sum partial tables and compute shares and densities: the final tidy table."""
     levels = params.levels
     cols = _sum_columns(levels)
@@ -887,20 +895,28 @@ def _order(df: pd.DataFrame, levels: Sequence[int]) -> pd.DataFrame:
     return df[[*STATISTICS_COLUMNS, *extras, *rest]]
 
 
-def _report_outside(df: pd.DataFrame, n_pipes: int) -> None:
+def report_outside(df: pd.DataFrame, n_pipes: int) -> None:
+    """Note and warn about pipe length outside every area (``df.attrs["outside_length_m"]``)."""
     out = df.attrs.get("outside_length_m", 0.0)
     if out > 0:
         msg = (f"{df.attrs['outside_segments']:,} of {n_pipes:,} pipe segments lie wholly or "
                f"partly outside every area: {out:,.1f} m not counted in any area "
                "(df.attrs['outside_length_m']; aged_segments lists aged ones with area_id <NA>)")
         df.attrs["notes"].append(msg)
-        _warn(msg, stacklevel=4)
+        _warn(msg)
 
 
-def _setup(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str,
-           reference_date: int | str | dt.date | None, bins: int | Sequence[int],
-           thresholds: int | Mapping[str, int | Sequence[int]] | None, by: str | None
-           ) -> tuple[_Areas, _Params]:
+def prepare_statistics(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str,
+                       reference_date: int | str | dt.date | None, bins: int | Sequence[int],
+                       thresholds: int | Mapping[str, int | Sequence[int]] | None,
+                       by: str | None) -> tuple[PreparedAreas, StatisticsParams]:
+    """Check the inputs and options of :func:`aging_statistics` once, for every partition.
+
+    The per-partition API (what :func:`geo3d.parallel.aging_statistics_dask` runs):
+    ``areas, params = prepare_statistics(...)``, ``areas.grid = interior_grid(areas, n)``,
+    then :func:`partial_statistics` per partition of pipes, :func:`combine_partials` on the
+    list, and :func:`report_outside`.
+    """
     _validate_pipes(pipes, by)
     if not isinstance(areas, gpd.GeoDataFrame):
         msg = f"areas must be a GeoDataFrame of polygons, not {type(areas).__name__}"
@@ -919,6 +935,15 @@ def _setup(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str,
                      thresholds=_thresholds(thresholds), by=by)
     _period_labels(pd.Series([2000], dtype="Int64"), params.bins)  # validate bins early
     return prepared, params
+
+
+# the former private names
+_Partial = PartialStatistics
+_make_grid = interior_grid
+_partial_statistics = partial_statistics
+_combine = combine_partials
+_report_outside = report_outside
+_setup = prepare_statistics
 
 
 # --------------------------------------------------------------------------------------------

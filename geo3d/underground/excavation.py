@@ -65,6 +65,7 @@ import logging
 import math
 import os
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +79,7 @@ from geopandas.array import from_shapely
 from numpy.typing import NDArray
 from pyproj import CRS
 
+from .._numeric import float_column
 from ..errors import CRSError, InputError, OptionError, SchemaError
 from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
 from . import rules as _rules_mod
@@ -198,13 +200,32 @@ class PipeIndex:
     cover: tuple[Any, NDArray[np.float64], NDArray[np.object_]] | None = field(default=None,
                                                                                  repr=False)
     agreement: dict[str, NDArray[np.bool_]] = field(default_factory=dict, repr=False)
+    #: largest envelope radius of the pipes that state an accuracy, and largest half width of
+    #: those that do not (:meth:`max_half_width` adds the default uncertainty to the latter)
+    max_a: tuple[float, float] = (0.0, 0.0)
+    #: ``(left, bottom, right, top)`` of the usable pipes (NaN when there are none)
+    bounds: NDArray[np.float64] = field(default_factory=lambda: np.full(4, np.nan), repr=False)
     _series: gpd.GeoSeries | None = field(default=None, repr=False)
-    _checked: set[int] = field(default_factory=set, repr=False)
+    # DEMs whose CRS was checked against the pipes' (weak: a DEM that is collected drops out,
+    # so a new object that reuses its id() is checked again)
+    _checked: weakref.WeakSet[Dem] = field(default_factory=weakref.WeakSet, repr=False)
 
     def max_half_width(self, uncertainty_default: float) -> float:
         """Largest horizontal envelope radius with this default uncertainty."""
-        stated, nostated = self.attrs["_max_a"]
+        stated, nostated = self.max_a
         return max(float(stated), float(nostated) + uncertainty_default)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_checked": None}   # a WeakSet does not pickle
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _checked=weakref.WeakSet())
+
+    def series2d(self) -> gpd.GeoSeries:
+        """The 2D centrelines as a GeoSeries (made on first use)."""
+        if self._series is None:
+            self._series = gpd.GeoSeries(self.geoms2d)
+        return self._series
 
     def __len__(self) -> int:
         return len(self.pipes)
@@ -286,11 +307,7 @@ class Excavation:
 # --------------------------------------------------------------------------------------------
 # index
 # --------------------------------------------------------------------------------------------
-def _float(frame: pd.DataFrame, col: str) -> NDArray[np.float64]:
-    if col not in frame:
-        return np.full(len(frame), np.nan)
-    return np.asarray(pd.to_numeric(frame[col], errors="coerce").astype("Float64").to_numpy(
-        dtype=np.float64, na_value=np.nan), dtype=np.float64)
+_float = float_column  # the shared numeric helper (geo3d._numeric)
 
 
 def _obj(frame: pd.DataFrame, col: str) -> NDArray[np.object_]:
@@ -395,27 +412,27 @@ def build_index(pipes3d: gpd.GeoDataFrame) -> PipeIndex:
         "depth_assumed": (pipes3d["depth_assumed"].astype(bool).to_numpy()
                           if "depth_assumed" in pipes3d else np.zeros(len(pipes3d), dtype=bool)),
         "stated_cover": _stated_cover(pipes3d),
-        "_max_a": np.array([
-            float(np.max((half_w + np.nan_to_num(index.accuracy_h))[valid & ~np.isnan(index.accuracy_h)],
-                         initial=0.0)),
-            float(np.max(half_w[valid & np.isnan(index.accuracy_h)], initial=0.0))]),
-        "_bounds": (np.asarray(shapely.total_bounds(g2[valid])) if valid.any()
-                    else np.full(4, np.nan)),
     }
-    index.fields = _rules_mod._fields(pipes3d, None, None)
+    index.max_a = (
+        float(np.max((half_w + np.nan_to_num(index.accuracy_h))[valid & ~np.isnan(index.accuracy_h)],
+                     initial=0.0)),
+        float(np.max(half_w[valid & np.isnan(index.accuracy_h)], initial=0.0)))
+    index.bounds = (np.asarray(shapely.total_bounds(g2[valid]), dtype=np.float64) if valid.any()
+                    else np.full(4, np.nan))
+    index.fields = _rules_mod.rule_fields(pipes3d, None, None)
     # minimum cover of every pipe under the shipped rules with excavate's defaults (under
     # traffic, the pipes' own road widths): a query takes its rows
-    default_rules = _rules_mod._compile(None)
+    default_rules = _rules_mod.compile_rules(None)
     f_default = {**index.fields, "under_traffic": np.full(len(pipes3d), 1.0)}
-    need_all, ids_all = _rules_mod._cover_from_fields(
+    need_all, ids_all = _rules_mod.cover_from_fields(
         f_default, [r for r in default_rules if r.kind == "min_cover"])
     index.cover = (default_rules, need_all, ids_all)
     # and the pipes each shipped agreement rule is about (utility and conditions)
-    index.agreement = {r.rule_id: _rules_mod._util_mask(f_default["utility"], r.utility)
-                       & _rules_mod._mask(f_default, r.clauses)
+    index.agreement = {r.rule_id: _rules_mod.utility_mask(f_default["utility"], r.utility)
+                       & _rules_mod.condition_mask(f_default, r.clauses)
                        for r in default_rules if r.kind == "agreement"}
     if valid.any():   # the box around all usable pipes, prepared for the "outside" note
-        index.extent = shapely.box(*index.attrs["_bounds"])
+        index.extent = shapely.box(*index.bounds)
         shapely.prepare(index.extent)
     # text columns (for the whole index) become pandas str arrays without inference per query
     index.text = _text_columns(pipes3d, {"utility": index.fields["utility"],
@@ -971,10 +988,11 @@ def excavate(
     dem_obj: Dem | None = None
     if dem is not None:
         dem_obj = as_dem(dem)
-        checked = pipes._checked if isinstance(pipes, PipeIndex) else set()
-        if crs is not None and id(dem_obj) not in checked:
+        checked: weakref.WeakSet[Dem] = (pipes._checked if isinstance(pipes, PipeIndex)
+                                          else weakref.WeakSet())
+        if crs is not None and dem_obj not in checked:
             check_same_crs(dem_obj, crs, what="the pipes")
-            checked.add(id(dem_obj))
+            checked.add(dem_obj)
     # pipes → 3D index
     if isinstance(pipes, PipeIndex):
         index = pipes
@@ -995,7 +1013,7 @@ def excavate(
     else:
         msg = f"pipes must be a GeoDataFrame or a PipeIndex, got {type(pipes).__name__}"
         raise InputError(msg)
-    compiled = _rules_mod._compile(rules)
+    compiled = _rules_mod.compile_rules(rules)
     band = (float(hand_dig_band) if hand_dig_band is not None
             else _rules_mod.rule_value(rules, "hand_dig_band", utility="gas"))
     band_rules = [r for r in compiled if r.kind == "hand_dig_band"]
@@ -1016,9 +1034,7 @@ def excavate(
         cand = index.tree.query(floor, predicate="dwithin", distance=reach)
     else:
         zone = shapely.buffer(floor, reach)
-        if index._series is None:
-            index._series = gpd.GeoSeries(index.geoms2d)
-        cand = np.flatnonzero(index._series.intersects(zone).to_numpy())
+        cand = np.flatnonzero(index.series2d().intersects(zone).to_numpy())
     cand = np.asarray(cand, dtype=np.int64)
     smp = _samples(index, cand, floor, reach=reach, resolution=resolution)
     ground_at: Any
@@ -1053,7 +1069,7 @@ def excavate(
     # the rows in output order (by clearance, then source id), gathered once
     order = np.lexsort((index.attrs["source_id"][m.rows].astype(str), np.round(m.clearance, 3)))
     rows = m.rows[order]
-    at = {k: v[rows] for k, v in index.attrs.items() if not k.startswith("_")}
+    at = {k: v[rows] for k, v in index.attrs.items()}
     f = {k: v[rows] for k, v in index.fields.items()}
     if road_width is not None:
         if isinstance(road_width, pd.Series):
@@ -1068,7 +1084,7 @@ def excavate(
     reached = np.asarray(clearance <= _EPS)
     band_per = np.full(len(rows), np.nan)
     for r in band_rules:  # loop over rules, not pipes
-        hit = _rules_mod._util_mask(util, r.utility)
+        hit = _rules_mod.utility_mask(util, r.utility)
         val = band if hand_dig_band is not None else r.value_m
         band_per = np.where(hit & np.isnan(band_per), val, band_per)
     in_band = np.asarray(band_gap <= band_per + _EPS) & ~np.isnan(band_per)
@@ -1082,7 +1098,7 @@ def excavate(
         need, ids = index.cover[1][rows], index.cover[2][rows]
     else:   # only the cover rules of the utilities at hand (the others match no row)
         present = set(util.tolist())
-        need, ids = _rules_mod._cover_from_fields(
+        need, ids = _rules_mod.cover_from_fields(
             f, [r for r in compiled
                 if r.kind == "min_cover" and (r.utility == "*" or r.utility in present)])
     with np.errstate(invalid="ignore"):
@@ -1195,7 +1211,7 @@ def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
         if r.kind != "agreement":
             continue
         about = (agreement[r.rule_id] if agreement is not None
-                 else _rules_mod._util_mask(util, r.utility) & _rules_mod._mask(dict(f), r.clauses))
+                 else _rules_mod.utility_mask(util, r.utility) & _rules_mod.condition_mask(dict(f), r.clauses))
         if r.reference == "length_in_area":
             amount = length_in_area(about)
         else:  # exposed_length
@@ -1260,8 +1276,8 @@ def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
     }
 
 
-def _summary_text(summary: Mapping[str, Any]) -> str:
-    """A short human-readable summary (the CLI prints it)."""
+def summary_text(summary: Mapping[str, Any]) -> str:
+    """A short human-readable summary of :attr:`Excavation.summary` (the CLI prints it)."""
     lines = [f"verdict: {summary['verdict']}",
              f"pipes reached: {summary['reached']} of {summary['pipes']:,} "
              f"({', '.join(f'{k} {v}' for k, v in summary['reached_by_utility'].items()) or 'none'})",
@@ -1276,3 +1292,6 @@ def _summary_text(summary: Mapping[str, Any]) -> str:
                         if summary["agencies_to_notify"] else ""))
     lines.extend(f"note: {n}" for n in summary["notes"])
     return "\n".join(lines)
+
+
+_summary_text = summary_text  # the former private name

@@ -96,11 +96,14 @@ class GroundwaterProfile:
 
 
 @dataclass(frozen=True, eq=False)
-class _ReadWells:
+class ReadWells:
     """Wells already through :func:`read_wells` (``sections_along`` reads them once for all
-    its sections instead of once per section)."""
+    its sections instead of once per section); :func:`read_wells` returns ``frame`` as is."""
 
     frame: gpd.GeoDataFrame
+
+
+_ReadWells = ReadWells  # the former private name
 
 
 def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
@@ -133,7 +136,7 @@ def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
     >>> read_wells(w)[["well_id", "gw_elev_m"]].values.tolist()
     [['0', 28.0]]
     """
-    if isinstance(wells, _ReadWells):
+    if isinstance(wells, ReadWells):
         return wells.frame
     if isinstance(wells, str | os.PathLike):
         wells = gpd.read_file(wells)

@@ -51,7 +51,7 @@ def _need_3d(pipes: gpd.GeoDataFrame, what: str) -> np.ndarray:
 
 
 def _labels(pipes: pd.DataFrame, col: str) -> np.ndarray:
-    return _r._text(pipes, col)
+    return _r.object_column(pipes, col)
 
 
 def impossible_crossings(pipes3d: gpd.GeoDataFrame, *, tolerance: float = 0.0) -> pd.DataFrame:
@@ -71,7 +71,7 @@ def impossible_crossings(pipes3d: gpd.GeoDataFrame, *, tolerance: float = 0.0) -
     geoms = _need_3d(pipes3d, "impossible_crossings")
     radius = _r.pipe_radius_m(pipes3d, box="min")
     reach = 2.0 * float(radius.max(initial=0.0)) + tolerance
-    pairs = _r._pair_distances(geoms, reach)
+    pairs = _r.pair_distances(geoms, reach)
     i = pairs["i"].to_numpy(dtype=np.int64)
     j = pairs["j"].to_numpy(dtype=np.int64)
     util = _labels(pipes3d, "utility")

@@ -58,6 +58,7 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from .._numeric import float_column
 from ..errors import InputError, SchemaError
 from . import schema
 
@@ -264,7 +265,9 @@ def _rules(rules: pd.DataFrame | str | os.PathLike[str] | None) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class _Rule:
+class CompiledRule:
+    """One row of a rules table, parsed: its conditions as clauses (:func:`compile_rules`)."""
+
     rule_id: str
     kind: str
     utility: str
@@ -274,11 +277,23 @@ class _Rule:
     reference: str
 
 
+_Rule = CompiledRule  # the former private name
 _compiled: dict[int, tuple[pd.DataFrame, list[_Rule]]] = {}
 
 
-def _compile(rules: pd.DataFrame | str | os.PathLike[str] | None) -> list[_Rule]:
-    """Parsed rules (cached per table object; the default table is parsed once)."""
+def compile_rules(rules: pd.DataFrame | str | os.PathLike[str] | None) -> list[CompiledRule]:
+    """Parsed rules (cached per table object; the default table is parsed once).
+
+    ``rules`` is a table from :func:`load_rules`, a CSV path, or None for the shipped table.
+    Excavation, sections and QA evaluate the result with :func:`rule_fields`,
+    :func:`utility_mask`, :func:`condition_mask` and :func:`cover_from_fields`.
+
+    Examples
+    --------
+    >>> r = [r for r in compile_rules(None) if r.rule_id == "KR-GAS-COVER-ROAD8"][0]
+    >>> r.kind, r.utility, r.value_m
+    ('min_cover', 'gas', 1.2)
+    """
     if rules is None:   # the cached default table itself, so one compiled list from the start
         if "<default>" not in _cache:
             load_rules()
@@ -296,6 +311,9 @@ def _compile(rules: pd.DataFrame | str | os.PathLike[str] | None) -> list[_Rule]
         _compiled.clear()
     _compiled[id(table)] = (table, out)
     return out
+
+
+_compile = compile_rules  # the former private name
 
 
 def rule_value(rules: pd.DataFrame | str | os.PathLike[str] | None, kind: str, *,
@@ -319,11 +337,7 @@ def rule_value(rules: pd.DataFrame | str | os.PathLike[str] | None, kind: str, *
 # --------------------------------------------------------------------------------------------
 # per-pipe fields used by conditions
 # --------------------------------------------------------------------------------------------
-def _num(frame: pd.DataFrame, col: str) -> NDArray[np.float64]:
-    if col not in frame:
-        return np.full(len(frame), np.nan)
-    return np.asarray(pd.to_numeric(frame[col], errors="coerce").astype("Float64").to_numpy(
-        dtype=np.float64, na_value=np.nan), dtype=np.float64)
+_num = float_column  # the shared numeric helper (geo3d._numeric)
 
 
 def voltage_class(voltage_kv: ArrayLike) -> NDArray[np.object_]:
@@ -361,12 +375,22 @@ def pipe_radius_m(pipes: pd.DataFrame, *, box: str = "max") -> NDArray[np.float6
     return np.nan_to_num(size, nan=0.0) / 2000.0
 
 
-def _no_na(values: Any) -> NDArray[np.object_]:
+def no_na(values: Any) -> NDArray[np.object_]:
     """An object array with every missing value (None, NaN, pd.NA) as None, so that ``==``
-    gives plain booleans (pd.NA does not)."""
+    gives plain booleans (pd.NA does not).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> no_na(["gas", pd.NA, float("nan")]).tolist()
+    ['gas', None, None]
+    """
     out = np.array(values, dtype=object)
     out[pd.isna(out)] = None
     return out
+
+
+_no_na = no_na  # the former private name
 
 
 def _rank(values: NDArray[Any], order: Sequence[str]) -> NDArray[np.float64]:
@@ -378,8 +402,11 @@ def _rank(values: NDArray[Any], order: Sequence[str]) -> NDArray[np.float64]:
     return out
 
 
-def _fields(pipes: pd.DataFrame, road_width: Any = None, under_traffic: Any = True
-            ) -> dict[str, NDArray[Any]]:
+def rule_fields(pipes: pd.DataFrame, road_width: Any = None, under_traffic: Any = True
+                ) -> dict[str, NDArray[Any]]:
+    """Per pipe, the values that rule conditions test (``road_width_m``, ``diameter_mm``,
+    ``under_traffic``, ``site``, ``pressure`` and ``voltage_class`` as ranks, ``voltage_kv``,
+    ``utility``), one array per field; give them to :func:`condition_mask`."""
     n = len(pipes)
     idx = pipes.index
     d = _num(pipes, "diameter_mm")
@@ -420,6 +447,9 @@ def _fields(pipes: pd.DataFrame, road_width: Any = None, under_traffic: Any = Tr
     }
 
 
+_fields = rule_fields  # the former private name
+
+
 _OP_FUNCS: dict[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
     "=": operator.eq, "!=": operator.ne,
@@ -435,8 +465,10 @@ def _compare(values: NDArray[Any], op: str, value: Any) -> NDArray[np.bool_]:
     return np.asarray(out & ~np.isnan(values), dtype=bool)
 
 
-def _mask(fields: dict[str, NDArray[Any]], clauses: Sequence[_Clause], *,
-          other: dict[str, NDArray[Any]] | None = None) -> NDArray[np.bool_]:
+def condition_mask(fields: dict[str, NDArray[Any]], clauses: Sequence[_Clause], *,
+                   other: dict[str, NDArray[Any]] | None = None) -> NDArray[np.bool_]:
+    """Pipes (rows of :func:`rule_fields`) that meet every clause of a rule's condition;
+    ``other`` holds the fields of the other pipe of a separation pair."""
     n = len(fields["utility"])
     out = np.ones(n, dtype=bool)
     for c in clauses:
@@ -445,8 +477,13 @@ def _mask(fields: dict[str, NDArray[Any]], clauses: Sequence[_Clause], *,
     return out
 
 
-def _util_mask(utilities: NDArray[Any], want: str) -> NDArray[np.bool_]:
+def utility_mask(utilities: NDArray[Any], want: str) -> NDArray[np.bool_]:
+    """Pipes of utility ``want`` (``*``: every pipe)."""
     return np.ones(len(utilities), dtype=bool) if want == "*" else np.asarray(utilities == want)
+
+
+_mask = condition_mask  # the former private names
+_util_mask = utility_mask
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,8 +494,10 @@ def _required_cover_ids(pipes: pd.DataFrame, *, road_width: Any, under_traffic: 
     return _cover_from_fields(_fields(pipes, road_width, under_traffic), _compile(rules))
 
 
-def _cover_from_fields(f: dict[str, NDArray[Any]], compiled: Sequence[_Rule]
-                       ) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
+def cover_from_fields(f: dict[str, NDArray[Any]], compiled: Sequence[CompiledRule]
+                      ) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
+    """Minimum cover per pipe and the id of the rule that sets it (the largest that applies;
+    NaN / None where no rule does), from :func:`rule_fields` and :func:`compile_rules`."""
     n = len(f["utility"])
     need = np.full(n, np.nan)
     ids = np.full(n, None, dtype=object)
@@ -470,6 +509,9 @@ def _cover_from_fields(f: dict[str, NDArray[Any]], compiled: Sequence[_Rule]
         need = np.where(better, row.value_m, need)
         ids[better] = row.rule_id
     return need, ids
+
+
+_cover_from_fields = cover_from_fields  # the former private name
 
 
 def required_cover(
@@ -605,10 +647,14 @@ def check_cover(
     return out
 
 
-def _text(frame: pd.DataFrame, col: str) -> NDArray[np.object_]:
+def object_column(frame: pd.DataFrame, col: str) -> NDArray[np.object_]:
+    """Column ``col`` as an object array (all None when the column is absent)."""
     if col not in frame:
         return np.full(len(frame), None, dtype=object)
     return frame[col].astype(object).to_numpy()
+
+
+_text = object_column  # the former private name
 
 
 # --------------------------------------------------------------------------------------------
@@ -672,8 +718,8 @@ def _segment_distance(p0: NDArray[np.float64], p1: NDArray[np.float64],
     return np.linalg.norm(cp - cq, axis=1), s, t
 
 
-def _pair_distances(geoms: NDArray[np.object_], reach: float, *,
-                    xy_tol: float = 0.01) -> pd.DataFrame:
+def pair_distances(geoms: NDArray[np.object_], reach: float, *,
+                   xy_tol: float = 0.01) -> pd.DataFrame:
     """Pairs of pipes (i < j, row positions) within ``reach`` in 2D: minimum 3D centreline
     distance, and whether an endpoint of one lies on the other in 2D (a network connection)."""
     p0, p1, owner, first, last = _segments(geoms)
@@ -695,6 +741,9 @@ def _pair_distances(geoms: NDArray[np.object_], reach: float, *,
     df = pd.DataFrame({"i": owner[si], "j": owner[sj], "dist3d": d3, "touch2d": touch})
     return df.groupby(["i", "j"], as_index=False).agg(dist3d=("dist3d", "min"),
                                                        touch2d=("touch2d", "any"))
+
+
+_pair_distances = pair_distances  # the former private name
 
 
 # --------------------------------------------------------------------------------------------

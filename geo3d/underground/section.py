@@ -62,12 +62,14 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from .._numeric import float_values as _float
 from ..errors import CRSError, InputError
 from ..io.atomic import atomic_path
 from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
-from .groundwater import GroundwaterProfile, _ReadWells, groundwater_profile, read_wells
+from .groundwater import GroundwaterProfile, ReadWells, groundwater_profile, read_wells
 from .pipes import conform_pipes
-from .vertical import _float, _inner_height_m, pipes_to_3d
+from .vertical import inner_height_m as _inner_height_m
+from .vertical import pipes_to_3d
 
 __all__ = [
     "CSV_COLUMNS",
@@ -480,7 +482,7 @@ def _clearance_required(util_a: NDArray[Any], util_b: NDArray[Any],
     if clearance is None or isinstance(clearance, Mapping):
         table = DEFAULT_CLEARANCE_M if clearance is None else {str(k): float(v)
                                                                for k, v in clearance.items()}
-        from .rules import _no_na
+        from .rules import no_na as _no_na
 
         ua, ub = _no_na(util_a), _no_na(util_b)
         va = np.zeros(len(ua))
@@ -911,7 +913,7 @@ def sections_along(
     plan = shapely.simplify(shapely.force_2d(near.geometry.to_numpy()), 0.001)
     gw = kwargs.get("groundwater")
     if gw is not None:   # read (and checked) once for all the sections
-        kwargs["groundwater"] = _ReadWells(read_wells(gw, dem=kwargs.get("ground")))
+        kwargs["groundwater"] = ReadWells(read_wells(gw, dem=kwargs.get("ground")))
     stations = (lines["station_m"].to_numpy(np.float64) if isinstance(lines, gpd.GeoDataFrame)
                 and "station_m" in lines else np.full(len(geoms), np.nan))
     out = []

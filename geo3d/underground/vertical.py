@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from .._numeric import float_values
 from ..errors import CRSError, InputError, SchemaError
 from ..io.raster import as_dem, check_same_crs, sample_dem
 from . import schema
@@ -42,6 +43,7 @@ from .pipes import conform_pipes
 
 __all__ = [
     "centre_from_cover",
+    "inner_height_m",
     "invert_from_centre",
     "pipe_height_m",
     "pipes_to_3d",
@@ -50,12 +52,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-def _float(values: Any, index: pd.Index) -> NDArray[np.float64]:
-    if isinstance(values, pd.Series):
-        values = values.reindex(index)
-        return values.astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
-    arr = np.asarray(values, dtype=np.float64)
-    return np.broadcast_to(arr, (len(index),)).astype(np.float64)
+_float = float_values  # the shared numeric helper (geo3d._numeric)
 
 
 def pipe_height_m(pipes: pd.DataFrame) -> pd.Series:
@@ -77,12 +74,25 @@ def pipe_height_m(pipes: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(np.isnan(h_arr), d_arr, h_arr) / 1000.0, index=idx, dtype="Float64")
 
 
-def _inner_height_m(pipes: pd.DataFrame) -> NDArray[np.float64]:
+def inner_height_m(pipes: pd.DataFrame) -> NDArray[np.float64]:
+    """Vertical inner size in metres: ``inner_diameter_mm`` where given, else the outer
+    :func:`pipe_height_m` (NaN where neither is known).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> inner_height_m(pd.DataFrame({"diameter_mm": [300.0, 300.0],
+    ...                              "inner_diameter_mm": [280.0, None]})).tolist()
+    [0.28, 0.3]
+    """
     outer = _float(pipe_height_m(pipes), pipes.index)
     if "inner_diameter_mm" in pipes:
         inner = _float(pipes["inner_diameter_mm"], pipes.index) / 1000.0
         return np.where(np.isnan(inner), outer, inner)
     return outer
+
+
+_inner_height_m = inner_height_m  # the former private name
 
 
 def _require(pipes: pd.DataFrame, used: NDArray[np.bool_], reference: str, kind: str,

@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
 from .._compat import import_optional
+from .._numeric import float_column
 from ..errors import CRSError, InputError
 
 __all__ = ["PALETTES", "pipes_deck"]
@@ -69,11 +70,7 @@ def _palette(palette: str | Mapping[str, tuple[int, int, int]]) -> dict[str, tup
     return {**PALETTES["korean"], **{str(k): tuple(v) for k, v in palette.items()}}  # type: ignore[misc]
 
 
-def _num(frame: pd.DataFrame, col: str) -> NDArray[np.float64]:
-    if col not in frame:
-        return np.full(len(frame), np.nan)
-    return np.asarray(pd.to_numeric(frame[col], errors="coerce").astype("Float64").to_numpy(
-        dtype=np.float64, na_value=np.nan), dtype=np.float64)
+_num = float_column  # the shared numeric helper (geo3d._numeric)
 
 
 def _text(frame: pd.DataFrame, col: str) -> list[str]:
