@@ -48,13 +48,13 @@ from .palettes import UNKNOWN_COLOUR, UTILITY_NAMES, get_palette
 from .titleblock import (
     PAPER_MM,
     TitleBlock,
-    _wrap,
     draw_frame,
     draw_title_block,
     paper_axes,
     title_block_layout,
     update_title_block,
 )
+from .titleblock import wrap_text as _wrap
 
 __all__ = [
     "EXAGGERATIONS",
@@ -90,9 +90,9 @@ _MATERIAL_SHORT = {
 # --------------------------------------------------------------------------------------------
 def _mpl() -> Any:
     mpl = import_optional("matplotlib", extra="viz")
-    from ..viz.fonts import use_hangul_font
+    from ..viz.fonts import register_hangul_font
 
-    use_hangul_font()
+    register_hangul_font()   # the rc settings apply only inside _sheet_rc()
     return mpl
 
 

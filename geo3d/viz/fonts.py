@@ -1,9 +1,12 @@
 """Hangul text in matplotlib: NanumGothic (shipped by koreanize-matplotlib), embedded in PDFs.
 
-:func:`use_hangul_font` registers the font file with matplotlib's font manager (without
-importing ``koreanize_matplotlib`` itself, which changes global settings on import) and sets
-``font.family``, ``axes.unicode_minus = False`` (the Unicode minus is missing from the font)
-and ``pdf.fonttype = ps.fonttype = 42`` (TrueType embedded, so PDFs show and search Hangul).
+:func:`register_hangul_font` registers the font file with matplotlib's font manager (without
+importing ``koreanize_matplotlib`` itself, which changes global settings on import) and changes
+no setting: geo3d's own drawings apply :data:`HANGUL_RC` inside ``matplotlib.rc_context``.
+:func:`use_hangul_font` is for *your* figures: it registers the font and sets, for the whole
+session, ``font.family``, ``axes.unicode_minus = False`` (the Unicode minus is missing from
+the font) and ``pdf.fonttype = ps.fonttype = 42`` (TrueType embedded, so PDFs show and search
+Hangul).
 """
 
 from __future__ import annotations
@@ -15,12 +18,18 @@ from pathlib import Path
 from .._compat import import_optional
 from ..errors import MissingDependencyError
 
-__all__ = ["FONT_NAME", "hangul_font_path", "use_hangul_font"]
+__all__ = ["FONT_NAME", "HANGUL_RC", "hangul_font_path", "register_hangul_font",
+           "use_hangul_font"]
 
 logger = logging.getLogger(__name__)
 
 FONT_NAME = "NanumGothic"
 """Family name of the Hangul font geo3d uses."""
+
+#: rc settings for drawing Hangul (give them to ``matplotlib.rc_context``).
+HANGUL_RC: dict[str, object] = {"font.family": [FONT_NAME, "DejaVu Sans"],
+                                "axes.unicode_minus": False, "pdf.fonttype": 42,
+                                "ps.fonttype": 42}
 
 _done = False
 
@@ -45,10 +54,37 @@ def hangul_font_path() -> Path:
     return path
 
 
+def register_hangul_font() -> str:
+    """Make NanumGothic known to matplotlib, changing no rc setting; returns its family name.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> before = dict(matplotlib.rcParams)
+    >>> register_hangul_font()
+    'NanumGothic'
+    >>> dict(matplotlib.rcParams) == before
+    True
+    """
+    global _done
+    import_optional("matplotlib", extra="viz")
+    if not _done:
+        from matplotlib import font_manager
+
+        for ttf in sorted(hangul_font_path().parent.glob("*.ttf")):
+            font_manager.fontManager.addfont(str(ttf))
+        _done = True
+        logger.debug("register_hangul_font: registered %s", hangul_font_path().parent)
+        # embedding NanumGothic makes fontTools log harmless "TSI* NOT subset" lines
+        logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+    return FONT_NAME
+
+
 def use_hangul_font() -> str:
     """Make matplotlib draw Hangul with NanumGothic and embed it in PDF/PS output.
 
-    Safe to call repeatedly. Returns the font family name.
+    This changes the session's rcParams (for your own figures); geo3d's functions do not call
+    it. Safe to call repeatedly. Returns the font family name.
 
     Examples
     --------
@@ -58,21 +94,12 @@ def use_hangul_font() -> str:
     >>> matplotlib.rcParams["pdf.fonttype"]
     42
     """
-    global _done
     mpl = import_optional("matplotlib", extra="viz")
-    if not _done:
-        from matplotlib import font_manager
-
-        for ttf in sorted(hangul_font_path().parent.glob("*.ttf")):
-            font_manager.fontManager.addfont(str(ttf))
-        _done = True
-        logger.debug("use_hangul_font: registered %s", hangul_font_path().parent)
+    register_hangul_font()
     family = mpl.rcParams["font.family"]
     if not (isinstance(family, list) and family and family[0] == FONT_NAME):
         mpl.rcParams["font.family"] = [FONT_NAME, "DejaVu Sans"]
     mpl.rcParams["axes.unicode_minus"] = False
     mpl.rcParams["pdf.fonttype"] = 42
     mpl.rcParams["ps.fonttype"] = 42
-    # embedding NanumGothic makes fontTools log harmless "TSI* NOT subset" lines
-    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
     return FONT_NAME

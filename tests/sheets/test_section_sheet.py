@@ -269,3 +269,21 @@ def test_reused_figure_draws_the_same_page_as_a_new_one(sample, crowded, tmp_pat
     fig.add_subplot().plot([0, 1], [0, 1])
     plot_section_sheet(sec, fig=fig, sheet=(2, 3), project="가스관")
     _same_page(_page(fig), _page(fresh))
+
+
+def test_drawing_leaves_the_session_rcparams_alone(crowded, tmp_path):
+    """Fonts are set only inside rc_context: a user's own settings survive every sheet call."""
+    import matplotlib as mpl
+    import matplotlib.pyplot as plt
+
+    with mpl.rc_context({"font.family": ["DejaVu Sans"], "axes.unicode_minus": True,
+                         "pdf.fonttype": 3}):
+        before = {k: v for k, v in mpl.rcParams.items() if not k.startswith("backend")}
+        fig, ax = plot_section(crowded)
+        assert any(t.get_fontfamily()[0] == "NanumGothic" for t in ax.texts)
+        plt.close(fig)
+        fig, _ = plot_section_sheet(crowded, title="횡단면")
+        plt.close(fig)
+        section_to_pdf(crowded, tmp_path / "s.pdf")
+        after = {k: v for k, v in mpl.rcParams.items() if not k.startswith("backend")}
+        assert after == before
