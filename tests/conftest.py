@@ -14,7 +14,7 @@ SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
 def shared_data() -> Path:
     """Path of ../shared/data; skips the test when the folder is absent (a user's clone)."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real data folder {SHARED_DATA} is absent (it sits beside the repo in CI)")
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (a clone has no ../shared/data: the tests on real files are skipped)")
     return SHARED_DATA
 
 

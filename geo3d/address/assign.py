@@ -298,7 +298,7 @@ def assign_addresses(
     warn.append(_pick(~is_store & far & addressable & (host < 0),
                       metres + f" m from the nearest aisle (more than max_offset {max_off:g} m)"))
     not_addr = ~addressable & ~zero
-    reason = np.where(not_addr, kind.astype(str).astype(object) + " is not addressed (ADDRESS.md)", reason)
+    reason = np.where(not_addr, kind.astype(str).astype(object) + " is not addressed (docs/addresses.md)", reason)
 
     side = np.where(d >= 0, "left", "right").astype(object)
     side[~has_aisle] = None

@@ -236,6 +236,6 @@ def validate_addresses(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, ma
     ws = a["warnings"].dropna()
     res.warnings = sorted(set(res.warnings) | {w for text in ws for w in str(text).split("; ")})
     if raise_on_error and res.errors:
-        msg = f"{len(res.errors)} address rule(s) broken (ADDRESS.md, Validation); fix the objects listed"
+        msg = f"{len(res.errors)} address rule(s) broken (docs/addresses.md, Validation); fix the objects listed"
         raise AddressError(msg, res.errors)
     return res

@@ -63,7 +63,7 @@ def excavate_command(pipes_path: Path, pit_path: Path, depth: float | None,
                      ground: float | None, trench: float | None, side_slope: float,
                      uncertainty: float, road_width: float | None, rules_path: Path | None,
                      out_path: Path, as_json: bool, overwrite: bool) -> None:
-    """Virtual excavation: which pipes a pit reaches, and the verdict (CONTRACTS.md)."""
+    """Virtual excavation: which pipes a pit reaches, and the verdict (docs/contracts.md)."""
     from ..io.raster import read_dem
     from ..underground import read_pipes
     from ..underground.excavation import excavate

@@ -15,7 +15,7 @@ __all__ = ["scan_command"]
 @verbosity_options
 @click.argument("scan", type=click.Path(path_type=Path))
 @click.option("--market", "market", required=True, type=click.Path(path_type=Path),
-              help="MARKET.toml: place names, scheme, interval, optional aisles (CONTRACTS.md).")
+              help="MARKET.toml: place names, scheme, interval, optional aisles (docs/contracts.md).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="Output folder (points.laz, objects.gpkg, addresses.csv, imdf.zip, map.html, report.json).")
 @click.option("--method", default="voxel_cc", show_default=True,

@@ -2,7 +2,7 @@
 
 A thin shell over :func:`geo3d.underground.cross_section`, :func:`geo3d.sheets.section_to_pdf`
 and :func:`geo3d.sheets.section_atlas`. Beside the sheet it writes ``SHEET.csv`` with the numbers
-drawn on it (CONTRACTS.md); for an atlas the CSV starts with ``sheet,station_m`` (page and
+drawn on it (docs/contracts.md); for an atlas the CSV starts with ``sheet,station_m`` (page and
 station along the road) before the same columns. Every check runs before anything is written,
 and both files are written atomically.
 """

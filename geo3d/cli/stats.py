@@ -1,4 +1,4 @@
-"""``geo3d stats`` and ``geo3d tiles`` (CONTRACTS.md): thin shells over geo3d.stats / tiles."""
+"""``geo3d stats`` and ``geo3d tiles`` (docs/contracts.md): thin shells over geo3d.stats / tiles."""
 
 from __future__ import annotations
 
