@@ -1,7 +1,7 @@
-"""3D addresses (입체주소) for market stores and safety facilities (ADDRESS.md).
+"""3D addresses (입체주소) for market stores and safety facilities (docs/addresses.md).
 
 One public function per stage: :func:`read_market` (MARKET.toml), :func:`assign_addresses`
-(numbering), :func:`validate_addresses` (every rule of ADDRESS.md), :func:`to_imdf` /
+(numbering), :func:`validate_addresses` (every rule of docs/addresses.md), :func:`to_imdf` /
 :func:`validate_imdf` (IMDF archive), :func:`to_osm_geojson` (OSM tags) and
 :func:`write_addresses_csv`.
 """

@@ -33,7 +33,7 @@ __all__ = ["AMENITY_CATEGORY", "EXTENSION_CATEGORIES", "imdf_features", "to_imdf
 _NS = uuid.UUID("6f1c2a8e-3b7d-5e4f-9a10-0d3c5b7e9f21")
 FEATURE_TYPES = ("venue", "building", "footprint", "level", "unit", "opening", "amenity", "anchor",
                  "occupant", "address")
-#: IMDF amenity category per facility kind (ADDRESS.md); hydrants use a declared extension.
+#: IMDF amenity category per facility kind (docs/addresses.md); hydrants use a declared extension.
 AMENITY_CATEGORY = {"fire_extinguisher": "fireextinguisher", "aed": "defibrillator",
                     "fire_alarm": "firealarmpullstation", "other_facility": "firstaid",
                     "indoor_hydrant": "x-geo3d-indoorhydrant", "cctv": "security"}

@@ -23,11 +23,11 @@ from ..io.atomic import atomic_path
 
 __all__ = ["CSV_COLUMNS", "OSM_TAGS", "osm_tags", "to_osm_geojson", "write_addresses_csv"]
 
-#: addresses.csv header (CONTRACTS.md)
+#: addresses.csv header (docs/contracts.md)
 CSV_COLUMNS = ["object_id", "object_class", "kind", "floor", "aisle", "s_m", "side", "number", "address",
                "x", "y", "z"]
 
-#: OSM tags per kind (ADDRESS.md's table)
+#: OSM tags per kind (docs/addresses.md's table)
 OSM_TAGS: dict[str, dict[str, str]] = {
     "store": {"indoor": "room", "shop": "yes"},
     "fire_extinguisher": {"emergency": "fire_extinguisher"},
@@ -52,7 +52,7 @@ def _fmt(v: pd.Series, nd: int = 3) -> pd.Series:
 
 def write_addresses_csv(addresses: pd.DataFrame, path: str | os.PathLike[str], *,
                         overwrite: bool = False) -> Path:
-    """Write ``addresses.csv`` (UTF-8, header of CONTRACTS.md) atomically."""
+    """Write ``addresses.csv`` (UTF-8, header of docs/contracts.md) atomically."""
     a = addresses.sort_values("object_id")
     df = pd.DataFrame({
         "object_id": a["object_id"].astype(int).to_numpy(),

@@ -1,4 +1,4 @@
-"""Every validation rule of ADDRESS.md, run on every address result.
+"""Every validation rule of docs/addresses.md, run on every address result.
 
 Errors (E) raise :class:`AddressError` listing every offending object; warnings (W) are returned
 for report.json; unaddressed objects are listed with their reason.
@@ -41,7 +41,7 @@ _LABEL = re.compile(r"^(?:지하)?[1-9][0-9]*층$")
 
 
 class AddressError(Geo3DError, ValueError):
-    """Addresses break a rule of ADDRESS.md; :attr:`problems` lists every offending object."""
+    """Addresses break a rule of docs/addresses.md; :attr:`problems` lists every offending object."""
 
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         self.problems = list(problems or [])
@@ -78,7 +78,7 @@ def _eq(a: pd.Series, b: pd.Series) -> NDArray[np.bool_]:
 
 def validate_addresses(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, market: Market, *,
                        tolerance: float = 0.5, raise_on_error: bool = False) -> AddressValidation:
-    """Check an :func:`~geo3d.address.assign_addresses` result against every rule of ADDRESS.md.
+    """Check an :func:`~geo3d.address.assign_addresses` result against every rule of docs/addresses.md.
 
     Errors (each lists every offending object): the address form (``시도 시군구 도로명 번호[-부번]
     [, 상세][ 유형]``, its parts agreeing with the record: the market's 시도/시군구, the object's

@@ -1,6 +1,6 @@
 """The canonical pipe schema, its code tables, and the source-layer mappings — all as data.
 
-Everything a reader needs to turn a source layer into the canonical schema of UNDERGROUND.md
+Everything a reader needs to turn a source layer into the canonical schema of docs/underground.md
 lives here as plain dicts, so a user can add a layer or a material spelling without code::
 
     from geo3d.underground import schema
@@ -216,7 +216,7 @@ VOLTAGE_CODES: dict[str, float] = {
 }
 
 #: Default cover (m, to the top of the pipe) used by :func:`geo3d.underground.pipes_to_3d` when
-#: a row has no depth. Legal minimums from UNDERGROUND.md's rule table where one exists (water
+#: a row has no depth. Legal minimums from docs/underground.md's rule table where one exists (water
 #: D ≤ 900 mm 1.2 m; gas under roads ≥ 8 m wide 1.2 m; power under traffic 1.2 m); sewer,
 #: telecom and heat use common Korean design covers (our assumption; override per project).
 DEFAULT_COVER_M: dict[str, float] = {
