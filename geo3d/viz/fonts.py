@@ -11,17 +11,22 @@ Hangul).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .._compat import import_optional
 from ..errors import MissingDependencyError
 
 __all__ = ["FONT_NAME", "HANGUL_RC", "hangul_font_path", "register_hangul_font",
-           "use_hangul_font"]
+           "use_hangul_font", "with_hangul_font"]
 
 logger = logging.getLogger(__name__)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 FONT_NAME = "NanumGothic"
 """Family name of the Hangul font geo3d uses."""
@@ -103,3 +108,29 @@ def use_hangul_font() -> str:
     mpl.rcParams["pdf.fonttype"] = 42
     mpl.rcParams["ps.fonttype"] = 42
     return FONT_NAME
+
+
+def with_hangul_font(func: _F) -> _F:
+    """Run ``func`` with :data:`HANGUL_RC` inside ``matplotlib.rc_context`` (a decorator for
+    geo3d's drawing functions): texts it creates get the Hangul font, and the session's own
+    rcParams are the same afterwards.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> @with_hangul_font
+    ... def family():
+    ...     return matplotlib.rcParams["font.family"][0]
+    >>> with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+    ...     print(family(), "/", matplotlib.rcParams["font.family"][0])
+    NanumGothic / DejaVu Sans
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        mpl = import_optional("matplotlib", extra="viz")
+        register_hangul_font()
+        with mpl.rc_context(HANGUL_RC):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -31,7 +31,7 @@ from .._compat import import_optional
 from ..errors import InputError
 from ..io.atomic import atomic_path
 from ..stats.aging import areas_with_statistics
-from .fonts import use_hangul_font
+from .fonts import FONT_NAME, with_hangul_font
 
 __all__ = ["COLUMN_LABELS", "figure_to_file", "plot_statistics"]
 
@@ -80,6 +80,7 @@ def _north_arrow(ax: Any) -> None:
                 arrowprops={"facecolor": "black", "width": 3, "headwidth": 9, "headlength": 8})
 
 
+@with_hangul_font
 def plot_statistics(
     stats: pd.DataFrame,
     areas: gpd.GeoDataFrame,
@@ -132,7 +133,7 @@ def plot_statistics(
     import_optional("matplotlib", extra="viz")
     import matplotlib.pyplot as plt
 
-    font = use_hangul_font()
+    font = FONT_NAME
     joined = areas_with_statistics(stats, areas, area_id=area_id, utility=utility)
     if column not in joined.columns:
         options = ["length_m", "density_km_per_km2"] + [c for c in joined.columns
@@ -178,11 +179,13 @@ def plot_statistics(
     return fig, ax
 
 
+@with_hangul_font
 def figure_to_file(fig: Any, path: str | os.PathLike[str], *, overwrite: bool = False,
                    dpi: int = 150) -> Path:
     """Save a matplotlib figure atomically (format from the suffix: .png, .pdf, .svg …).
 
-    Hangul is embedded in PDFs as TrueType (:func:`geo3d.viz.fonts.use_hangul_font`).
+    Hangul is embedded in PDFs as TrueType (:data:`geo3d.viz.fonts.HANGUL_RC`, applied only
+    while saving).
 
     Examples
     --------

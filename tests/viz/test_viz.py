@@ -113,3 +113,21 @@ def test_hangul_labels_draw_without_missing_glyphs(tmp_path, data):
     assert len(hangul) >= 5
     assert all(t.get_fontname() == "NanumGothic" for t in hangul)
     plt.close(fig)
+
+
+def test_maps_leave_the_session_rcparams_alone(tmp_path, data):
+    """plot_statistics and figure_to_file set the Hangul font only inside rc_context."""
+    import matplotlib.pyplot as plt
+
+    _, areas, stats = data
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"], "axes.unicode_minus": True,
+                                "pdf.fonttype": 3}):
+        before = {k: v for k, v in matplotlib.rcParams.items() if not k.startswith("backend")}
+        fig, ax = plot_statistics(stats, areas, area_id="adm_cd2")
+        assert {t.get_fontfamily()[0] for t in ax.texts if t.get_text().endswith("동")} == {
+            "NanumGothic"}
+        raw = figure_to_file(fig, tmp_path / "map.pdf").read_bytes()
+        assert b"NanumGothic" in raw and b"FontFile2" in raw   # TrueType embedded
+        plt.close(fig)
+        after = {k: v for k, v in matplotlib.rcParams.items() if not k.startswith("backend")}
+        assert after == before
