@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-__all__ = ["float_column", "float_values"]
+__all__ = ["float_column", "float_series", "float_values"]
 
 
 def float_column(frame: pd.DataFrame, col: str) -> NDArray[np.float64]:
@@ -29,7 +29,19 @@ def float_column(frame: pd.DataFrame, col: str) -> NDArray[np.float64]:
     """
     if col not in frame:
         return np.full(len(frame), np.nan)
-    return np.asarray(pd.to_numeric(frame[col], errors="coerce").astype("Float64").to_numpy(
+    return float_series(frame[col])
+
+
+def float_series(values: pd.Series) -> NDArray[np.float64]:
+    """A Series as float64, NaN where missing or not a number (strings are parsed).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> float_series(pd.Series(["2.5", None, "n/a", 4], dtype=object)).tolist()
+    [2.5, nan, nan, 4.0]
+    """
+    return np.asarray(pd.to_numeric(values, errors="coerce").astype("Float64").to_numpy(
         dtype=np.float64, na_value=np.nan), dtype=np.float64)
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from .._numeric import float_series
 from ..errors import InputError, SchemaError
 from ..io.atomic import atomic_path
 from . import schema
@@ -52,9 +53,7 @@ _DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": 
 _PRESSURE_KO = {"low": "저압", "medium": "중압", "high": "고압"}
 
 
-def _num(s: pd.Series) -> np.ndarray:
-    return pd.to_numeric(s, errors="coerce").astype("Float64").to_numpy(dtype=np.float64,
-                                                                       na_value=np.nan)
+_num = float_series  # the shared numeric helper (geo3d._numeric)
 
 
 def _fmt(values: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
-from .._numeric import float_column
+from .._numeric import float_column, float_series
 from ..errors import InputError, SchemaError
 from . import schema
 
@@ -414,8 +414,7 @@ def rule_fields(pipes: pd.DataFrame, road_width: Any = None, under_traffic: Any 
     if road_width is None:
         rw = _num(pipes, "road_width_m")
     elif isinstance(road_width, pd.Series):
-        rw = np.asarray(pd.to_numeric(road_width.reindex(idx), errors="coerce").astype(
-            "Float64").to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+        rw = float_series(road_width.reindex(idx))
     else:
         rw = np.broadcast_to(np.asarray(road_width, dtype=np.float64), (n,)).astype(np.float64)
     if isinstance(under_traffic, pd.Series):
