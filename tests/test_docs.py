@@ -38,3 +38,19 @@ def test_pages_cite_no_file_outside_the_repository():
         bad = re.findall(r"\.\./shared/(?:design|mission)|\b(?:ADDRESS|CONTRACTS|UNDERGROUND|"
                          r"ARCHITECTURE|SEED)\.md", text)
         assert not bad, f"{page.name} cites {bad}: cite a page of docs/ instead"
+
+
+@pytest.mark.parametrize("page", ["guide-underground.md", "guide-statistics.md"])
+def test_guide_code_runs(page, tmp_path):
+    """The Python blocks of a guide run, in order, on the sample data (in a fresh folder)."""
+    pytest.importorskip("matplotlib")
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / page).read_text(encoding="utf-8"),
+                        re.S)
+    assert blocks
+    script = tmp_path / "guide.py"
+    script.write_text("import matplotlib\nmatplotlib.use('Agg')\n" + "\n".join(blocks),
+                      encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300, check=False,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-4000:]
