@@ -119,6 +119,12 @@ def _parse(path: Path, size: int, raw: bytes) -> HeaderFacts:
 
 def _count_problems(f: HeaderFacts) -> list[str]:
     problems = []
+    if f.offset_to_point_data > f.file_size:
+        problems.append(f"the header says the points start at byte {f.offset_to_point_data:,}, beyond "
+                        f"the end of the file ({f.file_size:,} bytes)")
+    elif f.offset_to_point_data < f.header_size:
+        problems.append(f"the header says the points start at byte {f.offset_to_point_data:,}, inside "
+                        f"the header itself ({f.header_size:,} bytes)")
     vlr_room = max(0, min(f.offset_to_point_data, f.file_size) - f.header_size)
     if f.n_vlrs * _VLR_HEADER > vlr_room:
         problems.append(
