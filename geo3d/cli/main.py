@@ -52,11 +52,13 @@ class _HeldLines:
         self.lines: list[str] | None = None  # None: not holding, print at once
         self.seen: set[str] = set()
 
-    def add(self, line: str) -> None:
+    def add(self, line: str, key: str | None = None) -> None:
+        """Hold ``line`` (once per ``key``: the same message logged and warned shows once)."""
+        key = " ".join((key or line).split())
         if self.lines is None:
             click.echo(line, err=True)
-        elif line not in self.seen:
-            self.seen.add(line)
+        elif key not in self.seen:
+            self.seen.add(key)
             self.lines.append(line)
 
     @contextlib.contextmanager
@@ -76,11 +78,11 @@ class _HeldLines:
 _HELD = _HeldLines()
 
 
-def echo_warning(text: str) -> None:
+def echo_warning(text: str, *, key: str | None = None) -> None:
     """Print ``Warning: text`` on stderr as one line (held until the command ends, after any error)."""
     if logging.getLogger("geo3d").getEffectiveLevel() > logging.WARNING:
         return
-    _HELD.add("Warning: " + " ".join(str(text).split()))
+    _HELD.add("Warning: " + " ".join(str(text).split()), key=key)
 
 
 class _HeldHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
@@ -89,7 +91,7 @@ class _HeldHandler(logging.StreamHandler):  # type: ignore[type-arg,unused-ignor
     def emit(self, record: logging.LogRecord) -> None:
         if record.levelno >= logging.WARNING and _HELD.lines is not None:
             try:
-                _HELD.add(" ".join(self.format(record).split()))
+                _HELD.add(" ".join(self.format(record).split()), key=record.getMessage())
             except Exception:  # pragma: no cover - logging must never raise
                 self.handleError(record)
             return
@@ -100,7 +102,7 @@ def _showwarning(message: Warning | str, category: type[Warning], filename: str,
                  file: Any = None, line: str | None = None) -> None:
     """Python warnings (ours and the libraries') as one ``Warning:`` line each, no source line."""
     module = Path(filename).stem if filename else "?"
-    echo_warning(f"{message} ({category.__name__} in {module})")
+    echo_warning(f"{message} ({category.__name__} in {module})", key=str(message))
 
 
 def _configure_logging(verbose: int, quiet: int) -> None:

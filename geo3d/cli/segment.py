@@ -54,7 +54,9 @@ def segment_command(scan: Path, out: Path, crs: str | None, method: str, tile_si
     files = write_segmentation(cloud, result, out, overwrite=overwrite)
     kinds = result.objects["kind"].value_counts()
     levels = ", ".join(f"{r.label} {r.slab_z:.2f} m" for r in result.levels.itertuples())
-    click.echo(f"{len(cloud):,} points: {len(result.levels)} levels ({levels}); "
+    n_file = cloud.source.point_count if cloud.source is not None else len(cloud)
+    distinct = f" ({len(cloud):,} distinct)" if n_file != len(cloud) else ""
+    click.echo(f"{n_file:,} points{distinct}: {len(result.levels)} levels ({levels}); "
                f"{int(kinds.get('store', 0))} stores, {int(len(result.objects) - kinds.get('store', 0))} facilities")
     for f in files:
         click.echo(f"  {f}")

@@ -592,6 +592,8 @@ def _resolve_crs(header: laspy.LasHeader, user_crs: Any, path: Path) -> CRS | No
             log.warning("%s: ignoring the file's unreadable CRS (%s); using crs=%s", path.name, parse_error, _name(user))
         elif file_crs is not None and not file_crs.equals(user, ignore_axis_order=True):
             log.warning("%s: the file says the CRS is %s; using crs=%s as asked", path.name, _name(file_crs), _name(user))
+        if header.point_count == 0:  # no coordinates to check it against
+            return user
         return crs_for_bounds(user, bounds, what=f"{path.name}: crs={_name(user)}")
     if parse_error is not None:
         msg = f"{path.name}: the file's CRS cannot be read ({parse_error}); {_FIX_CRS}"
@@ -603,7 +605,7 @@ def _resolve_crs(header: laspy.LasHeader, user_crs: Any, path: Path) -> CRS | No
             _FIX_CRS,
         )
         return None
-    problem = _implausible(file_crs, bounds)
+    problem = _implausible(file_crs, bounds) if header.point_count else None
     if problem:
         msg = f"{path.name}: the file's CRS ({_name(file_crs)}) cannot be right: {problem}. The CRS metadata is wrong; {_FIX_CRS}"
         raise CRSError(msg)

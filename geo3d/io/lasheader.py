@@ -42,11 +42,13 @@ from typing import BinaryIO
 
 from ..errors import FileFormatError
 
-__all__ = ["HeaderFacts", "check_las_header", "laz_point_count_range", "records_in_file"]
+__all__ = ["MAX_CHUNK_BYTES", "HeaderFacts", "check_las_header", "laz_point_count_range", "records_in_file"]
 
 _VLR_HEADER = 54  # bytes of a VLR's own header (LAS 1.0-1.4)
 _EVLR_HEADER = 60  # bytes of an extended VLR's header (LAS 1.4)
 _MAX_REACH = 2.0**31  # |X|, |Y|, |Z| of a stored point are int32
+#: largest decompressed LAZ chunk accepted (laszip and PDAL write 50,000 points, a few MB)
+MAX_CHUNK_BYTES = 512 * 2**20
 _FIX = "the file is corrupt or was written by a broken tool; export it again (e.g. `pdal translate in.las out.laz`)"
 
 
@@ -187,6 +189,11 @@ def laz_point_count_range(facts: HeaderFacts, laszip_record: bytes) -> tuple[int
     compressor, _, _, _, _, _, chunk_size = struct.unpack_from("<HHBBHIi", laszip_record, 0)
     if compressor not in (2, 3):  # 1 = point-wise (no chunks), 0 = none
         return None
+    if chunk_size > 0 and chunk_size * max(1, facts.record_length) > MAX_CHUNK_BYTES:
+        msg = (f"{facts.path.name}: the LAZ chunk size of {chunk_size:,} points needs "
+               f"{chunk_size * facts.record_length / 2**20:,.0f} MB per chunk to decompress (writers use "
+               f"50,000 points); {_FIX}")
+        raise FileFormatError(msg)
     start = facts.offset_to_point_data
     with open(facts.path, "rb") as fh:
         table_at = _read_int(fh, start, "<q")
@@ -206,7 +213,9 @@ def laz_point_count_range(facts: HeaderFacts, laszip_record: bytes) -> tuple[int
 
 def _chunk_counts(fh: BinaryIO, facts: HeaderFacts, laszip_record: bytes, n_chunks: int,
                   chunk_size: int) -> tuple[int, int]:
-    if chunk_size != -1 and chunk_size > 0:
+    layered = struct.unpack_from("<H", laszip_record, 0)[0] == 3
+    fixed = chunk_size != -1 and chunk_size > 0
+    if fixed and not layered:
         return ((n_chunks - 1) * chunk_size + 1, n_chunks * chunk_size)
     import lazrs
 
@@ -216,8 +225,38 @@ def _chunk_counts(fh: BinaryIO, facts: HeaderFacts, laszip_record: bytes, n_chun
     except Exception as exc:
         msg = f"{facts.path.name}: cannot read the LAZ chunk table ({exc}); {_FIX}"
         raise FileFormatError(msg) from exc
+    if layered:
+        _check_layers(fh, facts, laszip_record, [int(b) for _, b in table])
+    if fixed:
+        return ((n_chunks - 1) * chunk_size + 1, n_chunks * chunk_size)
     total = sum(int(points) for points, _ in table)
     return (total, total)
+
+
+#: layers of each LAS 1.4 LAZ item type (Byte14, the extra bytes, has one per byte)
+_LAYERS = {10: 9, 11: 1, 12: 2, 13: 1}
+
+
+def _check_layers(fh: BinaryIO, facts: HeaderFacts, laszip_record: bytes, chunk_bytes: list[int]) -> None:
+    """Each layered chunk's layer sizes must fit in the chunk (lazrs allocates what they say)."""
+    n_items = struct.unpack_from("<H", laszip_record, 32)[0] if len(laszip_record) >= 34 else 0
+    items = [struct.unpack_from("<HHH", laszip_record, 34 + 6 * i) for i in range(n_items)
+             if 34 + 6 * i + 6 <= len(laszip_record)]
+    raw = sum(size for _, size, _ in items)
+    n_layers = sum(size if kind == 14 else _LAYERS.get(kind, 0) for kind, size, _ in items)
+    at = facts.offset_to_point_data + 8
+    for i, size in enumerate(chunk_bytes):
+        if size <= raw:  # a chunk of one point has no layers
+            at += size
+            continue
+        fh.seek(at + raw + 4)
+        data = fh.read(4 * n_layers)
+        layers = struct.unpack(f"<{len(data) // 4}I", data[: len(data) // 4 * 4])
+        if len(layers) < n_layers or raw + 4 + 4 * n_layers + sum(layers) > size:
+            msg = (f"{facts.path.name}: LAZ chunk {i:,} declares layers of {sum(layers):,} bytes in a "
+                   f"chunk of {size:,}; {_FIX}")
+            raise FileFormatError(msg)
+        at += size
 
 
 def _read_int(fh: BinaryIO, at: int, fmt: str) -> int | None:

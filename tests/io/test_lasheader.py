@@ -166,3 +166,14 @@ def test_fuzz_las_header_only_raises_geo3d_errors():
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 0 and "fuzz ok" in res.stdout, res.stdout[-3000:] + res.stderr[-6000:]
+
+
+def test_huge_laz_chunk_size_is_refused(tmp_path):
+    """lazrs allocates a whole chunk up front: 758 M points x 34 bytes = 25.8 GB (found by the fuzz)."""
+    path = _las(tmp_path / "a.laz", 50)
+    header = laspy.open(path).header
+    vlr = next(v for v in header.vlrs if v.user_id == "laszip encoded")
+    record = bytearray(vlr.record_data)
+    struct.pack_into("<I", record, 12, 758_973_264)
+    with pytest.raises(FileFormatError, match="chunk size of 758,973,264 points"):
+        laz_point_count_range(check_las_header(path), bytes(record))
