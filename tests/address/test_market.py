@@ -107,8 +107,8 @@ def test_fuzz_market_toml_only_raises_geo3d_errors(tmp_path):
             return '""'
         return repr(value)  # ints, floats, nan and inf are TOML as Python prints them
 
-    @hypothesis.settings(max_examples=150, deadline=None, derandomize=True, database=None)
-    @hypothesis.given(data=tables, raw=st.binary(max_size=64), nested=st.integers(0, 3000))
+    @hypothesis.settings(max_examples=100, deadline=None, derandomize=True, database=None)
+    @hypothesis.given(data=tables, raw=st.binary(max_size=64), nested=st.integers(0, 1500))
     def run(data, raw, nested):
         text = "\n".join(f"{k} = {as_toml(v)}" for k, v in data.items())
         for body in (text.encode("utf-8"), raw, b"a = " + b"[" * nested + b"]" * nested):
