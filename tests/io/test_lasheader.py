@@ -21,7 +21,7 @@ from geo3d.errors import FileFormatError
 from geo3d.io.lasheader import check_las_header, laz_point_count_range, records_in_file
 
 REPO = Path(__file__).resolve().parents[2]
-FUZZ_EXAMPLES = int(os.environ.get("GEO3D_FUZZ_EXAMPLES", "250"))
+FUZZ_EXAMPLES = int(os.environ.get("GEO3D_FUZZ_EXAMPLES", "200"))
 
 
 def _las(path: Path, n: int = 50, *, version: str = "1.2", point_format: int = 3) -> Path:
