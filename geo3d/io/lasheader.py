@@ -225,8 +225,9 @@ def _chunk_counts(fh: BinaryIO, facts: HeaderFacts, laszip_record: bytes, n_chun
     except Exception as exc:
         msg = f"{facts.path.name}: cannot read the LAZ chunk table ({exc}); {_FIX}"
         raise FileFormatError(msg) from exc
-    if layered:
-        _check_layers(fh, facts, laszip_record, [int(b) for _, b in table])
+    if layered:  # each layered chunk states its point count: the total is exact
+        total = _check_layers(fh, facts, laszip_record, [(int(n), int(b)) for n, b in table])
+        return (total, total)
     if fixed:
         return ((n_chunks - 1) * chunk_size + 1, n_chunks * chunk_size)
     total = sum(int(points) for points, _ in table)
@@ -237,19 +238,30 @@ def _chunk_counts(fh: BinaryIO, facts: HeaderFacts, laszip_record: bytes, n_chun
 _LAYERS = {10: 9, 11: 1, 12: 2, 13: 1}
 
 
-def _check_layers(fh: BinaryIO, facts: HeaderFacts, laszip_record: bytes, chunk_bytes: list[int]) -> None:
-    """Each layered chunk's layer sizes must fit in the chunk (lazrs allocates what they say)."""
+def _check_layers(fh: BinaryIO, facts: HeaderFacts, laszip_record: bytes, chunks: list[tuple[int, int]]) -> int:
+    """The points of a layered LAZ file; each chunk's layer sizes must fit in the chunk.
+
+    A layered chunk (LAS 1.4 point formats 6-10) is: the first point raw, its point count
+    (uint32), the byte size of each layer (uint32 each), the layers. lazrs allocates what the
+    sizes say, so they are checked against the chunk's size from the chunk table.
+    """
     n_items = struct.unpack_from("<H", laszip_record, 32)[0] if len(laszip_record) >= 34 else 0
     items = [struct.unpack_from("<HHH", laszip_record, 34 + 6 * i) for i in range(n_items)
              if 34 + 6 * i + 6 <= len(laszip_record)]
     raw = sum(size for _, size, _ in items)
     n_layers = sum(size if kind == 14 else _LAYERS.get(kind, 0) for kind, size, _ in items)
     at = facts.offset_to_point_data + 8
-    for i, size in enumerate(chunk_bytes):
-        if size <= raw:  # a chunk of one point has no layers
+    total = 0
+    for i, (most, size) in enumerate(chunks):  # most: the chunk size, or the chunk's own count
+        if size <= raw + 4:  # a chunk of one point has no layers
+            total += 1
             at += size
             continue
-        fh.seek(at + raw + 4)
+        count = _read_int(fh, at + raw, "<I") or 0
+        if count > most:
+            msg = f"{facts.path.name}: LAZ chunk {i:,} declares {count:,} points, more than its {most:,}; {_FIX}"
+            raise FileFormatError(msg)
+        total += count
         data = fh.read(4 * n_layers)
         layers = struct.unpack(f"<{len(data) // 4}I", data[: len(data) // 4 * 4])
         if len(layers) < n_layers or raw + 4 + 4 * n_layers + sum(layers) > size:
@@ -257,6 +269,7 @@ def _check_layers(fh: BinaryIO, facts: HeaderFacts, laszip_record: bytes, chunk_
                    f"chunk of {size:,}; {_FIX}")
             raise FileFormatError(msg)
         at += size
+    return total
 
 
 def _read_int(fh: BinaryIO, at: int, fmt: str) -> int | None:

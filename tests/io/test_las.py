@@ -591,10 +591,11 @@ def test_laz_holding_more_points_than_declared_is_refused(tmp_path, version):
     path = make_las(tmp_path / "a.laz", xyz, version=version, point_format=3 if version == "1.2" else 6)
     at, fmt = (107, "<I") if version == "1.2" else (247, "<Q")
     _patch(path, at, fmt, 30_000)
-    with pytest.raises(FileFormatError, match=r"declares 30,000 points.*chunk table holds at least 50,001"):
+    holds = "at least 50,001" if version == "1.2" else "60,000"  # layered chunks state their counts
+    with pytest.raises(FileFormatError, match=rf"declares 30,000 points.*chunk table holds {holds}"):
         read_las(path)
     _patch(path, at, fmt, 10**12 if version == "1.4" else 4_000_000_000)
-    with pytest.raises(FileFormatError, match="at most 100,000"):
+    with pytest.raises(FileFormatError, match="at most 100,000" if version == "1.2" else "holds 60,000"):
         read_las(path)
 
 
@@ -634,3 +635,11 @@ def test_caller_crs_that_cannot_fit_is_refused(tmp_path):
     path = make_las(tmp_path / "a.las", [[200_000, 550_000, 0], [200_010, 550_020, 5]])
     with pytest.raises(CRSError, match=r"crs=EPSG:4326.*cannot be right.*not longitudes"):
         read_las(path, crs="EPSG:4326")
+
+
+def test_small_layered_laz_holding_more_points_than_declared_is_refused(tmp_path):
+    """One chunk of 1,000 points: the count stored in each layered chunk gives it away."""
+    xyz = np.random.default_rng(4).uniform(0, 100, (1000, 3))
+    path = _patch(make_las(tmp_path / "a.laz", xyz, version="1.4", point_format=6), 247, "<Q", 500)
+    with pytest.raises(FileFormatError, match=r"declares 500 points.*chunk table holds 1,000"):
+        read_las(path)
