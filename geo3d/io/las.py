@@ -364,6 +364,7 @@ def write_las(
     object_class: npt.ArrayLike | None = None,
     overwrite: bool = False,
     chunk_size: int = 2_000_000,
+    crs: Any = None,
 ) -> Path:
     """Write the original points of a file, in order, plus ``level``/``object_id``/``object_class``.
 
@@ -387,6 +388,9 @@ def write_las(
         Replace an existing output.
     chunk_size : int, default 2_000_000
         Points per streamed chunk.
+    crs : pyproj.CRS or str, optional
+        The points' CRS, stored in the output header when the source states another or none.
+        Default: the cloud's ``crs`` when ``source`` is a cloud (e.g. one read with ``crs=``).
 
     Returns
     -------
@@ -426,8 +430,10 @@ def write_las(
             {"level": level, "object_id": object_id, "object_class": object_class}, n, cloud
         )
         header = _output_header(reader.header, extras)
-        if cloud is not None and cloud.crs is not None:
-            _set_crs(header, cloud.crs, src_path)
+        target_crs = crs if crs is not None else (cloud.crs if cloud is not None else None)
+        if target_crs is not None:
+            _set_crs(header, target_crs if isinstance(target_crs, CRS) else CRS.from_user_input(target_crs),
+                     src_path)
         with atomic_path(path, overwrite=overwrite) as tmp:
             written = 0
             with laspy.open(tmp, mode="w", header=header, do_compress=suffix == ".laz") as writer:

@@ -45,10 +45,18 @@ def test_identical_points_are_counted_as_in_the_file(runner, tmp_path):
 
 
 def test_crs_given_on_the_command_line_is_written_into_points_laz(runner, tmp_path):
-    rng = np.random.default_rng(0)
-    xyz = np.c_[200_000 + rng.uniform(0, 20, 3000), 550_000 + rng.uniform(0, 20, 3000), rng.uniform(0, 4, 3000)]
-    scan = _scan(tmp_path / "s.las", xyz)
-    res = runner.invoke(cli, ["segment", str(scan), "--crs", "EPSG:5186", "--out", str(tmp_path / "out")])
+    """Streamed tile by tile (the whole-scan path is write_las(cloud): tests/io/test_las.py)."""
+    las = laspy.read(datasets.get_path("market"))  # a tenth of the sample scan, its CRS removed
+    las.points = las.points[np.arange(0, len(las.points), 10)]
+    for name in ("WktCoordinateSystemVlr", "GeoKeyDirectoryVlr", "GeoAsciiParamsVlr", "GeoDoubleParamsVlr"):
+        while las.header.vlrs.get(name):
+            las.header.vlrs.extract(name)
+    las.header.global_encoding.wkt = False
+    scan = tmp_path / "s.laz"
+    las.write(scan)
+    assert laspy.read(scan).header.parse_crs() is None
+    res = runner.invoke(cli, ["segment", str(scan), "--crs", "EPSG:5186", "--tile-size", "40",
+                              "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     assert laspy.read(tmp_path / "out" / "points.laz").header.parse_crs().to_epsg() == 5186
 

@@ -629,6 +629,8 @@ def test_caller_crs_is_written_into_the_output(tmp_path):
     assert laspy.read(out).header.parse_crs().to_epsg() == 5186
     same = write_las(read_las(out), tmp_path / "same.laz")  # already stated: kept as it is
     assert laspy.read(same).header.parse_crs().to_epsg() == 5186
+    from_path = write_las(path, tmp_path / "from_path.las", crs="EPSG:5186")  # streamed from the file
+    assert laspy.read(from_path).header.parse_crs().to_epsg() == 5186
 
 
 def test_caller_crs_that_cannot_fit_is_refused(tmp_path):
