@@ -27,6 +27,7 @@ __all__ = [
     "MissingDependencyError",
     "MissingFileError",
     "OptionError",
+    "OutputBusyError",
     "OutputExistsError",
     "SchemaError",
 ]
@@ -75,6 +76,10 @@ class MissingFileError(Geo3DError, FileNotFoundError):
 
 class OutputExistsError(Geo3DError, FileExistsError):
     """An output exists and ``overwrite`` was not given."""
+
+
+class OutputBusyError(Geo3DError, BlockingIOError):
+    """Another process is writing the same output (it holds the output's lock)."""
 
 
 class MissingDependencyError(Geo3DError, ImportError):

@@ -23,7 +23,7 @@ import shapely
 from ..errors import FileFormatError, MissingFileError, SchemaError
 from .format import check_road_name
 
-__all__ = ["SCHEMES", "Market", "market_from_dict", "read_market"]
+__all__ = ["SCHEMES", "Market", "market_from_dict", "market_text", "read_market"]
 
 #: Address schemes of ADDRESS.md (one per market building).
 SCHEMES = ("internal_road", "ground_road", "detail")
@@ -203,9 +203,44 @@ def read_market(path: str | os.PathLike[str]) -> Market:
     if not p.is_file():
         msg = f"market file {p} does not exist; pass the MARKET.toml that describes the market"
         raise MissingFileError(msg)
+    text = market_text(p.read_bytes(), name=str(p))
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        msg = f"{p} is not valid TOML ({exc}); check quotes and brackets"
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        msg = f"{p} is not valid TOML ({exc or 'nested too deeply'}); check quotes and brackets"
         raise FileFormatError(msg) from exc
     return market_from_dict(data, source=str(p))
+
+
+def market_text(raw: bytes, *, name: str = "MARKET.toml") -> str:
+    """The text of a MARKET.toml file: UTF-8, with or without a byte-order mark.
+
+    TOML is UTF-8. A file saved in another encoding (e.g. CP949/EUC-KR by an older Korean
+    Windows editor, or UTF-16) is refused with a message naming the encoding it looks like and
+    how to convert it, instead of a TOML syntax error.
+
+    Examples
+    --------
+    >>> market_text("name = '시장'".encode("utf-8-sig"))
+    "name = '시장'"
+    >>> market_text("name = '시장'".encode("cp949"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    geo3d.errors.FileFormatError: MARKET.toml is not UTF-8: it looks like CP949 (EUC-KR)...
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        guess = "UTF-16"
+    else:
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+        guess = "an unknown encoding"
+        try:
+            raw.decode("cp949")
+            guess = "CP949 (EUC-KR)"
+        except UnicodeDecodeError:
+            pass
+    msg = (f"{name} is not UTF-8: it looks like {guess}. TOML files must be UTF-8; save it as "
+           "UTF-8 in your editor, or convert it, e.g. `iconv -f CP949 -t UTF-8 old.toml > MARKET.toml`")
+    raise FileFormatError(msg)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from ..errors import InputError
 from ..io.atomic import atomic_dir, check_can_write
 from ..pointcloud.cloud import PointCloud
 from .assign import assign_addresses, orient_aisles
@@ -33,7 +34,7 @@ from .market import Market, read_market
 from .osm import to_osm_geojson, write_addresses_csv
 from .validate import AddressValidation, validate_addresses
 
-__all__ = ["ScanAddresses", "address_segmentation", "entrance_storey", "renumber_levels", "scan_layers", "scan_to_addresses", "write_scan"]
+__all__ = ["AISLE_TOLERANCE_M", "ScanAddresses", "address_segmentation", "check_aisles_near", "entrance_storey", "renumber_levels", "scan_layers", "scan_to_addresses", "write_scan"]
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ def address_segmentation(cloud: PointCloud, result: Any, market: Market, *,
     source = "given"
     if aisles is None:
         aisles = market.aisles
+        if aisles is not None:
+            check_aisles_near(aisles, cloud)
     if aisles is None:
         from ..indoor.aisles import aisles_from_cloud
 
@@ -133,6 +136,37 @@ def address_segmentation(cloud: PointCloud, result: Any, market: Market, *,
     t3 = time.perf_counter()
     return ScanAddresses(addresses, aisles, validation, source,
                          {"aisles": t1 - t0, "assign_addresses": t2 - t1, "validate_addresses": t3 - t2})
+
+
+#: how far beyond the scan's plan extent a given aisle may lie (m); aisles run inside the building
+AISLE_TOLERANCE_M = 10.0
+
+
+def check_aisles_near(aisles: gpd.GeoDataFrame, cloud: PointCloud) -> None:
+    """Refuse aisles (from MARKET.toml) that lie beyond the scan, e.g. in another CRS or mistyped.
+
+    An aisle must come within :data:`AISLE_TOLERANCE_M` of the scan's plan extent; otherwise
+    every object would be addressed onto an aisle far away.
+
+    Raises
+    ------
+    InputError
+    """
+    if len(cloud) == 0 or len(aisles) == 0:
+        return
+    import shapely
+
+    xmin, ymin, _, xmax, ymax, _ = cloud.bounds
+    extent = shapely.box(xmin, ymin, xmax, ymax)
+    far = [(str(n), float(extent.distance(g))) for n, g in zip(aisles["name"], aisles.geometry, strict=True)
+           if extent.distance(g) > AISLE_TOLERANCE_M]
+    if far:
+        listed = "; ".join(f"{n!r} lies {d:,.0f} m from it" for n, d in far)
+        msg = (f"MARKET.toml: {len(far)} of {len(aisles)} aisles lie outside the scan "
+               f"(x {xmin:,.1f}..{xmax:,.1f}, y {ymin:,.1f}..{ymax:,.1f}): {listed}. Aisle lines are in the "
+               "scan's coordinates (metres, its CRS): check their numbers, or leave [[aisles]] out to "
+               "detect them")
+        raise InputError(msg)
 
 
 def scan_layers(cloud: PointCloud, result: Any, scan: ScanAddresses) -> dict[str, gpd.GeoDataFrame]:
@@ -193,13 +227,15 @@ def scan_to_addresses(scan_path: str | os.PathLike[str], market_path: str | os.P
                       method: str = "voxel_cc") -> tuple[list[Path], ScanAddresses]:
     """Read, segment, address and write a market scan (what ``geo3d scan`` does)."""
     from ..indoor.scan import segment_scan
-    from ..io.las import read_las
+    from ..io.las import crs_for_bounds, read_las
 
     market = market_path if isinstance(market_path, Market) else read_market(market_path)
     check_can_write(out_dir, overwrite=overwrite)
     cloud = read_las(scan_path)
-    if cloud.crs is None and market.crs is not None:
-        cloud.crs = CRS.from_user_input(market.crs)
+    if cloud.crs is None and market.crs is not None and len(cloud):  # refused as a file's CRS would be
+        cloud.crs = crs_for_bounds(CRS.from_user_input(market.crs), cloud.bounds, what="MARKET.toml crs")
+    if market.aisles is not None:
+        check_aisles_near(market.aisles, cloud)  # before the segmentation
     result = segment_scan(cloud, method=method)
     ent = entrance_storey(cloud, result, market)
     if ent is not None:

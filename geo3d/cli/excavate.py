@@ -11,8 +11,7 @@ import pyogrio
 import pyogrio.errors
 
 from ..errors import EmptyResultError, FileFormatError, InputError
-from ..io.atomic import check_can_write
-from .main import cli, verbosity_options
+from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["excavate_command"]
 
@@ -70,7 +69,7 @@ def excavate_command(pipes_path: Path, pit_path: Path, depth: float | None,
     from ..underground.excavation import summary_text as _summary_text
     from ..underground.rules import load_rules
 
-    check_can_write(out_path, overwrite=overwrite)
+    claim_outputs(out_path, overwrite=overwrite)
     rules = load_rules(rules_path) if rules_path is not None else None
     pipes = read_pipes(pipes_path)
     pit = _read_pit(pit_path)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .main import cli, verbosity_options
+from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["scan_command"]
 
@@ -20,16 +20,16 @@ __all__ = ["scan_command"]
               help="Output folder (points.laz, objects.gpkg, addresses.csv, imdf.zip, map.html, report.json).")
 @click.option("--method", default="voxel_cc", show_default=True,
               type=click.Choice(["voxel_cc", "dbscan"]), help="Segmentation method.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into an existing output folder: the files above are replaced, other files are kept.")
 def scan_command(scan: Path, market: Path, out: Path, method: str, overwrite: bool) -> None:
     """Segment SCAN (LAS/LAZ) and give every store and safety facility its 3D address."""
     from ..address.market import read_market
     from ..address.pipeline import scan_to_addresses
     from ..errors import MissingFileError
-    from ..io.atomic import check_can_write
 
     m = read_market(market)  # bad TOML or fields: exit 2 before any work
-    check_can_write(out, overwrite=overwrite)
+    claim_outputs(out, overwrite=overwrite, folder=True)
     if not scan.exists():
         msg = f"scan {scan} does not exist; pass a LAS/LAZ file"
         raise MissingFileError(msg)

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .main import cli, verbosity_options
+from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["run_section", "section_command"]
 
@@ -150,5 +150,6 @@ def run_section(
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 def section_command(**kwargs: Any) -> None:
     """Draw a cross-section sheet (횡단면도) along --line, or an atlas along --road."""
+    claim_outputs(kwargs["out"], Path(kwargs["out"]).with_suffix(".csv"), overwrite=kwargs["overwrite"])
     out, csv, n = run_section(**kwargs)
     click.echo(f"wrote {out} ({n} section{'s' if n != 1 else ''}) and {csv}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .main import cli, verbosity_options
+from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["STREAM_ABOVE", "segment_command"]
 
@@ -25,16 +25,16 @@ STREAM_ABOVE = 30_000_000
 @click.option("--tile-size", type=float, default=None,
               help="Stream the scan tile by tile (plan tiles of this side, m) with bounded memory. "
                    f"Default: only for scans of more than {STREAM_ABOVE:,} points (40 m tiles).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
+@click.option("--overwrite", is_flag=True,
+              help="Write into an existing output folder: the files above are replaced, other files are kept.")
 def segment_command(scan: Path, out: Path, crs: str | None, method: str, tile_size: float | None,
                     overwrite: bool) -> None:
     """Find levels, stores and safety facilities in SCAN (LAS/LAZ/COPC)."""
     from ..indoor.outputs import write_segmentation, write_tiled_segmentation
     from ..indoor.scan import segment_scan
-    from ..io.atomic import check_can_write
     from ..io.las import open_las, read_las
 
-    check_can_write(out, overwrite=overwrite)
+    claim_outputs(out, overwrite=overwrite, folder=True)
     if tile_size is None:
         with open_las(scan, crs=crs) as reader:  # a bad file fails here, before any work
             if reader.count > STREAM_ABOVE:
@@ -54,7 +54,9 @@ def segment_command(scan: Path, out: Path, crs: str | None, method: str, tile_si
     files = write_segmentation(cloud, result, out, overwrite=overwrite)
     kinds = result.objects["kind"].value_counts()
     levels = ", ".join(f"{r.label} {r.slab_z:.2f} m" for r in result.levels.itertuples())
-    click.echo(f"{len(cloud):,} points: {len(result.levels)} levels ({levels}); "
+    n_file = cloud.source.point_count if cloud.source is not None else len(cloud)
+    distinct = f" ({len(cloud):,} distinct)" if n_file != len(cloud) else ""
+    click.echo(f"{n_file:,} points{distinct}: {len(result.levels)} levels ({levels}); "
                f"{int(kinds.get('store', 0))} stores, {int(len(result.objects) - kinds.get('store', 0))} facilities")
     for f in files:
         click.echo(f"  {f}")

@@ -12,8 +12,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from ..io.atomic import check_can_write
-from .main import cli, verbosity_options
+from .main import claim_outputs, cli, echo_warning, verbosity_options
 
 __all__ = ["stats_command", "tiles_command"]
 
@@ -53,7 +52,19 @@ def _warnings_as_lines() -> Iterator[None]:
                 text = " ".join(str(w.message).split())
                 if issubclass(w.category, UserWarning) and text not in seen:
                     seen.add(text)
-                    click.echo(f"Warning: {text}", err=True)
+                    echo_warning(text)
+
+
+def _check_map_suffix(path: Path | None) -> None:
+    if path is None or path.suffix.lower() in (".html", ".htm"):
+        return
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix.lower().lstrip(".") not in formats:
+        msg = (f"--map {path.name}: unsupported map format {path.suffix!r}; use .html for an "
+               f"interactive map or one of {', '.join('.' + f for f in sorted(formats))}")
+        raise InputError(msg)
 
 
 def _aged_path(out: Path) -> Path:
@@ -87,9 +98,9 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
     if out.suffix.lower() not in (".csv", ".xlsx"):
         msg = f"--out must end in .csv or .xlsx, not {out.name!r}"
         raise InputError(msg)
-    outputs = [out, _aged_path(out)] + ([map_path] if map_path else [])
-    for path in outputs:
-        check_can_write(path, overwrite=overwrite)
+    _check_map_suffix(map_path)
+    claim_outputs(out, _aged_path(out), overwrite=overwrite)
+    claim_outputs(map_path, overwrite=overwrite, option="--map")
     parsed_bins = _parse_bins(bins)
     areas = read_areas(areas_path, area_id=area_id)  # bad areas fail before the pipes are read
     pipes = read_pipes(pipes_path)
@@ -158,7 +169,7 @@ def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | 
     if (stats_path or areas_path) and not (areas_path and area_id):
         msg = "--stats and --areas need --areas and --area-id"
         raise InputError(msg)
-    check_can_write(out, overwrite=overwrite)
+    claim_outputs(out, overwrite=overwrite)
     table = None
     if stats_path is not None:
         if not stats_path.exists():

@@ -155,13 +155,15 @@ def _software() -> dict[str, str]:
             "laspy": laspy.__version__, "geopandas": gpd.__version__, "shapely": shapely.__version__}
 
 
-def _report(result: ScanSegmentation, source: Path, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+def _report(result: ScanSegmentation, source: Path, extra: Mapping[str, Any] | None,
+            file_points: int | None = None) -> dict[str, Any]:
     counts = _counts(result.objects)
     counts["points_per_class"] = {CLASS_NAMES[int(k)]: int(v) for k, v in
                                   zip(*np.unique(result.object_class, return_counts=True), strict=True)}
     return {
         "source": str(source),
-        "points": len(result.level),
+        "points": len(result.level) if file_points is None else file_points,  # the file's, as in points.laz
+        "distinct_points": len(result.level),  # after dropping exact duplicates (and NaN points)
         "levels": _levels_records(result.levels),
         "counts": counts,
         "warnings": list(result.warnings) if hasattr(result, "warnings") else [],
@@ -213,7 +215,8 @@ def write_segmentation(
         for name, layer in layers.items():
             layer.to_file(tmp / "objects.gpkg", layer=name, driver="GPKG")
         (tmp / "report.json").write_text(
-            json.dumps(_report(result, source, report), ensure_ascii=False, indent=2, default=str),
+            json.dumps(_report(result, source, report, cloud.source.point_count if cloud.source else None),
+                       ensure_ascii=False, indent=2, default=str),
             encoding="utf-8",
         )
     log.info("write_segmentation: %s (%s)", out, ", ".join(names))

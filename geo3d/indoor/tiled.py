@@ -340,6 +340,7 @@ def segment_file(
                 object_class=np.load(tmp / "object_class.npy", mmap_mode="r"),
                 overwrite=overwrite,
                 chunk_size=min(int(chunk_size), 2_000_000),
+                crs=crs_found,  # a --crs given is stored in points.laz
             )
         timings["write"] = time.perf_counter() - t
     finally:

@@ -60,11 +60,13 @@ from ..errors import (
 )
 from ..pointcloud.cloud import PointCloud, SourceInfo
 from .atomic import atomic_path
+from .lasheader import HeaderFacts, check_las_header, laz_point_count_range, records_in_file
 
 __all__ = [
     "DEFAULT_FIELDS",
     "EXTRA_DIMENSIONS",
     "LasReader",
+    "crs_for_bounds",
     "open_las",
     "read_las",
     "write_las",
@@ -362,6 +364,7 @@ def write_las(
     object_class: npt.ArrayLike | None = None,
     overwrite: bool = False,
     chunk_size: int = 2_000_000,
+    crs: Any = None,
 ) -> Path:
     """Write the original points of a file, in order, plus ``level``/``object_id``/``object_class``.
 
@@ -385,6 +388,9 @@ def write_las(
         Replace an existing output.
     chunk_size : int, default 2_000_000
         Points per streamed chunk.
+    crs : pyproj.CRS or str, optional
+        The points' CRS, stored in the output header when the source states another or none.
+        Default: the cloud's ``crs`` when ``source`` is a cloud (e.g. one read with ``crs=``).
 
     Returns
     -------
@@ -424,6 +430,10 @@ def write_las(
             {"level": level, "object_id": object_id, "object_class": object_class}, n, cloud
         )
         header = _output_header(reader.header, extras)
+        target_crs = crs if crs is not None else (cloud.crs if cloud is not None else None)
+        if target_crs is not None:
+            _set_crs(header, target_crs if isinstance(target_crs, CRS) else CRS.from_user_input(target_crs),
+                     src_path)
         with atomic_path(path, overwrite=overwrite) as tmp:
             written = 0
             with laspy.open(tmp, mode="w", header=header, do_compress=suffix == ".laz") as writer:
@@ -481,24 +491,54 @@ def _open_checked(path: Path) -> laspy.LasReader:
     if size < _HEADER_MIN_SIZE:
         msg = f"{path.name} is truncated: {size} bytes is smaller than a LAS header ({_HEADER_MIN_SIZE} bytes)"
         raise FileFormatError(msg)
+    facts = check_las_header(path)  # counts bounded by the file's size before laspy loops on them
     try:
         reader = laspy.open(path)
     except Exception as exc:
         msg = f"{path.name}: cannot read the LAS header ({type(exc).__name__}: {exc}); the file is truncated or corrupt"
         raise FileFormatError(msg) from exc
-    header = reader.header
+    try:
+        _check_point_count(reader.header, facts)
+    except BaseException:
+        reader.close()
+        raise
+    return reader
+
+
+def _check_point_count(header: laspy.LasHeader, facts: HeaderFacts) -> None:
+    """The header's point count against what the file holds (its size, or the LAZ chunk table).
+
+    An uncompressed file with more whole records than declared is read in full, with a warning
+    (the records are there; the count is what is wrong). Any other mismatch is an error.
+    """
+    declared = int(header.point_count)
     if not header.are_points_compressed:
-        expected = header.offset_to_point_data + header.point_count * header.point_format.size
-        if expected > size:
-            reader.close()
-            holds = max(0, (size - header.offset_to_point_data) // header.point_format.size)
+        holds = records_in_file(facts)
+        if holds < declared:
             msg = (
-                f"{path.name}: the header declares {header.point_count:,} points "
-                f"({expected:,} bytes) but the file has {size:,} bytes (room for {holds:,} points); "
-                "the file is truncated or its header is wrong"
+                f"{facts.path.name}: the header declares {declared:,} points "
+                f"({facts.offset_to_point_data + declared * facts.record_length:,} bytes) but the file has "
+                f"{facts.file_size:,} bytes (room for {holds:,} points); the file is truncated or its header is wrong"
             )
             raise FileFormatError(msg)
-    return reader
+        if holds > declared:
+            log.warning(
+                "%s: the header declares %s points but the file holds %s point records; reading all %s "
+                "(the header's count is wrong; rewrite it, e.g. `pdal translate`, to silence this)",
+                facts.path.name, f"{declared:,}", f"{holds:,}", f"{holds:,}",
+            )
+            header.point_count = holds
+        return
+    laszip = [v for v in header.vlrs if v.user_id == "laszip encoded" and v.record_id == 22204]
+    bounds = laz_point_count_range(facts, bytes(laszip[0].record_data)) if laszip else None
+    if bounds is not None and not bounds[0] <= declared <= bounds[1]:
+        lo, hi = bounds
+        held = f"{lo:,}" if lo == hi else (f"at least {lo:,}" if declared < lo else f"at most {hi:,}")
+        msg = (
+            f"{facts.path.name}: the header declares {declared:,} points but the file's LAZ chunk table holds "
+            f"{held}; the file is truncated or its header is wrong — re-export it (e.g. `pdal translate`)"
+        )
+        raise FileFormatError(msg)
 
 
 def _read_points(reader: laspy.LasReader, n: int, path: Path) -> laspy.ScaleAwarePointRecord:
@@ -558,10 +598,9 @@ def _resolve_crs(header: laspy.LasHeader, user_crs: Any, path: Path) -> CRS | No
             log.warning("%s: ignoring the file's unreadable CRS (%s); using crs=%s", path.name, parse_error, _name(user))
         elif file_crs is not None and not file_crs.equals(user, ignore_axis_order=True):
             log.warning("%s: the file says the CRS is %s; using crs=%s as asked", path.name, _name(file_crs), _name(user))
-        problem = _implausible(user, bounds)
-        if problem:
-            log.warning("%s: crs=%s looks wrong for these coordinates: %s", path.name, _name(user), problem)
-        return user
+        if header.point_count == 0:  # no coordinates to check it against
+            return user
+        return crs_for_bounds(user, bounds, what=f"{path.name}: crs={_name(user)}")
     if parse_error is not None:
         msg = f"{path.name}: the file's CRS cannot be read ({parse_error}); {_FIX_CRS}"
         raise CRSError(msg) from parse_error
@@ -572,11 +611,52 @@ def _resolve_crs(header: laspy.LasHeader, user_crs: Any, path: Path) -> CRS | No
             _FIX_CRS,
         )
         return None
-    problem = _implausible(file_crs, bounds)
+    problem = _implausible(file_crs, bounds) if header.point_count else None
     if problem:
         msg = f"{path.name}: the file's CRS ({_name(file_crs)}) cannot be right: {problem}. The CRS metadata is wrong; {_FIX_CRS}"
         raise CRSError(msg)
     return file_crs
+
+
+def crs_for_bounds(crs: Any, bounds: Sequence[float], *, what: str = "crs") -> CRS:
+    """``crs`` as a pyproj CRS, refused when it cannot describe coordinates within ``bounds``.
+
+    The same test as a CRS stored in a file: a geographic CRS for coordinates beyond ±180/±90,
+    a projected CRS for coordinates far outside its area of use, a geocentric CRS for points
+    that are not near the Earth's surface.
+
+    Parameters
+    ----------
+    crs : anything :meth:`pyproj.CRS.from_user_input` accepts
+    bounds : (xmin, ymin, zmin, xmax, ymax, zmax)
+    what : str
+        How to name the CRS in the message (e.g. ``"MARKET.toml crs"``).
+
+    Raises
+    ------
+    CRSError
+
+    Examples
+    --------
+    >>> crs_for_bounds("EPSG:5186", (200_000, 550_000, 0, 200_050, 550_030, 8)).to_epsg()
+    5186
+    >>> crs_for_bounds("EPSG:4326", (200_000, 550_000, 0, 200_050, 550_030, 8))
+    Traceback (most recent call last):
+    ...
+    geo3d.errors.CRSError: crs EPSG:4326 (WGS 84) cannot be right for these coordinates: ...
+    """
+    try:
+        parsed = crs if isinstance(crs, CRS) else CRS.from_user_input(crs)
+    except Exception as exc:
+        msg = f"cannot understand {what} {crs!r} ({exc}); pass e.g. 'EPSG:5186' or a WKT string"
+        raise CRSError(msg) from exc
+    problem = _implausible(parsed, bounds)
+    if problem:
+        named = what if "=" in what else f"{what} {_name(parsed)}"
+        msg = (f"{named} cannot be right for these coordinates: {problem}. Pass the CRS the "
+               "coordinates are in (crs=... in Python, --crs on the command line), e.g. 'EPSG:5186'")
+        raise CRSError(msg)
+    return parsed
 
 
 _CRS_CACHE: dict[bytes, CRS | None] = {}
@@ -931,6 +1011,21 @@ def _prepare_extras(
         msg = "cannot write the extra dimensions: " + "; ".join(problems)
         raise InputError(msg)
     return out
+
+
+def _set_crs(header: laspy.LasHeader, crs: CRS, src_path: Path) -> None:
+    """Write ``crs`` into the output header when the source file states another CRS or none."""
+    try:
+        stated = _parse_crs(header)
+    except Exception:  # an unreadable CRS record is replaced
+        stated = None
+    if stated is not None and stated.equals(crs, ignore_axis_order=True):
+        return
+    try:
+        header.add_crs(crs)
+    except Exception as exc:  # GeoTIFF keys cannot hold every CRS (LAS < 1.4)
+        log.warning("%s: could not store the CRS %s in the output header (%s); the points keep the "
+                    "source's CRS records", src_path.name, _name(crs), exc)
 
 
 def _output_header(src: laspy.LasHeader, extras: dict[str, np.ndarray]) -> laspy.LasHeader:

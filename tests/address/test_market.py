@@ -52,3 +52,70 @@ def test_aisles_optional(tmp_path):
                  'parent_number = 3\n', encoding="utf-8")
     m = read_market(p)
     assert m.aisles is None and m.parent_number == "3"
+
+
+# ------------------------------------------------------------------------------------------
+# encodings (issue 12): a BOM is read; another encoding is named, not blamed on the syntax
+# ------------------------------------------------------------------------------------------
+_GOOD = ('name = "경동시장"\nsido = "서울특별시"\nsigungu = "동대문구"\nparent_road = "고산자로36길"\n'
+         'parent_number = "3"\n')
+
+
+def test_utf8_with_bom_is_read(tmp_path):
+    p = tmp_path / "MARKET.toml"
+    p.write_bytes(_GOOD.encode("utf-8-sig"))
+    assert read_market(p).name == "경동시장"
+
+
+@pytest.mark.parametrize(("encoding", "named"), [("cp949", "CP949"), ("euc-kr", "CP949"), ("utf-16", "UTF-16")])
+def test_other_encodings_are_named(tmp_path, encoding, named):
+    p = tmp_path / "MARKET.toml"
+    p.write_bytes(_GOOD.encode(encoding))
+    with pytest.raises(FileFormatError, match=rf"not UTF-8: it looks like {named}.*iconv") as e:
+        read_market(p)
+    assert "quotes and brackets" not in str(e.value)
+
+
+def test_fuzz_market_toml_only_raises_geo3d_errors(tmp_path):
+    """Any bytes, any TOML values: a Market, or a Geo3DError (no TypeError, no RecursionError)."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import strategies as st
+
+    from geo3d.errors import Geo3DError
+
+    keys = ["name", "sido", "sigungu", "parent_road", "parent_number", "crs", "scheme", "interval_m",
+            "principal_entrance", "entrance_floor", "aisles", "max_offset_m", "start", "first_sub",
+            "basement_prefix", "floor", "line"]
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=12),
+                        st.floats(allow_nan=True), st.sampled_from(["EPSG:5186", "지하", "given", "detail"]))
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                           st.dictionaries(st.sampled_from(keys), inner, max_size=4)),
+                          max_leaves=12)
+    tables = st.dictionaries(st.sampled_from(keys), values, max_size=8)
+    path = tmp_path / "MARKET.toml"
+
+    def as_toml(value):
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k} = {as_toml(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(as_toml(v) for v in value) + "]"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str):
+            return '"' + value.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+        if value is None:
+            return '""'
+        return repr(value)  # ints, floats, nan and inf are TOML as Python prints them
+
+    @hypothesis.settings(max_examples=100, deadline=None, derandomize=True, database=None)
+    @hypothesis.given(data=tables, raw=st.binary(max_size=64), nested=st.integers(0, 1500))
+    def run(data, raw, nested):
+        text = "\n".join(f"{k} = {as_toml(v)}" for k, v in data.items())
+        for body in (text.encode("utf-8"), raw, b"a = " + b"[" * nested + b"]" * nested):
+            path.write_bytes(body)
+            try:
+                read_market(path)
+            except Geo3DError:
+                pass
+
+    run()

@@ -252,15 +252,23 @@ def test_clean_without_duplicates_keeps_everything(tmp_path):
     assert len(cloud) == 3 and cloud.source.duplicate_of is None
 
 
-def test_nan_coordinates_from_a_bad_header_are_dropped(tmp_path):
+@pytest.mark.parametrize(("at", "values", "match"), [
+    (131, (0.0, 0.0, 0.0), r"x scale factor is 0\.0.*z scale factor is 0\.0"),   # "1 level at 0.00 m"
+    (131, (float("nan"), 0.01, 0.01), "x scale factor is nan"),
+    (131, (0.01, float("inf"), 0.01), "y scale factor is inf"),
+    (155, (float("nan"),) * 3, "x offset is nan"),                               # "no points"
+    (155, (0.0, 0.0, float("-inf")), "z offset is -inf"),
+    (131, (1e300, 0.01, 0.01), "overflow"),
+])
+def test_bad_scales_and_offsets_are_refused(tmp_path, at, values, match):
+    """Every point would be the offset, NaN or inf: the header is wrong, not the points."""
     path = make_las(tmp_path / "a.las", [[0, 0, 0], [1, 0, 0]])
     data = bytearray(path.read_bytes())
-    data[131:139] = struct.pack("<d", float("nan"))  # x scale factor
+    data[at:at + 24] = struct.pack("<3d", *values)
     path.write_bytes(bytes(data))
-    cloud = read_las(path)
-    assert len(cloud) == 0
-    assert cloud.source.duplicate_of.tolist() == [-1, -1]
-    assert len(read_las(path, clean=False)) == 2
+    for read in (lambda: read_las(path), lambda: read_las(path, clean=False), lambda: open_las(path)):
+        with pytest.raises(FileFormatError, match=match):
+            read()
 
 
 @pytest.mark.shared_data
@@ -521,11 +529,9 @@ def test_file_with_zero_points(tmp_path, suffix):
 
 
 @pytest.mark.shared_data
-def test_implausible_caller_crs_is_used_with_a_warning(caplog):
-    with caplog.at_level(logging.WARNING, logger="geo3d.io.las"):
-        cloud = read_las(shared(COPC), crs="EPSG:4326")
-    assert cloud.crs.to_epsg() == 4326
-    assert "looks wrong" in caplog.text and "geographic" in caplog.text
+def test_implausible_caller_crs_is_refused_like_the_files():
+    with pytest.raises(CRSError, match=r"crs=EPSG:4326.*cannot be right.*geographic"):
+        read_las(shared(COPC), crs="EPSG:4326")
 
 
 @pytest.mark.shared_data
@@ -555,3 +561,87 @@ def test_field_subsets_of_layered_laz_match_full_read(fields):
     np.testing.assert_array_equal(joined.xyz, full.xyz)
     for name in fields:
         np.testing.assert_array_equal(joined.attrs[name], full.attrs[name])
+
+
+# ------------------------------------------------------------------------------------------
+# hostile and wrong headers (issue 12): counts bounded by the file's size
+# ------------------------------------------------------------------------------------------
+def _patch(path: Path, at: int, fmt: str, *values) -> Path:
+    data = bytearray(path.read_bytes())
+    struct.pack_into(fmt, data, at, *values)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_las_holding_more_points_than_declared_is_read_in_full_with_a_warning(tmp_path, caplog):
+    xyz = np.random.default_rng(2).uniform(0, 100, (1000, 3))
+    path = _patch(make_las(tmp_path / "a.las", xyz), 107, "<I", 500)
+    with caplog.at_level(logging.WARNING, logger="geo3d.io.las"):
+        cloud = read_las(path, clean=False)
+    assert len(cloud) == 1000
+    np.testing.assert_allclose(cloud.xyz, xyz, atol=0.006)
+    assert "declares 500 points but the file holds 1,000" in caplog.text and "reading all" in caplog.text
+    out = write_las(cloud, tmp_path / "out.laz")
+    assert laspy.read(out).header.point_count == 1000
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.4"])
+def test_laz_holding_more_points_than_declared_is_refused(tmp_path, version):
+    xyz = np.random.default_rng(3).uniform(0, 100, (60_000, 3))
+    path = make_las(tmp_path / "a.laz", xyz, version=version, point_format=3 if version == "1.2" else 6)
+    at, fmt = (107, "<I") if version == "1.2" else (247, "<Q")
+    _patch(path, at, fmt, 30_000)
+    holds = "at least 50,001" if version == "1.2" else "60,000"  # layered chunks state their counts
+    with pytest.raises(FileFormatError, match=rf"declares 30,000 points.*chunk table holds {holds}"):
+        read_las(path)
+    _patch(path, at, fmt, 10**12 if version == "1.4" else 4_000_000_000)
+    with pytest.raises(FileFormatError, match="at most 100,000" if version == "1.2" else "holds 60,000"):
+        read_las(path)
+
+
+@pytest.mark.parametrize("suffix", [".las", ".laz"])
+@pytest.mark.parametrize("count", [4_000_000_000, 10_000_000, 2])
+def test_hostile_vlr_count_is_refused_at_once(tmp_path, suffix, count):
+    """4e9 VLRs hung laspy; 1e7 grew the process past 6 GB (issue 12)."""
+    path = _patch(make_las(tmp_path / f"a{suffix}", [[0, 0, 0]]), 100, "<I", count)
+    with pytest.raises(FileFormatError, match=rf"declares {count:,} VLRs.*can hold at most"):
+        read_las(path)
+
+
+def test_hostile_evlr_count_is_refused(tmp_path):
+    path = make_las(tmp_path / "a.las", [[0, 0, 0], [1, 1, 1]], version="1.4", point_format=6)
+    _patch(path, 235, "<QI", path.stat().st_size - 10, 10_000_000)
+    with pytest.raises(FileFormatError, match="10,000,000 extended VLRs"):
+        read_las(path)
+
+
+def test_zero_record_length_is_refused(tmp_path):
+    path = _patch(make_las(tmp_path / "a.las", [[0, 0, 0]]), 105, "<H", 0)
+    with pytest.raises(FileFormatError, match="record length is 0"):
+        read_las(path)
+
+
+def test_caller_crs_is_written_into_the_output(tmp_path):
+    path = make_las(tmp_path / "a.las", [[200_000, 550_000, 0], [200_010, 550_020, 5]])
+    assert laspy.read(path).header.parse_crs() is None
+    cloud = read_las(path, crs="EPSG:5186")
+    out = write_las(cloud, tmp_path / "out.laz")
+    assert laspy.read(out).header.parse_crs().to_epsg() == 5186
+    same = write_las(read_las(out), tmp_path / "same.laz")  # already stated: kept as it is
+    assert laspy.read(same).header.parse_crs().to_epsg() == 5186
+    from_path = write_las(path, tmp_path / "from_path.las", crs="EPSG:5186")  # streamed from the file
+    assert laspy.read(from_path).header.parse_crs().to_epsg() == 5186
+
+
+def test_caller_crs_that_cannot_fit_is_refused(tmp_path):
+    path = make_las(tmp_path / "a.las", [[200_000, 550_000, 0], [200_010, 550_020, 5]])
+    with pytest.raises(CRSError, match=r"crs=EPSG:4326.*cannot be right.*not longitudes"):
+        read_las(path, crs="EPSG:4326")
+
+
+def test_small_layered_laz_holding_more_points_than_declared_is_refused(tmp_path):
+    """One chunk of 1,000 points: the count stored in each layered chunk gives it away."""
+    xyz = np.random.default_rng(4).uniform(0, 100, (1000, 3))
+    path = _patch(make_las(tmp_path / "a.laz", xyz, version="1.4", point_format=6), 247, "<Q", 500)
+    with pytest.raises(FileFormatError, match=r"declares 500 points.*chunk table holds 1,000"):
+        read_las(path)
