@@ -266,6 +266,9 @@ def to_metric(frame: gpd.GeoDataFrame, *, what: str = "layer") -> gpd.GeoDataFra
     crs = CRS(frame.crs)
     if is_metric(crs) and not _is_bessel(crs):
         return frame
+    fixed = bessel_fixed(crs)
+    if fixed is not None:  # a Bessel CRS with no datum: Korean 1985 (see bessel_fixed)
+        frame, crs = frame.set_crs(fixed, allow_override=True), fixed
     if len(frame) == 0 or frame.geometry.is_empty.all():
         return frame
     target = metric_crs_for(frame)
