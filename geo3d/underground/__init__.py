@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from .pipes import PipeValidation, read_pipes, validate_pipes
 from .schema_map import SchemaMap, read_schema_map
+from .structures import read_structures
 from .vertical import pipes_to_3d
 
 __all__ = ["PipeValidation", "SchemaMap", "pipes_to_3d", "read_pipes", "read_schema_map",
-           "validate_pipes"]
+           "read_structures", "validate_pipes"]

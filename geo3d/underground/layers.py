@@ -14,14 +14,16 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from pyproj import CRS
 
-from ..errors import InputError, SchemaError, two_forms
-from ..io.vector import read_vector, vector_layers
+from .._checks import crs_label
+from ..errors import CRSError, InputError, SchemaError, two_forms
+from ..io.vector import read_vector, to_metric, vector_layers
 from . import schema
 from .schema_map import SchemaMap
 
 __all__ = ["collect_layers", "drop_flat_z", "generic_mapping", "layer_mappings",
-           "match_by_fields"]
+           "layers_in_one_crs", "match_by_fields"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,18 +65,46 @@ def collect_layers(
     if isinstance(source, gpd.GeoDataFrame):
         frame = source if source_crs is None else source.set_crs(source_crs, allow_override=True)
         name = layers[0] if layers else "frame"
-        lm = smap.find(name) if smap is not None else None
-        out.append((name, frame, lm.mapping if lm is not None else None))
+        hit = smap.find(name) if smap is not None else None
+        out.append((name, frame, hit.mapping if hit is not None else None))
     elif source is not None:
         found = vector_layers(source)
         for path, lname in found:
             if path.resolve() in done or (wanted is not None and lname.upper() not in wanted):
                 continue
-            lm = smap.find(lname) if smap is not None else None
-            crs = (lm.crs if lm is not None else None) or source_crs
+            hit = smap.find(lname) if smap is not None else None
+            crs = (hit.crs if hit is not None else None) or source_crs
             frame = read_vector(path, layer=lname, crs=crs, encoding=encoding, what="layer")
-            out.append((lname, frame, lm.mapping if lm is not None else None))
+            out.append((lname, frame, hit.mapping if hit is not None else None))
     _check_found(out, found, smap, wanted, source)
+    return out
+
+
+def layers_in_one_crs(plan: list[Layer], target: CRS | None, *, what: str) -> list[Layer]:
+    """Every layer in one metric CRS: ``target``, else the first layer's (metric) CRS."""
+    no_crs = [n for n, f, _ in plan if len(f) and f.crs is None]
+    if no_crs:
+        py, cli = two_forms(
+            "layer(s) {n} have no CRS; {fix} — geo3d does not guess CRSs",
+            n=(", ".join(no_crs),) * 2,
+            fix=("pass source_crs='EPSG:5186' (the CRS its coordinates are in), add a .prj, or "
+                 "gdf.set_crs(...) for a GeoDataFrame",
+                 "give the CRS its coordinates are in with --crs (e.g. --crs EPSG:5186) or "
+                 "crs = \"...\" in the --schema map"))
+        raise CRSError(py, cli=cli)
+    out: list[Layer] = []
+    first: CRS | None = target
+    for lname, frame, mapping in plan:
+        if len(frame):
+            frame = frame.to_crs(target) if target is not None else to_metric(
+                frame, what=f"layer {lname}")
+            if first is None:
+                first = CRS(frame.crs)
+            elif not CRS(frame.crs).equals(first):
+                logger.warning("%s: layer %s reprojected from %s to %s (the first "
+                               "layer's CRS)", what, lname, crs_label(frame.crs), crs_label(first))
+                frame = frame.to_crs(first)
+        out.append((lname, frame, mapping))
     return out
 
 

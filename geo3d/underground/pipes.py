@@ -38,11 +38,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
 
 from .._checks import crs_label, require_metric_crs
-from ..errors import CRSError, EmptyResultError, InputError, SchemaError, two_forms
-from ..io.vector import to_metric
+from ..errors import EmptyResultError, InputError, SchemaError, two_forms
 from . import schema as _schema
 from .harmonise import (
     DEPTH_UNITS,
@@ -53,7 +51,14 @@ from .harmonise import (
     parse_size,
     unit_factor,
 )
-from .layers import collect_layers, drop_flat_z, generic_mapping, layer_mappings, match_by_fields
+from .layers import (
+    collect_layers,
+    drop_flat_z,
+    generic_mapping,
+    layer_mappings,
+    layers_in_one_crs,
+    match_by_fields,
+)
 from .schema_map import SchemaMap, read_schema_map
 from .validation import LENGTH_COLUMNS, PipeValidation, validate_pipes
 
@@ -207,7 +212,8 @@ def read_pipes(
         generic["utility"] = utility
     frames = collect_layers(source, smap=smap, layers=layers, source_crs=source_crs,
                             encoding=encoding)
-    plan = _one_crs(_recognise(frames, tables, generic, unit_map), target)
+    plan = layers_in_one_crs(_recognise(frames, tables, generic, unit_map), target,
+                             what="read_pipes")
     parts = [_harmonised(lname, frame, mapping, materials, keep_extra)
              for lname, frame, mapping in plan if len(frame)]
     for lname, frame, _ in plan:
@@ -244,11 +250,16 @@ def _recognise(frames: Plan, tables: Mapping[str, Any], generic: dict[str, Any] 
     plan: Plan = []
     problems: list[str] = []
     skipped: list[str] = []
+    points: list[str] = []
     for lname, frame, given in frames:
         frame = frame.rename(columns={c: c.lower() for c in frame.columns if isinstance(c, str)})
         if frame.geometry.name != "geometry" and "geometry" not in frame.columns:
             frame = frame.rename_geometry("geometry")
         cols = set(frame.columns)
+        kinds = set(frame.geom_type.dropna())
+        if kinds and kinds <= {"Point", "MultiPoint"}:
+            points.append(lname)  # manholes, valves, breaks: read_structures reads them
+            continue
         mapping: dict[str, Any] | None = given or tables.get(lname.upper())
         if mapping is None and generic is not None:
             mapping = generic_mapping(generic, cols, units=unit_map)
@@ -266,6 +277,17 @@ def _recognise(frames: Plan, tables: Mapping[str, Any], generic: dict[str, Any] 
         logger.info("read_pipes: skipped layers not recognised as pipes: %s", ", ".join(skipped))
     if problems:
         raise SchemaError("read_pipes: the source layers lack required fields", problems)
+    if points:
+        logger.info("read_pipes: point layers left to read_structures: %s", ", ".join(points))
+    if not plan and points:
+        py, cli = two_forms(
+            "the pipes source holds only point layers ({p}): pipes are lines, and {what}",
+            p=(", ".join(points),) * 2,
+            what=("lengths, excavations and sections need line layers; read points (manholes, "
+                  "valves, breaks) with read_structures(...)",
+                  "--pipes needs line layers (pipe centrelines); points such as manholes, "
+                  "valves or break records are structures, not pipes"))
+        raise SchemaError(py, cli=cli)
     if not plan:
         py, cli = two_forms(
             "read_pipes: no pipe layer recognised (layers: {s}); expected Korean UIS layer "
@@ -288,34 +310,6 @@ def _field_problems(lname: str, mapping: Mapping[str, Any], cols: set[str], geom
     if not mapping.get("utility") and "utility" not in mapping.get("fields", {}):
         out.append(f"layer {lname}: no utility; say which in a schema map (utility = "
                    "\"water\") or pass utility='water' / column_map={'utility': FIELD}")
-    return out
-
-
-def _one_crs(plan: Plan, target: CRS | None) -> Plan:
-    """Every layer in one metric CRS: ``target``, else the first layer's (metric) CRS."""
-    no_crs = [n for n, f, _ in plan if len(f) and f.crs is None]
-    if no_crs:
-        py, cli = two_forms(
-            "layer(s) {n} have no CRS; {fix} — geo3d does not guess CRSs",
-            n=(", ".join(no_crs),) * 2,
-            fix=("pass source_crs='EPSG:5186' (the CRS its coordinates are in), add a .prj, or "
-                 "gdf.set_crs(...) for a GeoDataFrame",
-                 "give the CRS its coordinates are in with --crs (e.g. --crs EPSG:5186) or "
-                 "crs = \"...\" in the --schema map"))
-        raise CRSError(py, cli=cli)
-    out: Plan = []
-    first: CRS | None = target
-    for lname, frame, mapping in plan:
-        if len(frame):
-            frame = frame.to_crs(target) if target is not None else to_metric(
-                frame, what=f"layer {lname}")
-            if first is None:
-                first = CRS(frame.crs)
-            elif not CRS(frame.crs).equals(first):
-                logger.warning("read_pipes: layer %s reprojected from %s to %s (the first "
-                               "layer's CRS)", lname, crs_label(frame.crs), crs_label(first))
-                frame = frame.to_crs(first)
-        out.append((lname, frame, mapping))
     return out
 
 

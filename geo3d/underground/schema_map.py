@@ -259,6 +259,7 @@ def _layer_map(t: Mapping[str, Any], root: Path | None, where: str
     path = (root / source) if root is not None and source else Path(source) if source else None
     if path is not None and not path.is_file() and not (path.is_dir() and path.suffix == ".gdb"):
         path = None
+    mapping.update(kind=kind, kind_field=kind_field, kind_values=kind_values)
     lm = LayerMap(source, path, t.get("layer"), None if crs is None else str(crs), mapping,
                   kind, kind_field, kind_values)
     return problems, lm
