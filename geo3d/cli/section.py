@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
+from .inputs import pipe_input_options
 from .main import cli, verbosity_options
 
 __all__ = ["run_section", "section_command"]
@@ -47,6 +48,8 @@ def run_section(
     checker: str = "",
     date: str | None = None,
     overwrite: bool = False,
+    schema: str | Path | None = None,
+    crs: str | None = None,
 ) -> tuple[Path, Path, int]:
     """What ``geo3d section`` does, callable from Python and batch scripts.
 
@@ -81,7 +84,7 @@ def run_section(
             msg = f"{flag} {value} does not exist"
             raise InputError(msg)
     section_line = as_line(line) if line is not None else None  # malformed --line fails here
-    frame = read_pipes(pipes)
+    frame = read_pipes(pipes, schema=schema, source_crs=crs)
     ground = read_dem(dem) if dem is not None else None
     wells = gpd.read_file(groundwater) if groundwater is not None else None
     common: dict[str, Any] = {"ground": ground, "groundwater": wells, "width": width,
@@ -114,6 +117,7 @@ def run_section(
 
 @cli.command("section")
 @verbosity_options
+@pipe_input_options
 @click.option("--pipes", "pipes", required=True, type=click.Path(dir_okay=True),
               help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS layers).")
 @click.option("--line", "line", default=None, metavar="x1,y1,x2,y2[,…]",

@@ -319,9 +319,9 @@ def vector_layers(source: str | os.PathLike[str]) -> list[tuple[Path, str]]:
     return out
 
 
-def _bad_file(path: Path, exc: BaseException) -> FileFormatError:
-    msg = (f"cannot read {path} as a vector dataset (truncated, corrupt or not a GIS file?): "
-           f"{exc}. Re-export or re-download it; check it opens with `ogrinfo`.")
+def _bad_file(path: Path, exc: BaseException, what: str = "file") -> FileFormatError:
+    msg = (f"cannot read {what} {path} as a vector dataset (truncated, corrupt or not a GIS "
+           f"file?): {exc}. Re-export or re-download it; check it opens with `ogrinfo`.")
     return FileFormatError(msg)
 
 
@@ -374,13 +374,13 @@ def read_vector(
         try:
             frame = gpd.read_parquet(path)
         except (ValueError, OSError, TypeError) as exc:
-            raise _bad_file(path, exc) from exc
+            raise _bad_file(path, exc, what) from exc
     else:
         try:
             info = pyogrio.read_info(path, layer=layer)
             frame = pyogrio.read_dataframe(path, layer=layer, encoding=enc)
         except _PYOGRIO_ERRORS as exc:
-            raise _bad_file(path, exc) from exc
+            raise _bad_file(path, exc, what) from exc
         except UnicodeDecodeError as exc:
             msg = (f"{path.name}: text attributes are in neither UTF-8 nor CP949 ({exc}); "
                    "re-save the file in UTF-8")
@@ -522,7 +522,17 @@ def read_areas(
     (5, 4326, '1123054500')
     """
     path = Path(path)
-    areas = read_vector(path, layer=layer, crs=source_crs, what="areas file")
+    try:
+        areas = read_vector(path, layer=layer, crs=source_crs, what="areas file")
+    except CRSError as exc:
+        if "states no CRS" not in str(exc):
+            raise
+        py, cli = two_forms(
+            "areas file {p} states no CRS; {fix}", p=(str(path),) * 2,
+            fix=("pass read_areas(..., source_crs=5186) with the CRS its coordinates are in",
+                 f"assign the one its coordinates are in, e.g. `ogr2ogr -a_srs EPSG:5186 "
+                 f"areas_5186.gpkg {path}`"))
+        raise CRSError(py, cli=cli) from None
     if len(areas) == 0:
         msg = f"areas file {path.name} holds no feature; it needs one polygon per area"
         raise SchemaError(msg)
