@@ -48,7 +48,7 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj import exceptions as pyproj_exceptions
 from pyproj.crs import ProjectedCRS
 
@@ -95,6 +95,7 @@ KOREA_BELTS: dict[int, int] = {125: 5185, 127: 5186, 129: 5187, 131: 5188}
 #: lon/lat box of South Korea and its waters (for choosing a Korea 2000 belt).
 _KOREA_LONLAT = (123.5, 32.5, 132.5, 39.5)
 _KOREAN_1985 = 4162  # geographic CRS of the Korean 1985 datum (Bessel 1841)
+_KGD2002 = 4737  # geographic CRS of the Korean Geodetic Datum 2002 (GRS80)
 _SAMPLE = 16 << 20  # bytes read to detect an encoding
 
 _PYOGRIO_ERRORS = (
@@ -201,10 +202,11 @@ def bessel_fixed(crs: Any) -> CRS | None:
     if not _is_bessel(c):
         return None
     geodetic = c.geodetic_crs
-    if geodetic is None or geodetic.to_epsg() is not None or c.datum is None:
+    if geodetic is None:
         return None
-    if c.datum.name.lower().replace("_", " ").find("korean") >= 0 and "1985" in c.datum.name:
-        return None  # PROJ matches an ESRI "D_Korean_Datum_1985" to EPSG:6162 itself
+    to_kgd2002 = Transformer.from_crs(geodetic, CRS(_KGD2002), always_xy=True)
+    if "ballpark" not in to_kgd2002.description.lower():
+        return None  # PROJ knows this datum's shift (EPSG:5174, an ESRI "D_Korean_Datum_1985" …)
     if c.is_projected and c.coordinate_operation is not None:
         return ProjectedCRS(c.coordinate_operation, name=c.name,
                             geodetic_crs=CRS(_KOREAN_1985))
@@ -525,7 +527,7 @@ def read_areas(
     try:
         areas = read_vector(path, layer=layer, crs=source_crs, what="areas file")
     except CRSError as exc:
-        if "states no CRS" not in str(exc):
+        if "states no CRS" not in str(exc) or "outside longitude" in str(exc):
             raise
         py, cli = two_forms(
             "areas file {p} states no CRS; {fix}", p=(str(path),) * 2,
