@@ -143,8 +143,9 @@ def _id_text(sid: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(sid.dtype):
         v = pd.to_numeric(sid, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         whole = np.isfinite(v) & (v % 1 == 0) & (np.abs(v) < 2.0**63)
-        text = np.where(whole, np.char.mod("%d", np.where(whole, v, 0).astype(np.int64)),
-                        np.char.mod("%r", v)).astype(object)
+        text = np.char.mod("%d", np.where(whole, v, 0).astype(np.int64)).astype(object)
+        rest = np.flatnonzero(~whole & np.isfinite(v))  # rare: fractions, ids beyond int64
+        text[rest] = [np.format_float_positional(x, trim="-") for x in v[rest]]
         return pd.Series(text, index=sid.index, dtype="str").mask(sid.isna())
     return sid.astype(object).where(sid.notna(), None).astype("str")
 
