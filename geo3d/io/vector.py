@@ -110,17 +110,31 @@ _PYOGRIO_ERRORS = (
 # --------------------------------------------------------------------------------------------
 # encodings
 # --------------------------------------------------------------------------------------------
-def _decodes(path: Path, encoding: str, offset: int = 0) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)()
+def _sample(path: Path, offset: int = 0, head: bytes = b"") -> tuple[bytes, bool]:
+    """``head`` + up to 16 MB of ``path`` from ``offset``, and whether the file goes on."""
     with path.open("rb") as fh:
         fh.seek(offset)
         data = fh.read(_SAMPLE)
-        more = bool(fh.read(1))
+        return head + data, bool(fh.read(1))
+
+
+def _decodes(data: bytes, more: bool, encoding: str) -> bool:
     try:
-        decoder.decode(data, final=not more)
+        codecs.getincrementaldecoder(encoding)().decode(data, final=not more)
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _dbf_names(dbf: Path) -> tuple[bytes, int]:
+    """The field names of a .dbf (newline-joined bytes) and the offset of its records."""
+    with dbf.open("rb") as fh:
+        head = fh.read(32)
+        offset = int.from_bytes(head[8:10], "little")
+        fields = fh.read(max(offset - 32, 0))
+    names = [fields[i:i + 11].split(b"\0", 1)[0] for i in range(0, len(fields) - 31, 32)
+             if fields[i:i + 1] != b"\r"]
+    return b"\n".join(names) + b"\n", offset
 
 
 def detect_encoding(path: str | os.PathLike[str]) -> str | None:
@@ -146,18 +160,17 @@ def detect_encoding(path: str | os.PathLike[str]) -> str | None:
                     if p.exists()), None)
         if dbf is None or dbf.stat().st_size < 32:
             return None
-        with dbf.open("rb") as fh:
-            head = fh.read(32)
-        offset = int.from_bytes(head[8:10], "little")
+        names, offset = _dbf_names(dbf)  # field names count too (Korean column names)
+        data, more = _sample(dbf, offset, names)
         target, stated = path, _cpg(path)
     elif suffix in (".csv", ".tsv", ".txt", ".geojson", ".json", ".topojson"):
-        target, offset, stated = path, 0, None
-        dbf = path
+        data, more = _sample(path)
+        target, stated = path, None
     else:
         return None
-    if _decodes(dbf, "utf-8", offset):
+    if _decodes(data, more, "utf-8"):
         found = "UTF-8"
-    elif _decodes(dbf, "cp949", offset):
+    elif _decodes(data, more, "cp949"):
         found = "CP949"
     else:
         return None

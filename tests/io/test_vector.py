@@ -170,6 +170,7 @@ def test_metric_crs_and_feet(tmp_path):
 
 
 @pytest.mark.shared_data
+@pytest.mark.filterwarnings("ignore:areas overlap", "ignore:.*outside every area")
 def test_seoul_gu_in_bessel_give_the_same_statistics(shared_data, tmp_path):
     """The 25 구 in a Bessel .prj without TOWGS84 = the same 구 in EPSG:5186 (within 1 m²)."""
     from geo3d.stats import aging_statistics
