@@ -276,7 +276,8 @@ def _recognise(frames: Plan, tables: Mapping[str, Any], generic: dict[str, Any] 
     if skipped:
         logger.info("read_pipes: skipped layers not recognised as pipes: %s", ", ".join(skipped))
     if problems:
-        raise SchemaError("read_pipes: the source layers lack required fields", problems)
+        raise SchemaError("read_pipes: the source layers lack required fields", problems,
+                          cli="--pipes: the layers lack required fields")
     if points:
         logger.info("read_pipes: point layers left to read_structures: %s", ", ".join(points))
     if not plan and points:
