@@ -159,9 +159,13 @@ def unit_factor(unit: str, table: Mapping[str, float], what: str) -> float:
 
 
 def _numeric(s: pd.Series) -> pd.Series:
+    """Float64 (missing: <NA>); numbers as they are, text parsed, the unparseable missing."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        out = s.astype("Float64")  # the fast path: no detour through Python objects
+        return out.mask(~np.isfinite(out.to_numpy(dtype=np.float64, na_value=np.nan)))
     return pd.to_numeric(s.astype(object).where(s.notna(), None), errors="coerce").astype(
         "Float64"
-    )
+    ).pipe(lambda v: v.mask(~np.isfinite(v.to_numpy(dtype=np.float64, na_value=np.nan))))
 
 
 def _lookup(s: pd.Series, table: Mapping[str, Any]) -> pd.Series:
@@ -213,7 +217,7 @@ def conform_pipes(frame: pd.DataFrame, *, keep_extra: bool = True) -> gpd.GeoDat
                     values = values.mask(values.abs() >= 2.0**53).round().astype("Int64")
             elif dtype == "bool":
                 values = values.astype("boolean").fillna(False).astype(bool)
-            else:
+            elif not pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
                 values = values.astype(object).where(values.notna(), None).astype("str")
             out[col] = values
         elif col == "depth_unknown":

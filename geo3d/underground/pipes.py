@@ -228,7 +228,7 @@ def read_pipes(
     logger.info("read_pipes: %s segments from %d layer(s), %s", f"{len(result):,}", len(parts),
                 crs_label(result.crs))
     if validate:
-        result = validate_pipes(result).pipes.reset_index(drop=True)
+        result = validate_pipes(result, duplicates=False).pipes.reset_index(drop=True)
     return result
 
 

@@ -105,6 +105,7 @@ def validate_pipes(
     strict: bool = True,
     repair: bool = True,
     year: int | None = None,
+    duplicates: bool = True,
 ) -> PipeValidation:
     """Check a pipes frame against the canonical schema and report every problem at once.
 
@@ -122,6 +123,9 @@ def validate_pipes(
         Apply the repairs to the returned copy (default true); without, they are problems.
     year : int, optional
         Reference year for "install year in the future" (default: this year).
+    duplicates : bool
+        Also look for duplicate ``source_id`` within a layer (a note only; about 1 s per
+        million rows, so :func:`read_pipes` leaves it to an explicit call).
 
     Returns
     -------
@@ -173,7 +177,8 @@ def validate_pipes(
               if c not in pipes.columns and c not in schema.REQUIRED_COLUMNS]
     if absent and not missing:
         f.notes.append(f"added missing canonical column(s) as unknown: {', '.join(absent)}")
-    frame = pipes.copy() if missing else conform_pipes(pipes, keep_extra=True)
+    frame = pipes.copy() if missing or _conformed(pipes) else conform_pipes(pipes,
+                                                                              keep_extra=True)
     _check_crs(frame.crs, f)
     if missing:
         return _finish(frame, f, strict)
@@ -181,10 +186,8 @@ def validate_pipes(
     frame, lines = _check_geometry(frame, f, repair)
     frame = _check_values(frame, f, year or _dt.date.today().year)
     _check_units(frame, lines, f)
-    sid = frame["source_id"].notna()
-    dup = frame[sid].duplicated(["source_layer", "source_id"], keep=False)
-    if dup.any():
-        f.notes.append(f"duplicate source_id within a layer: {_rows(dup, frame[sid].index)}")
+    if duplicates:
+        _check_duplicates(frame, f)
     multi = pd.Series(shapely.get_type_id(frame.geometry.to_numpy()) == 5, index=frame.index)
     if multi.any():
         f.notes.append(f"MultiLineString exploded into LineStrings (parts keep their row's "
@@ -192,6 +195,31 @@ def validate_pipes(
         if repair:
             frame = frame.explode(index_parts=False)
     return _finish(frame, f, strict)
+
+
+def _check_duplicates(frame: gpd.GeoDataFrame, f: _Findings) -> None:
+    layer_code, _ = pd.factorize(frame["source_layer"])
+    id_code, _ = pd.factorize(frame["source_id"])  # -1: missing
+    key = layer_code.astype(np.int64) * (int(id_code.max(initial=0)) + 1) + id_code
+    dup = pd.Series(key).duplicated(keep=False).to_numpy() & (id_code >= 0)
+    if dup.any():
+        f.notes.append(f"duplicate source_id within a layer: {_rows(dup, frame.index)}")
+
+
+def _conformed(frame: gpd.GeoDataFrame) -> bool:
+    """Every canonical column present in its canonical dtype (e.g. straight from read_pipes)."""
+    for col, dtype in schema.CANONICAL_COLUMNS.items():
+        if col == "geometry":
+            continue
+        if col not in frame.columns:
+            return False
+        have = frame[col].dtype
+        ok = (pd.api.types.is_string_dtype(have) and have is not np.dtype(object)
+              if dtype == "str"
+              else str(have) == dtype)
+        if not ok:
+            return False
+    return True
 
 
 class _Findings:
@@ -287,7 +315,9 @@ def _check_geometry(frame: gpd.GeoDataFrame, f: _Findings, repair: bool
     if zero.any():
         f.problem(f"zero-length line: {_rows(zero, idx)}; a pipe needs two distinct points "
                   "(fix or delete it)")
-    crossing = lines & ~zero & ~shapely.is_simple(geoms)
+    bendy = lines & ~zero & (shapely.get_num_coordinates(geoms) >= 4)  # fewer cannot cross
+    crossing = np.zeros(len(geoms), dtype=bool)
+    crossing[bendy] = ~shapely.is_simple(geoms[bendy])
     if crossing.any():
         f.notes.append(f"self-intersecting line (kept as drawn): {_rows(crossing, idx)}")
     invalid = lines & ~zero & ~shapely.is_valid(geoms)
