@@ -57,10 +57,10 @@ def run_section(
     -------
     (sheet path, csv path, number of sections)
     """
-    import geopandas as gpd
 
     from ..io.atomic import atomic_path, check_can_write
     from ..io.raster import read_dem
+    from ..io.vector import read_vector
     from ..sheets import section_atlas, section_to_pdf
     from ..underground import read_pipes
     from ..underground.section import as_line, atlas_table, cross_section
@@ -86,7 +86,8 @@ def run_section(
     section_line = as_line(line) if line is not None else None  # malformed --line fails here
     frame = read_pipes(pipes, schema=schema, source_crs=crs)
     ground = read_dem(dem) if dem is not None else None
-    wells = gpd.read_file(groundwater) if groundwater is not None else None
+    wells = (read_vector(groundwater, what="groundwater file")  # UTF-8/CP949, CSV, TopoJSON
+             if groundwater is not None else None)
     common: dict[str, Any] = {"ground": ground, "groundwater": wells, "width": width,
                               "pit": pit}
     sources = {"ground": Path(dem).name} if dem is not None else {}
