@@ -103,3 +103,14 @@ def test_unrepaired_values_are_problems():
     r = validate_pipes(_frame(depth_m=[-1.0], install_year=[0]), strict=False, repair=False)
     assert any("negative cover depth" in p for p in r.problems)
     assert any("install_year before" in p for p in r.problems)
+
+
+def test_negative_groundwater_depths_are_left_out(caplog):
+    from geo3d.underground.groundwater import read_wells
+
+    wells = gpd.GeoDataFrame({"gw_depth_m": [-2.0, 3.0], "ground_z": [30.0, 30.0]},
+                             geometry=[shapely.Point(0, 0), shapely.Point(5, 0)], crs=5186)
+    with caplog.at_level(logging.WARNING):
+        out = read_wells(wells)
+    assert out["gw_elev_m"].tolist() == [27.0]
+    assert "negative depth" in caplog.text
