@@ -43,6 +43,8 @@ _LAZY: dict[str, str] = {
     "segment_scan": "geo3d.indoor.scan",
     "score_segmentation": "geo3d.pointcloud.evaluate",
     "read_pipes": "geo3d.underground.pipes",
+    "read_schema_map": "geo3d.underground.schema_map",
+    "read_structures": "geo3d.underground.structures",
     "validate_pipes": "geo3d.underground.pipes",
     "pipes_to_3d": "geo3d.underground.vertical",
     "read_dem": "geo3d.io.raster",

@@ -25,6 +25,7 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "dask_geopandas": ("parallel", "dask-geopandas"),
     "distributed": ("parallel", "distributed"),
     "openpyxl": ("excel", "openpyxl"),
+    "pyarrow": ("parquet", "pyarrow"),
 }
 
 

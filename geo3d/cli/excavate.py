@@ -11,6 +11,7 @@ import pyogrio
 import pyogrio.errors
 
 from ..errors import EmptyResultError, FileFormatError, InputError
+from .inputs import pipe_input_options, read_pipes_from_options
 from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["excavate_command"]
@@ -34,6 +35,7 @@ def _read_pit(path: Path) -> gpd.GeoDataFrame:
 
 @cli.command("excavate")
 @verbosity_options
+@pipe_input_options
 @click.option("--pipes", "pipes_path", required=True, type=click.Path(path_type=Path),
               help="Pipe layers: a GeoPackage or a folder (canonical schema or Korean UIS).")
 @click.option("--pit", "pit_path", required=True, type=click.Path(path_type=Path),
@@ -61,17 +63,17 @@ def excavate_command(pipes_path: Path, pit_path: Path, depth: float | None,
                      bottom_elevation: float | None, dem_path: Path | None,
                      ground: float | None, trench: float | None, side_slope: float,
                      uncertainty: float, road_width: float | None, rules_path: Path | None,
-                     out_path: Path, as_json: bool, overwrite: bool) -> None:
+                     out_path: Path, as_json: bool, overwrite: bool, schema: Path | None = None,
+                     crs: str | None = None) -> None:
     """Virtual excavation: which pipes a pit reaches, and the verdict (docs/contracts.md)."""
     from ..io.raster import read_dem
-    from ..underground import read_pipes
     from ..underground.excavation import excavate
     from ..underground.excavation import summary_text as _summary_text
     from ..underground.rules import load_rules
 
     claim_outputs(out_path, overwrite=overwrite)
     rules = load_rules(rules_path) if rules_path is not None else None
-    pipes = read_pipes(pipes_path)
+    pipes = read_pipes_from_options(pipes_path, schema=schema, crs=crs)
     pit = _read_pit(pit_path)
     dem = read_dem(dem_path) if dem_path is not None else None
     ex = excavate(pipes, pit, depth=depth, bottom_elevation=bottom_elevation, dem=dem,

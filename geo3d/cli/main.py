@@ -29,7 +29,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import Geo3DError
+from ..errors import Geo3DError, cli_text
 
 __all__ = ["Interrupted", "claim_outputs", "cli", "echo_warning", "main"]
 
@@ -216,7 +216,7 @@ class _Geo3DGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Geo3DError as exc:
-            first, *rest = str(exc).splitlines() or [type(exc).__name__]
+            first, *rest = cli_text(exc).splitlines() or [type(exc).__name__]
             click.echo(f"Error: {first}", err=True)
             for line in rest:
                 click.echo(line, err=True)

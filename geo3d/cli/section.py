@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
+from .inputs import pipe_input_options
 from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["run_section", "section_command"]
@@ -47,6 +48,8 @@ def run_section(
     checker: str = "",
     date: str | None = None,
     overwrite: bool = False,
+    schema: str | Path | None = None,
+    crs: str | None = None,
 ) -> tuple[Path, Path, int]:
     """What ``geo3d section`` does, callable from Python and batch scripts.
 
@@ -54,10 +57,10 @@ def run_section(
     -------
     (sheet path, csv path, number of sections)
     """
-    import geopandas as gpd
 
     from ..io.atomic import atomic_path, check_can_write
     from ..io.raster import read_dem
+    from ..io.vector import read_vector
     from ..sheets import section_atlas, section_to_pdf
     from ..underground import read_pipes
     from ..underground.section import as_line, atlas_table, cross_section
@@ -81,9 +84,10 @@ def run_section(
             msg = f"{flag} {value} does not exist"
             raise InputError(msg)
     section_line = as_line(line) if line is not None else None  # malformed --line fails here
-    frame = read_pipes(pipes)
+    frame = read_pipes(pipes, schema=schema, source_crs=crs)
     ground = read_dem(dem) if dem is not None else None
-    wells = gpd.read_file(groundwater) if groundwater is not None else None
+    wells = (read_vector(groundwater, what="groundwater file")  # UTF-8/CP949, CSV, TopoJSON
+             if groundwater is not None else None)
     common: dict[str, Any] = {"ground": ground, "groundwater": wells, "width": width,
                               "pit": pit}
     sources = {"ground": Path(dem).name} if dem is not None else {}
@@ -114,6 +118,7 @@ def run_section(
 
 @cli.command("section")
 @verbosity_options
+@pipe_input_options
 @click.option("--pipes", "pipes", required=True, type=click.Path(dir_okay=True),
               help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS layers).")
 @click.option("--line", "line", default=None, metavar="x1,y1,x2,y2[,…]",

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
+from .inputs import pipe_input_options, read_pipes_from_options
 from .main import claim_outputs, cli, echo_warning, verbosity_options
 
 __all__ = ["stats_command", "tiles_command"]
@@ -73,6 +74,7 @@ def _aged_path(out: Path) -> Path:
 
 @cli.command("stats")
 @verbosity_options
+@pipe_input_options
 @click.option("--pipes", "pipes_path", required=True, type=click.Path(path_type=Path),
               help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS).")
 @click.option("--areas", "areas_path", required=True, type=click.Path(path_type=Path),
@@ -90,10 +92,9 @@ def _aged_path(out: Path) -> Path:
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | None,
                   bins: str, out: Path, map_path: Path | None, utility: str | None,
-                  overwrite: bool) -> None:
+                  overwrite: bool, schema: Path | None = None, crs: str | None = None) -> None:
     """Aging and density statistics per area × utility × install period (tidy CSV)."""
     from ..stats import aged_segments, aging_statistics, read_areas, statistics_to_file
-    from ..underground import read_pipes
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
         msg = f"--out must end in .csv or .xlsx, not {out.name!r}"
@@ -103,7 +104,7 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
     claim_outputs(map_path, overwrite=overwrite, option="--map")
     parsed_bins = _parse_bins(bins)
     areas = read_areas(areas_path, area_id=area_id)  # bad areas fail before the pipes are read
-    pipes = read_pipes(pipes_path)
+    pipes = read_pipes_from_options(pipes_path, schema=schema, crs=crs)
     areas = _to_crs(areas, pipes.crs)
     figure: Any = None
     with _warnings_as_lines():
@@ -140,6 +141,7 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
 
 @cli.command("tiles")
 @verbosity_options
+@pipe_input_options
 @click.option("--pipes", "pipes_path", required=True, type=click.Path(path_type=Path),
               help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS).")
 @click.option("--stats", "stats_path", type=click.Path(path_type=Path), default=None,
@@ -154,14 +156,13 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
 @click.option("--overwrite", is_flag=True, help="Replace an existing archive.")
 def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | None,
                   area_id: str | None, out: Path, minzoom: int, maxzoom: int,
-                  overwrite: bool) -> None:
+                  overwrite: bool, schema: Path | None = None, crs: str | None = None) -> None:
     """Vector tiles (MVT in PMTiles): a layer per utility, and area statistics."""
     import pandas as pd
 
     from ..errors import FileFormatError, MissingFileError
     from ..stats import read_areas
     from ..tiles import write_tiles
-    from ..underground import read_pipes
 
     if out.suffix.lower() != ".pmtiles":
         msg = f"--out must end in .pmtiles, not {out.name!r}"
@@ -182,7 +183,7 @@ def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | 
             msg = f"cannot read {stats_path} as a CSV from `geo3d stats`: {exc}"
             raise FileFormatError(msg) from exc
     areas = read_areas(areas_path, area_id=area_id) if areas_path and area_id else None
-    pipes = read_pipes(pipes_path)
+    pipes = read_pipes_from_options(pipes_path, schema=schema, crs=crs)
     if areas is not None:
         areas = _to_crs(areas, pipes.crs)
     path = write_tiles(pipes, out, stats=table, areas=areas, area_id=area_id, minzoom=minzoom,

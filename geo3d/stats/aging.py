@@ -63,10 +63,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._checks import require_metric_crs, require_same_crs
 from .._compat import import_optional
 from .._warnings import warn_at_caller
-from ..errors import CRSError, FileFormatError, InputError, MissingFileError, SchemaError
+from ..errors import InputError, SchemaError
 from ..io.atomic import atomic_path
+from ..io.vector import read_areas  # moved there; kept here as geo3d.stats.read_areas
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -390,20 +392,9 @@ def interior_grid(areas: PreparedAreas, n_lines: int) -> _Grid | None:
 
 
 def _check_crs(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> None:
-    problems = []
-    for name, frame in (("pipes", pipes), ("areas", areas)):
-        if frame.crs is None:
-            problems.append(f"{name} have no CRS; set it with {name}.set_crs('EPSG:5186') "
-                            "(or the CRS the data are in)")
-        elif frame.crs.is_geographic:
-            problems.append(f"{name} are in a geographic CRS ({frame.crs.to_string()}); "
-                            f"lengths need metres: {name}.to_crs('EPSG:5186') first")
-    if problems:
-        raise CRSError("cannot compute lengths and areas: " + "; ".join(problems))
-    if pipes.crs != areas.crs:
-        msg = (f"pipes ({pipes.crs.to_string()}) and areas ({areas.crs.to_string()}) are in "
-               "different CRSs; reproject one, e.g. areas = areas.to_crs(pipes.crs)")
-        raise CRSError(msg)
+    require_metric_crs(pipes.crs, what="pipes")
+    require_metric_crs(areas.crs, what="areas")
+    require_same_crs(pipes.crs, areas.crs, what_a="pipes", what_b="areas")
 
 
 def _validate_pipes(pipes: gpd.GeoDataFrame, by: str | None) -> None:
@@ -1213,73 +1204,6 @@ def aged_segments(
                 f"{int(aged_mask.sum()):,}", f"{len(pipes):,}", params.reference_year,
                 f"{len(result):,}", time.perf_counter() - t0)
     return result
-
-
-def read_areas(path: str | Path, *, area_id: str | None = None, crs: Any = None
-               ) -> gpd.GeoDataFrame:
-    """Read area polygons (행정동, 법정동, 구 …) from a file for :func:`aging_statistics`.
-
-    The ``area_id`` field is read as text (codes such as ``1123054500`` keep their digits and
-    match ``area_id`` in a statistics CSV read back as text; missing values stay missing), and
-    the polygons are reprojected to ``crs`` when given — both CRSs are then stated, so this is
-    a conversion, not a guess. The command line and the batch scripts read areas with this.
-
-    Parameters
-    ----------
-    path : str or Path
-        Any vector file GeoPandas reads (GeoJSON, GeoPackage, Shapefile …).
-    area_id : str, optional
-        Field identifying an area; checked to exist.
-    crs : optional
-        Target CRS (anything :meth:`geopandas.GeoDataFrame.to_crs` takes), e.g. the pipes'.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-
-    Raises
-    ------
-    MissingFileError
-        No such file.
-    FileFormatError
-        The file cannot be read as vector data.
-    CRSError
-        The file states no CRS (the message says how to assign one).
-    SchemaError
-        ``area_id`` is not a field of the file (the message lists the fields).
-
-    Examples
-    --------
-    >>> from geo3d import datasets
-    >>> dongs = read_areas(datasets.get_path("neighbourhoods"), area_id="adm_cd2", crs=4326)
-    >>> len(dongs), dongs.crs.to_epsg(), dongs["adm_cd2"].iloc[0]
-    (5, 4326, '1123054500')
-    """
-    path = Path(path)
-    if not path.exists():
-        msg = f"areas file {path} does not exist"
-        raise MissingFileError(msg)
-    try:
-        areas = gpd.read_file(path)
-    except Exception as exc:  # pyogrio / fiona errors: say which file and why
-        msg = f"cannot read areas from {path}: {exc}"
-        raise FileFormatError(msg) from exc
-    if areas.crs is None:
-        msg = (f"areas file {path} states no CRS; assign the one its coordinates are in, e.g. "
-               f"`ogr2ogr -a_srs EPSG:5186 areas_5186.gpkg {path}` "
-               "(or gpd.read_file(...).set_crs(5186) in Python)")
-        raise CRSError(msg)
-    if area_id is not None:
-        if area_id not in areas.columns:
-            fields = ", ".join(str(c) for c in areas.columns if c != areas.geometry.name)
-            msg = (f"areas file {path.name} has no field {area_id!r} for area_id; available "
-                   f"fields: {fields or '(none)'}")
-            raise SchemaError(msg)
-        areas[area_id] = areas[area_id].astype("string")
-    if crs is not None and areas.crs != crs:
-        logger.info("read_areas: %s -> %s", areas.crs.to_string(), crs)
-        areas = areas.to_crs(crs)
-    return areas
 
 
 def statistics_to_file(stats: pd.DataFrame, path: str | Path, *, overwrite: bool = False,

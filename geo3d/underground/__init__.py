@@ -10,6 +10,9 @@ mappings are plain data in :mod:`geo3d.underground.schema`.
 from __future__ import annotations
 
 from .pipes import PipeValidation, read_pipes, validate_pipes
+from .schema_map import SchemaMap, read_schema_map
+from .structures import read_structures
 from .vertical import pipes_to_3d
 
-__all__ = ["PipeValidation", "pipes_to_3d", "read_pipes", "validate_pipes"]
+__all__ = ["PipeValidation", "SchemaMap", "pipes_to_3d", "read_pipes", "read_schema_map",
+           "read_structures", "validate_pipes"]

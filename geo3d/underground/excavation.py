@@ -79,6 +79,7 @@ from geopandas.array import from_shapely
 from numpy.typing import NDArray
 from pyproj import CRS
 
+from .._checks import require_metric_crs
 from .._numeric import float_column
 from ..errors import CRSError, InputError, OptionError, SchemaError
 from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
@@ -319,10 +320,7 @@ def _obj(frame: pd.DataFrame, col: str) -> NDArray[np.object_]:
 
 
 def _check_projected(crs: Any, what: str) -> None:
-    if crs is None or not CRS.from_user_input(crs).is_projected:
-        msg = (f"{what} need a projected CRS in metres; set or reproject it "
-               "(gdf.to_crs('EPSG:5186'))")
-        raise CRSError(msg)
+    require_metric_crs(crs, what=what)
 
 
 def build_index(pipes3d: gpd.GeoDataFrame) -> PipeIndex:

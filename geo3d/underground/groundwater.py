@@ -139,7 +139,9 @@ def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
     if isinstance(wells, ReadWells):
         return wells.frame
     if isinstance(wells, str | os.PathLike):
-        wells = gpd.read_file(wells)
+        from ..io.vector import read_vector
+
+        wells = read_vector(wells, what="groundwater file")
     if not isinstance(wells, gpd.GeoDataFrame):
         msg = f"groundwater must be a GeoDataFrame of points or a file path, got {type(wells).__name__}"
         raise InputError(msg)
@@ -153,6 +155,11 @@ def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
         elev = pd.to_numeric(wells[cols["gw_elev_m"]], errors="coerce").to_numpy(np.float64)
     if "gw_depth_m" in cols:
         depth = pd.to_numeric(wells[cols["gw_depth_m"]], errors="coerce").to_numpy(np.float64)
+        above = depth < 0  # a water table above the ground: a sign error, not a reading
+        if above.any():
+            logger.warning("groundwater: %d negative depth(s) below ground left out (rows %s)",
+                           int(above.sum()), ", ".join(map(str, np.flatnonzero(above)[:5])))
+            depth = np.where(above, np.nan, depth)
         if "ground_z" in cols:
             ground = pd.to_numeric(wells[cols["ground_z"]], errors="coerce").to_numpy(np.float64)
         else:

@@ -59,7 +59,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from .._numeric import float_column, float_series
-from ..errors import InputError, SchemaError
+from ..errors import InputError, SchemaError, two_forms
 from . import schema
 
 __all__ = [
@@ -207,7 +207,14 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
         if not p.exists():
             msg = f"rules file {p} does not exist; pass a CSV with columns {', '.join(RULE_COLUMNS)}"
             raise InputError(msg)
-        raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
+        try:
+            raw = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            py, cli = two_forms("{what} {p} is not a readable rules CSV ({e}); it needs a header "
+                                "row with {cols} and one rule per line, in UTF-8",
+                                what=("rules file", "--rules"), p=(str(p),) * 2, e=(str(exc),) * 2,
+                                cols=(", ".join(RULE_COLUMNS),) * 2)
+            raise SchemaError(py, cli=cli) from exc
         where = str(p)
     raw.columns = [c.strip() for c in raw.columns]
     missing = [c for c in RULE_COLUMNS if c not in raw.columns and c != "note"]

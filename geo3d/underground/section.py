@@ -62,6 +62,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from .._checks import require_metric_crs
 from .._numeric import float_values as _float
 from ..errors import CRSError, InputError
 from ..io.atomic import atomic_path
@@ -593,10 +594,7 @@ def cross_section(
     if not isinstance(pipes, gpd.GeoDataFrame):
         msg = f"cross_section needs a GeoDataFrame of pipes, got {type(pipes).__name__}"
         raise InputError(msg)
-    if pipes.crs is None or not pipes.crs.is_projected:
-        msg = ("cross_section needs pipes in a projected CRS in metres; reproject with "
-               "pipes.to_crs('EPSG:5186')")
-        raise CRSError(msg)
+    require_metric_crs(pipes.crs, what="cross_section: the pipes", name="pipes")
     line_crs = getattr(line, "crs", None)
     if line_crs is not None and not pipes.crs.equals(line_crs):
         msg = (f"the section line is in {line_crs.to_string()} but the pipes are in "

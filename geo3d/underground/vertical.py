@@ -35,8 +35,9 @@ import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from .._checks import require_metric_crs
 from .._numeric import float_values
-from ..errors import CRSError, InputError, SchemaError
+from ..errors import InputError, SchemaError
 from ..io.raster import as_dem, check_same_crs, sample_dem
 from . import schema
 from .pipes import conform_pipes
@@ -264,10 +265,7 @@ def pipes_to_3d(
     if not isinstance(pipes, gpd.GeoDataFrame):
         msg = f"pipes_to_3d needs a GeoDataFrame, got {type(pipes).__name__}"
         raise InputError(msg)
-    if pipes.crs is None or not pipes.crs.is_projected:
-        msg = ("pipes_to_3d needs pipes in a projected CRS in metres; "
-               "reproject with pipes.to_crs('EPSG:5186') or read_pipes(..., crs=...)")
-        raise CRSError(msg)
+    require_metric_crs(pipes.crs, what="pipes_to_3d: the pipes", name="pipes")
     frame = conform_pipes(pipes, keep_extra=True)
     idx = frame.index
     n = len(frame)

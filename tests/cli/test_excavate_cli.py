@@ -56,7 +56,7 @@ def _layers(src, names):
 
 
 @pytest.mark.filterwarnings("ignore:read_pipes:UserWarning")
-@pytest.mark.parametrize("case", ["truncated", "missing_field", "mixed_crs", "empty_layer",
+@pytest.mark.parametrize("case", ["truncated", "missing_field", "empty_layer",
                                   "no_depth", "pit_crs", "no_dem"])
 def test_bad_input_exit_2_and_no_output(tmp_path, sample, case):
     pipes, pit, dem = sample

@@ -12,7 +12,14 @@ import pyogrio
 import pytest
 import shapely
 
-from geo3d.errors import CRSError, EmptyResultError, FileFormatError, InputError, SchemaError
+from geo3d.errors import (
+    CRSError,
+    EmptyResultError,
+    FileFormatError,
+    InputError,
+    MissingFileError,
+    SchemaError,
+)
 from geo3d.underground import read_pipes, validate_pipes
 from geo3d.underground.pipes import parse_install_year, parse_size
 
@@ -207,28 +214,27 @@ def test_missing_fields_all_listed(tmp_path):
         assert needle in text
 
 
-def test_mixed_crs_is_an_error(tmp_path):
+def test_mixed_crs_are_reprojected_to_one(tmp_path):
     layers = uis_layers()
-    layers["SWL_PIPE_LM"] = layers["SWL_PIPE_LM"].to_crs("EPSG:5174")
+    layers["SWL_PIPE_LM"] = layers["SWL_PIPE_LM"].to_crs("EPSG:5174")  # Bessel: shifted
     path = write_gpkg(tmp_path / "u.gpkg", layers)
-    with pytest.raises(CRSError) as err:
-        read_pipes(path)
-    msg = str(err.value)
-    assert "SWL_PIPE_LM: EPSG:5174" in msg and "WTL_PIPE_LM: EPSG:5186" in msg
-    assert "crs=" in msg
-    p = read_pipes(path, crs="EPSG:5186")
+    p = read_pipes(path)
     assert p.crs.to_epsg() == 5186
     sewer = p[p.utility == "sewer"].geometry.to_numpy()
     expected = layers["SWL_PIPE_LM"].to_crs(CRS).geometry.to_numpy()
     assert shapely.hausdorff_distance(sewer, expected).max() < 1e-3
+    assert read_pipes(path, crs="EPSG:5179").crs.to_epsg() == 5179
 
 
-def test_geographic_crs_needs_crs_argument(tmp_path):
+def test_geographic_crs_is_reprojected_to_metres(tmp_path, caplog):
     path = write_gpkg(tmp_path / "u.gpkg", {"WTL_PIPE_LM": uis_layers()["WTL_PIPE_LM"].to_crs(4326)})
-    with pytest.raises(CRSError, match="crs="):
-        read_pipes(path)
-    p = read_pipes(path, crs=CRS)
+    with caplog.at_level(logging.WARNING):
+        p = read_pipes(path)
+    assert p.crs.to_epsg() == 5186  # a Korea 2000 belt inside Korea
+    assert "reprojected to EPSG:5186" in caplog.text
     assert p.geometry.length.round(3).tolist() == [10.0] * 4
+    with pytest.raises(CRSError, match="crs="):
+        read_pipes(path, crs=4326)
 
 
 def test_layer_without_crs_is_an_error():
@@ -250,7 +256,7 @@ def test_truncated_gpkg(uis_gpkg, tmp_path):
 
 
 def test_missing_source(tmp_path):
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(MissingFileError, match="does not exist"):
         read_pipes(tmp_path / "nope.gpkg")
 
 
@@ -394,7 +400,7 @@ def test_validate_reports_every_problem_at_once():
         utility=["water", "steam", "gas", "sewer", "power"],
         material_raw=["DIP", "DIP", "WOOD?", "HP", "PVC"],
         depth_m=[1.0, -0.5, 45.0, 1.0, 1.0],
-        install_year=[1990, 1850, 2990, 2000, 2000],
+        install_year=[1990, 1750, 2990, 2000, 2000],
         diameter_mm=[300.0, 300.0, 300.0, 0.0, 300.0],
         geometry=[*_lines(3), shapely.Point(0, 0), shapely.LineString()],
     )
@@ -402,11 +408,16 @@ def test_validate_reports_every_problem_at_once():
     with pytest.raises(SchemaError) as err:
         validate_pipes(g)
     text = "\n".join(err.value.problems)
-    for needle in ("unknown utility: 'steam'", "WOOD?", "negative depth", "implausible cover",
-                   "before 1900", "in the future", "non-positive diameter_mm",
-                   "must be LineString", "empty geometry"):
+    for needle in ("unknown utility: 'steam'", "implausible cover", "must be LineString",
+                   "empty geometry"):
         assert needle in text, needle
     pd.testing.assert_frame_equal(g, before)  # input untouched
+    notes = "\n".join(validate_pipes(g, strict=False).warnings)
+    for needle in ("WOOD?", "negative cover depth", "before 1800", "install_year after",
+                   "non-positive diameter_mm"):
+        assert needle in notes, needle
+    unrepaired = "\n".join(validate_pipes(g, strict=False, repair=False).problems)
+    assert "negative cover depth" in unrepaired and "non-positive" in unrepaired
 
 
 def test_validate_repairs_and_warns():
@@ -460,13 +471,13 @@ ARCS_MAP = {"material": "pipetype", "diameter_mm": "diameter", "source_id": "lin
 def test_ky4_feet_length_quirk(shared_data):
     path = shared_data / "pipes" / "ky4_pipes.geojson"
     p = read_pipes(path, column_map=KY4_MAP, utility="water", units="m", keep_extra=True)
-    assert len(p) == 1156 and p.crs.to_epsg() == 3547
+    assert len(p) == 1156 and p.crs.to_epsg() == 32616  # feet are never measured: UTM 16N
     assert p.diameter_mm.min() == pytest.approx(76.2)
-    r = validate_pipes(p, strict=False)
-    assert any("US survey foot, not metres" in x for x in r.problems)
-    quirk = [x for x in r.problems if "'length'" in x]
+    assert p.geometry.length.sum() / 1000 == pytest.approx(260.1, abs=0.05)  # not 853.6
+    feet = p.to_crs(3547)  # had the feet been kept, the length column would betray them
+    quirk = [x for x in validate_pipes(feet, strict=False).problems if "'length'" in x]
     assert quirk and "foot/metre factor" in quirk[0]
-    # reprojected to metres, the length attribute agrees with the geometry
+    # in metres, the length attribute agrees with the geometry
     m = read_pipes(path, column_map=KY4_MAP, utility="water", units="m", keep_extra=True,
                    crs="EPSG:32616")
     assert validate_pipes(m).problems == []
@@ -477,10 +488,9 @@ def test_ky4_feet_length_quirk(shared_data):
 @pytest.mark.shared_data
 def test_refactored_water_arcs_messy_materials(shared_data):
     path = shared_data / "pipes" / "RefactoredWaterArcs.shp"
-    with pytest.raises(CRSError, match="crs="):
-        read_pipes(path, column_map=ARCS_MAP, utility="water", units="in")
+    assert read_pipes(path, column_map=ARCS_MAP, utility="water", units="in").crs.to_epsg() == 32610
     p = read_pipes(path, column_map=ARCS_MAP, utility="water", units="in", crs="EPSG:32610")
-    assert len(p) == 532 and p.crs.to_epsg() == 32610
+    assert len(p) == 533 and p.crs.to_epsg() == 32610  # 532 rows, one MultiLineString of 2
     assert not p.geometry.has_z.any()  # the all-zero Z is dropped
     pairs = dict(zip(p.material_raw, p.material, strict=True))
     assert pairs["TJDCI"] == "ductile_iron"
@@ -488,13 +498,13 @@ def test_refactored_water_arcs_messy_materials(shared_data):
     assert pairs["STEEL ID"] == "steel"
     assert pairs["TRANSITE"] == "asbestos_cement"
     assert pairs["PLASTIC BLUE BRUTE"] == "pvc"
-    assert p.material_raw.notna().sum() == 519
+    assert p.material_raw.notna().sum() == 520  # 519 rows + the second part of the multi-line
     assert p.diameter_mm.median() == pytest.approx(8 * 25.4)
     r = validate_pipes(p, strict=False)
-    assert r.problems == ["unknown material code(s): 'TTE' (1); add them to "
-                          "geo3d.underground.schema.MATERIAL_LOOKUP or pass "
-                          "read_pipes(..., materials={...})"]
-    assert any("MultiLineString" in w for w in r.warnings) and len(r.pipes) == 533
+    assert r.problems == []
+    assert any("unknown material code(s): 'TTE' (1): material left unknown" in w
+               for w in r.warnings)
+    assert len(r.pipes) == 533  # exploded by read_pipes already
     q = read_pipes(path, column_map=ARCS_MAP, utility="water", units="in", crs="EPSG:32610",
                    materials={"TTE": "other"})
     assert validate_pipes(q).ok
@@ -511,7 +521,8 @@ def test_column_map_constants_and_units():
     assert p.utility.tolist() == ["water", "sewer"]   # canonical column taken as is
     assert p.diameter_mm.tolist() == pytest.approx([203.2, 304.8])
     assert p.depth_m.tolist()[0] == pytest.approx(1.2192)
-    assert p.depth_m.tolist()[1] == 0.0  # 0 is a real value unless the mapping says otherwise
+    assert pd.isna(p.depth_m.tolist()[1])  # a cover depth of 0 is unknown (one rule for all)
+    assert p.depth_unknown.tolist() == [False, True]
     assert p.install_year.isna().tolist() == [False, True]
     assert p.depth_reference.tolist() == ["top", "top"]
     with pytest.raises(InputError, match="units keys"):
@@ -532,7 +543,7 @@ def test_unparseable_sizes_are_logged(caplog):
 def test_degenerate_line_is_a_problem():
     g = _canon(utility=["water"], geometry=[shapely.LineString([(0, 0), (0, 0)])])
     problems = validate_pipes(g, strict=False).problems
-    assert any("make_valid cannot keep as a line" in p for p in problems)
+    assert any("zero-length line" in p for p in problems)
 
 
 def test_sample_folder(repo):
@@ -547,7 +558,9 @@ def test_sample_folder(repo):
 def test_utility_field_aliases():
     g = gpd.GeoDataFrame({"kind": ["Water", "상수도", "Electricity", "steam"]}, geometry=_lines(4),
                          crs=CRS)
-    p = read_pipes(g, column_map={"utility": "kind"})
+    with pytest.raises(SchemaError, match="'steam'"):
+        read_pipes(g, column_map={"utility": "kind"})
+    p = read_pipes(g, column_map={"utility": "kind"}, validate=False)
     assert p.utility.tolist() == ["water", "water", "power", "steam"]
     assert any("'steam'" in x for x in validate_pipes(p, strict=False).problems)
 

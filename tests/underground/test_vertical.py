@@ -136,7 +136,7 @@ def test_crs_mismatch_and_geographic():
     dem = Dem(np.full((20, 20), 30.0), Affine(1, 0, 0, 0, -1, 20), "EPSG:5179")
     with pytest.raises(CRSError, match="EPSG:5179"):
         pipes_to_3d(p, dem)
-    with pytest.raises(CRSError, match="projected"):
+    with pytest.raises(CRSError, match="not metres"):
         pipes_to_3d(p.set_crs(4326, allow_override=True), flat_dem())
 
 
