@@ -45,6 +45,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -94,6 +95,18 @@ class PathNetwork:
     edges: gpd.GeoDataFrame
     interval_m: float = 20.0
     warnings: list[str] = field(default_factory=list)
+
+    @cached_property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Columns as NumPy arrays (``n_`` node, ``e_`` edge columns) for fast per-route look-ups."""
+        out = {f"n_{c}": self.nodes[c].to_numpy() for c in NODE_COLUMNS}
+        out |= {f"e_{c}": self.edges[c].to_numpy() for c in _EDGE_COLUMNS}
+        coords = np.empty(len(self.edges), dtype=object)
+        coords[:] = [np.asarray(g.coords, float) for g in self.edges.geometry]
+        out["e_coords"] = coords
+        for c in ("n_x", "n_y", "n_z", "e_length_m"):
+            out[c] = out[c].astype(float)
+        return out
 
     def nodes_of(self, kind: str, floor: int | None = None) -> np.ndarray:
         """Ids of the nodes of one kind (optionally on one floor)."""
@@ -481,6 +494,21 @@ def network_from_layers(levels: pd.DataFrame, aisles: gpd.GeoDataFrame, stores: 
     return net
 
 
+def _types(nodes: pd.DataFrame, edges: pd.DataFrame) -> None:
+    """Numeric columns as numbers, text as text (blocks were built with object columns)."""
+    for df, floats, ints in ((nodes, ("x", "y", "z", "s_m", "depth_m"), ("floor", "object_id")),
+                             (edges, ("length_m", "s_from", "s_to"), ("u", "v", "floor"))):
+        for c in floats:
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+        for c in ints:
+            df[c] = pd.to_numeric(df[c]).astype(np.int64)
+    for c in ("base_from", "base_to"):
+        edges[c] = pd.array(pd.to_numeric(edges[c], errors="coerce"), dtype="Int64")
+    for df, cols in ((nodes, ("kind", "aisle", "name", "address")), (edges, ("kind", "aisle", "path_address"))):
+        for c in cols:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+
+
 def _finish(b: _Builder, interval_m: float, warnings: list[str]) -> PathNetwork:
     """One table each; flat edges lifted to their slab; orphan nodes dropped (with a warning)."""
     nodes = b.frame().sort_index()
@@ -503,6 +531,7 @@ def _finish(b: _Builder, interval_m: float, warnings: list[str]) -> PathNetwork:
     length = edges["length_m"].to_numpy(float)
     length = np.where(np.isfinite(length), length, shapely.length(geom))
     edges["length_m"] = length
+    _types(nodes, edges)
     nodes_g = gpd.GeoDataFrame(nodes[NODE_COLUMNS], geometry=shapely.points(
         nodes[["x", "y", "z"]].to_numpy(float)))
     edges_g = gpd.GeoDataFrame(edges[_EDGE_COLUMNS], geometry=list(geom))
