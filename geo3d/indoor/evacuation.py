@@ -155,8 +155,8 @@ def evacuation_routes(net: PathNetwork, *, structure: str = "general",
     if (~on_exit_floor).any() and not stairs.size:
         warnings.append("floors without an exit have no stairs in the network: give [[connectors]] in MARKET.toml")
     if structure == "general":
-        warnings.append("assumed: main structure not fire-resistant (limits 30 m / 60 m); "
-                        "use structure='fire_resistant' for 50 m / 100 m")
+        warnings.append("assumed: main structure (주요구조부) not fire-resistant, limits 30 m / 60 m; "
+                        "declare it fire-resistant for 50 m / 100 m")
     geoms = _route_lines(n, pred, stores, np.isfinite(dist[stores]))
     ex = np.where(np.isfinite(dist[stores]), src[stores], -1)
     routes = gpd.GeoDataFrame({

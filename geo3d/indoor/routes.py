@@ -46,6 +46,7 @@ KIND_ALIASES: dict[str, str] = {
     "alarm": "fire_alarm", "firstaid": "other_facility", "first_aid": "other_facility",
     "stairs": "stairs", "계단": "stairs", "lift": "lift", "elevator": "lift", "승강기": "lift",
     **{k: k for k in FACILITY_SUFFIX}, **{v: k for k, v in FACILITY_SUFFIX.items() if k != "exit_sign"},
+    "exit_sign": "exit",
 }
 
 

@@ -109,6 +109,8 @@ def route_steps(paths: Any, path: list[int], eids: list[int], *, from_address: s
     prev_end = None
     for i, leg in enumerate(legs):
         d = round(leg["length"])
+        if d == 0 and leg["kind"] not in _VERTICAL:
+            continue
         if leg["kind"] in _VERTICAL:
             word = _VERTICAL[leg["kind"]]
             text = f"{word}{josa(word, '으로')} {floor_label(leg['to_floor'])} ({d} m)"
@@ -116,7 +118,7 @@ def route_steps(paths: Any, path: list[int], eids: list[int], *, from_address: s
             turn = _turn(prev_end, leg["start"]) if prev_end is not None else ""
             text = f"{turn}{leg['aisle']}{josa(str(leg['aisle']), '을를')} 따라 {d} m"
         elif i == 0:
-            text = f"출입구로 나와 {d} m"
+            text = f"통로로 나와 {d} m"
         else:
             text = f"목적지 쪽으로 {d} m"
         steps.append({"text": text, "kind": leg["kind"], "aisle": leg["aisle"],
