@@ -298,7 +298,7 @@ def _stores(b: _Builder, floor: int, stores: gpd.GeoDataFrame, names: list[str],
     b.add_edges(sid, did, "room", floor, path_address=addr,
                 geometry=shapely.linestrings(np.stack([shapely.get_coordinates(inside),
                                                        shapely.get_coordinates(door)], axis=1)))
-    idx, s = _attach(stores, door, names, lines, max_offset)
+    idx, s = _attach(stores, door, names, lines, np.inf)  # far ones are warned about
     _access(b, floor, did, _feet(b, floor, names, lines, idx, s, stops))
 
 
@@ -320,6 +320,9 @@ def _facilities(b: _Builder, floor: int, fac: gpd.GeoDataFrame, stores: gpd.GeoD
         host[qi] = by_oid.reindex(stores["object_id"].to_numpy()[si]).to_numpy()
         host[is_exit] = -1
     nk = np.where(is_exit, "exit", "facility")
+    if is_exit.any() and len(lines):
+        pts = pts.copy()
+        pts[is_exit] = _exit_doors(pts[is_exit], lines)
     ids = np.empty(len(pts), np.int64)
     for k in ("exit", "facility"):
         sel = nk == k
@@ -331,11 +334,29 @@ def _facilities(b: _Builder, floor: int, fac: gpd.GeoDataFrame, stores: gpd.GeoD
     if hosted.any():
         _access(b, floor, ids[hosted], host[hosted], kind="room")
     free = ~hosted
-    idx, s = _attach(fac[free], pts[free], names, lines, max_offset)
+    idx, s = _attach(fac[free], pts[free], names, lines, np.inf)
     feet = _feet(b, floor, names, lines, idx, s, stops)
     for k in ("exit", "access"):
         sel = (nk[free] == "exit") == (k == "exit")
         _access(b, floor, ids[free][sel], feet[sel], kind=k)
+
+
+def _exit_doors(signs: np.ndarray, lines: np.ndarray, *, reach: float = 5.0) -> np.ndarray:
+    """Where each exit sign's door is: an aisle's end runs into the door it marks, so a sign past
+    (or at) the end of its nearest aisle moves onto that aisle's line, extended to the sign's wall;
+    a sign beside an aisle's middle (a side door) stays where it is."""
+    out = signs.copy()
+    near = np.argmin(shapely.distance(signs[:, None], lines[None, :]), axis=1)
+    for k, (pt, i) in enumerate(zip(signs, near, strict=True)):
+        c = np.asarray(lines[i].coords)[:, :2]
+        p = np.array([pt.x, pt.y])
+        for end, prev in ((c[0], c[1]), (c[-1], c[-2])):
+            u = (end - prev) / max(float(np.hypot(*(end - prev))), 1e-9)
+            t = float((p - end) @ u)
+            if -0.5 <= t <= reach and abs(float(u[0] * (p - end)[1] - u[1] * (p - end)[0])) <= reach:
+                out[k] = shapely.Point(end + u * max(t, 0.0))
+                break
+    return out
 
 
 def _extra_exits(b: _Builder, floor: int, exits: Sequence[tuple[int, float, float]], names: list[str],
