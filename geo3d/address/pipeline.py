@@ -184,7 +184,7 @@ def write_scan(cloud: PointCloud, result: Any, scan: ScanAddresses, market: Mark
         write_segmentation(cloud, result, tmp, layers=layers, report=report | {"paths": paths.report}, overwrite=True)
         paths.write(tmp)
         write_addresses_csv(a, tmp / "addresses.csv")
-        to_imdf(a, scan.aisles, layers["levels"], market, tmp / "imdf.zip")
+        to_imdf(a, scan.aisles, layers["levels"], market, tmp / "imdf.zip", exits=paths.exit_doors())
         to_osm_geojson(a, tmp / "objects.osm.geojson", crs=a.crs or market.crs)
         market_map_to_html(a, tmp / "map.html", aisles=scan.aisles, levels=layers["levels"])
     log.info("write_scan: %s", out)

@@ -119,8 +119,10 @@ def _links(net: PathNetwork, cells: pd.DataFrame) -> list[tuple[str, str, np.nda
         cu, cv = owner.get(u, []), owner.get(v, [])
         for a in cu:
             for b in cv:
-                if a != b:
-                    out.setdefault(tuple(sorted((a, b))), (xyz[v if kind != "aisle" else u], str(kind)))  # type: ignore[arg-type]
+                if a != b:  # the shared point: a node of both cells (a junction), else the foot / landing
+                    both = u if a in cv and b in cu else v
+                    shared = xyz[u] if (a in cu and b in cu) else xyz[v] if (a in cv and b in cv) else xyz[both]
+                    out.setdefault(tuple(sorted((a, b))), (shared, str(kind)))  # type: ignore[arg-type]
     for i, cs in owner.items():  # junctions: aisles sharing a node
         if len(cs) > 1:
             for j, a in enumerate(cs):

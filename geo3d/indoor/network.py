@@ -507,12 +507,24 @@ def network_from_layers(levels: pd.DataFrame, aisles: gpd.GeoDataFrame, stores: 
     for floor, (names, lines, stops) in stops_of.items():
         _aisle_edges(b, floor, names, lines, stops, head, interval_m)
     net = _finish(b, interval_m, warnings)
+    _name_links(net, head)
     far = net.edges[(net.edges["kind"] == "access") & (net.edges["length_m"] > max_offset_m + 1.0)]
     if len(far):
         warnings.append(f"{len(far)} objects are linked to an aisle more than {max_offset_m:g} m away")
     for w in warnings:
         log.warning("network_from_layers: %s", w)
     return net
+
+
+def _name_links(net: PathNetwork, head: str) -> None:
+    """Links without an addressed object take the address of the way at their foot."""
+    e, n = net.edges, net.nodes
+    conn = n["kind"].to_numpy()[e["u"].to_numpy()] == "connector"
+    miss = (e["path_address"].isna().to_numpy() | conn) & e["aisle"].notna().to_numpy()
+    if miss.any():
+        s = n["s_m"].to_numpy(float)[e["v"].to_numpy()[miss]]
+        lo, hi = _base_numbers(s, s, net.interval_m)
+        e.loc[miss, "path_address"] = [f"{head} {a} {f}~{t}" for a, f, t in zip(e["aisle"][miss], lo, hi, strict=True)]
 
 
 def _types(nodes: pd.DataFrame, edges: pd.DataFrame) -> None:

@@ -52,6 +52,12 @@ class ScanPathOutputs:
     crs: Any
     report: dict[str, Any] = field(default_factory=dict)
 
+    def exit_doors(self) -> dict[int, tuple[float, float]]:
+        """Exit sign object_id → x, y of the door it marks (the network's exit node)."""
+        n = self.network.nodes
+        ex = n[(n["kind"] == "exit") & (n["object_id"] >= 0)]
+        return {int(o): (float(x), float(y)) for o, x, y in zip(ex["object_id"], ex["x"], ex["y"], strict=True)}
+
     def write(self, out_dir: str | os.PathLike[str]) -> list[Path]:
         """Write ``paths.gpkg`` and ``indoorgml.json`` into ``out_dir`` (an existing folder)."""
         out = Path(out_dir)
