@@ -12,7 +12,7 @@ Examples
 --------
 >>> from geo3d.indoor.evacuation import read_evacuation_rules
 >>> r = read_evacuation_rules()
->>> r.set_index("rule_id").loc["KR-BA-34-1", "max_walk_m"]
+>>> float(r.set_index("rule_id").loc["KR-BA-34-1", "max_walk_m"])
 30.0
 """
 
@@ -32,7 +32,7 @@ from scipy.sparse.csgraph import dijkstra
 from ..errors import InputError
 from .network import PathNetwork
 
-__all__ = ["STRUCTURES", "Evacuation", "evacuation_routes", "read_evacuation_rules"]
+__all__ = ["STRUCTURES", "Evacuation", "evacuation_routes", "network_adjacency", "read_evacuation_rules"]
 
 #: ``structure`` values of the rule table: general, or 주요구조부 내화구조/불연재료.
 STRUCTURES = ("general", "fire_resistant")
@@ -72,11 +72,12 @@ class Evacuation:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (round(v, 1) if isinstance(v, float) and np.isfinite(v) else (None if isinstance(v, float) else v))
+    return [{str(k): (round(v, 1) if isinstance(v, float) and np.isfinite(v) else (None if isinstance(v, float) else v))
              for k, v in rec.items()} for rec in df.to_dict("records")]
 
 
-def _csgraph(net: PathNetwork, exclude: tuple[str, ...]) -> Any:
+def network_adjacency(net: PathNetwork, exclude: tuple[str, ...] = ()) -> Any:
+    """Symmetric sparse adjacency (CSR, metres) of the network without the edges of ``exclude`` kinds."""
     e = net.edges
     ok = ~e["kind"].isin(list(exclude)).to_numpy()
     n = len(net.nodes)
@@ -130,7 +131,7 @@ def evacuation_routes(net: PathNetwork, *, structure: str = "general",
     if not exits.size:
         msg = "the network has no exit: give exits in MARKET.toml ([[exits]] or principal_entrance)"
         raise InputError(msg)
-    g = _csgraph(net, ("lift", "escalator"))
+    g = network_adjacency(net, ("lift", "escalator"))
     dist, pred, src = dijkstra(g, directed=False, indices=exits, min_only=True, return_predecessors=True)
     stores = net.nodes_of("store")
     doors = pd.Series(np.flatnonzero(n["kind"].to_numpy() == "door"),
@@ -139,7 +140,7 @@ def evacuation_routes(net: PathNetwork, *, structure: str = "general",
     stairs = np.flatnonzero((n["kind"] == "connector").to_numpy() & n["address"].isin(["stairs", "ramp"]).to_numpy())
     exit_floors = set(n["floor"].to_numpy()[exits].tolist())
     if stairs.size:
-        d_stair = dijkstra(_csgraph(net, _VERTICAL), directed=False, indices=stairs, min_only=True)
+        d_stair = dijkstra(network_adjacency(net, _VERTICAL), directed=False, indices=stairs, min_only=True)
     else:
         d_stair = np.full(len(n), np.inf)
     floor = n["floor"].to_numpy()[stores]
@@ -149,9 +150,11 @@ def evacuation_routes(net: PathNetwork, *, structure: str = "general",
     dd = np.where(door_ok >= 0, door_ok, stores)
     rule_dist = depth + np.where(on_exit_floor, dist[dd], d_stair[dd])
     r = rules[rules["structure"] == structure].set_index("floor_type")
-    lim = np.where(on_exit_floor, r.loc["evacuation_floor", "max_walk_m"], r.loc["other", "max_walk_m"])
-    rid = np.where(on_exit_floor, r.loc["evacuation_floor", "rule_id"], r.loc["other", "rule_id"])
-    srcs = np.where(on_exit_floor, r.loc["evacuation_floor", "source"], r.loc["other", "source"])
+    ev_rule: dict[Any, Any] = r.loc["evacuation_floor"].to_dict()
+    other: dict[Any, Any] = r.loc["other"].to_dict()
+    lim = np.where(on_exit_floor, float(ev_rule["max_walk_m"]), float(other["max_walk_m"]))
+    rid = np.where(on_exit_floor, str(ev_rule["rule_id"]), str(other["rule_id"]))
+    srcs = np.where(on_exit_floor, str(ev_rule["source"]), str(other["source"]))
     if (~on_exit_floor).any() and not stairs.size:
         warnings.append("floors without an exit have no stairs in the network: give [[connectors]] in MARKET.toml")
     if structure == "general":

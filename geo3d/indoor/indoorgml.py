@@ -137,7 +137,7 @@ def _layer(cells: pd.DataFrame, links: list[tuple[str, str, np.ndarray, str]], p
     xyz = dict(zip(cells["id"], cells["xyz"], strict=True))
     node_edges: dict[str, list[str]] = {c: [] for c in cells["id"]}
     edges: dict[str, Any] = {}
-    for k, (a, b, p, kind) in enumerate(links):
+    for k, (a, b, p, _kind) in enumerate(links):
         eid = f"{prefix}E{k}"
         base = len(vertices)
         pts = [xyz[a], p, xyz[b]]
@@ -148,14 +148,15 @@ def _layer(cells: pd.DataFrame, links: list[tuple[str, str, np.ndarray, str]], p
         node_edges[a].append(eid)
         node_edges[b].append(eid)
     cell_members, nodes = {}, {}
-    for row in cells.itertuples():
-        cid, nid = f"{prefix}C{row.id}", f"{prefix}N{row.id}"
-        cell_members[cid] = {"type": "CellSpace", "name": str(row.name), "level": str(row.floor),
-                             "poi": row.cls == "store", "duality": nid, "cellSpaceGeom": geom[row.id],
-                             "attributes": {"class": row.cls, "object_id": int(row.object_id)}}
-        vertices.append([round(float(v), 3) for v in row.xyz])
+    for row in cells.to_dict("records"):
+        rid = str(row["id"])
+        cid, nid = f"{prefix}C{rid}", f"{prefix}N{rid}"
+        cell_members[cid] = {"type": "CellSpace", "name": str(row["name"]), "level": str(row["floor"]),
+                             "poi": row["cls"] == "store", "duality": nid, "cellSpaceGeom": geom[rid],
+                             "attributes": {"class": row["cls"], "object_id": int(row["object_id"])}}
+        vertices.append([round(float(v), 3) for v in row["xyz"]])
         nodes[nid] = {"type": "Node", "duality": cid, "geometry": {"type": "Point", "boundaries": len(vertices) - 1},
-                      "connects": node_edges[row.id]}
+                      "connects": node_edges[rid]}
     return {"type": "ThematicLayer", "semanticExtension": False, "theme": "Topographic",
             "primalSpace": {"creationDatetime": _CREATED, "function": function, "cellSpaceMember": cell_members},
             "dualSpace": {"creationDatetime": _CREATED, "isLogical": False, "nodeMember": nodes, "edgeMember": edges}}
@@ -170,7 +171,7 @@ def to_indoorgml(net: PathNetwork, addresses: Any, levels: pd.DataFrame, *, aisl
     cells = _cells(net, addresses, levels, aisle_width)
     links = _links(net, cells)
     vertices: list[list[float]] = []
-    geom = {row.id: prism(row.ring, row.z0, row.z1, vertices) for row in cells.itertuples()}
+    geom = {str(r["id"]): prism(r["ring"], float(r["z0"]), float(r["z1"]), vertices) for r in cells.to_dict("records")}
     layers, kept = {}, {}
     for name, banned in AGENT_LAYERS.items():
         ok = ~cells["cls"].isin(list(banned)).to_numpy()

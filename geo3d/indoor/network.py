@@ -536,7 +536,7 @@ def _types(nodes: pd.DataFrame, edges: pd.DataFrame) -> None:
         for c in ints:
             df[c] = pd.to_numeric(df[c]).astype(np.int64)
     for c in ("base_from", "base_to"):
-        edges[c] = pd.array(pd.to_numeric(edges[c], errors="coerce"), dtype="Int64")
+        edges[c] = pd.to_numeric(edges[c], errors="coerce").astype("Int64")
     for df, cols in ((nodes, ("kind", "aisle", "name", "address")), (edges, ("kind", "aisle", "path_address"))):
         for c in cols:
             df[c] = df[c].astype(object).where(df[c].notna(), None)

@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -148,7 +149,7 @@ def locate(paths: ScanPaths, address: str, *, entrance: bool = True) -> dict[str
     if row is not None:
         rec = _record(paths, row)
         a = paths.network.arrays
-        door = np.flatnonzero((a["n_object_id"] == rec["object_id"]) & (a["n_kind"] == "door")) if entrance else []
+        door: Any = np.flatnonzero((a["n_object_id"] == rec["object_id"]) & (a["n_kind"] == "door")) if entrance else []
         if len(door):
             rec["entrance"] = [round(float(a["n_x"][door[0]]), 3), round(float(a["n_y"][door[0]]), 3)]
         return rec
@@ -326,7 +327,7 @@ def route(paths: ScanPaths, origin: Any, destination: Any, *, agent: str = "pede
     to_addr = a["n_address"][end] if isinstance(a["n_address"][end], str) else None
     if to_addr is None or to_addr in ("stairs", "lift", "ramp", "escalator"):
         to_addr = a["n_name"][end] if isinstance(a["n_name"][end], str) else to_addr
-    eids = [g.edges[u, v]["eid"] for u, v in zip(path[:-1], path[1:], strict=True)]
+    eids = [g.edges[u, v]["eid"] for u, v in itertools.pairwise(path)]
     coords = _coordinates(paths.network, path, eids, src_xyz, dst_xyz)
     length = float(a["e_length_m"][eids].astype(float).sum()) if eids else 0.0
     for xyz, node in ((src_xyz, path[0]), (dst_xyz, path[-1])):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..address.format import floor_label
 
-__all__ = ["SPEEDS_M_S", "LIFT_WAIT_S", "josa", "route_steps", "walking_time"]
+__all__ = ["LIFT_WAIT_S", "SPEEDS_M_S", "josa", "route_steps", "walking_time"]
 
 #: Walking speed per edge kind (m/s, along the 3D length): level walking 1.2 (wheelchair 0.9),
 #: stairs and escalators 0.5, ramps 0.9, lifts 1.0 plus :data:`LIFT_WAIT_S`.

@@ -21,6 +21,8 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -54,7 +56,7 @@ def _level_cells(xyz: np.ndarray, slab: float, cell: float, min_h: float,
 
 
 def walkable_area(xyz: np.ndarray, level: np.ndarray, levels: pd.DataFrame, *, cell: float | None = None,
-                  stores: object = None, min_h: float = 0.12, max_h: float = 2.0) -> pd.DataFrame:
+                  stores: Any = None, min_h: float = 0.12, max_h: float = 2.0) -> pd.DataFrame:
     """Walkable (Multi)Polygon of every level.
 
     Parameters

@@ -9,6 +9,7 @@ and aisles are joined where they cross.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def reference_graph(layers: dict[str, Any]) -> tuple[nx.Graph, list[Any]]:
             on_line[i].append((s, ("foot", int(r.object_id)), (foot.x, foot.y)))
         for stops in on_line:
             stops.sort(key=lambda t: t[0])
-            for (s0, k0, _), (s1, k1, _) in zip(stops[:-1], stops[1:], strict=True):
+            for (s0, k0, _), (s1, k1, _) in itertools.pairwise(stops):
                 g.add_edge(k0, k1, length=s1 - s0)
     return g, openings
 

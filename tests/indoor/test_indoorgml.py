@@ -9,6 +9,7 @@ point alone). We validate with ``semanticExtension`` in place of ``semantic`` in
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 
 import numpy as np
@@ -87,5 +88,5 @@ def test_no_orphan_node_and_every_edge_end_lies_in_its_cell(doc, layer):
         mid = v[ends[1]]  # the shared point (foot of a door, junction, landing) lies in one of them
         assert (_cell_contains(cells[nodes[a]["duality"]], v, mid)
                 or _cell_contains(cells[nodes[b]["duality"]], v, mid))
-        length = sum(np.linalg.norm(np.subtract(v[q], v[p])) for p, q in zip(ends[:-1], ends[1:], strict=True))
+        length = sum(np.linalg.norm(np.subtract(v[q], v[p])) for p, q in itertools.pairwise(ends))
         assert e["weight"] == pytest.approx(length, abs=1e-2)
