@@ -36,7 +36,7 @@ Examples
 >>> sorted(set(net.nodes["kind"]))
 ['aisle_end', 'door', 'exit', 'foot', 'store']
 >>> round(float(net.edges["length_m"].sum()), 1)
-45.0
+44.1
 """
 
 from __future__ import annotations
