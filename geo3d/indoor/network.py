@@ -46,7 +46,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -117,47 +117,64 @@ class PathNetwork:
 
 
 class _Builder:
-    """Collects node and edge columns as arrays (one block per call)."""
+    """Collects node columns (NumPy arrays, one block per call) and edge blocks."""
+
+    _KINDS: ClassVar[dict[str, Any]] = {"object_id": np.int64, "s_m": float, "depth_m": float}
 
     def __init__(self, slab: dict[int, float]) -> None:
         self.slab = slab
-        self.nodes: list[pd.DataFrame] = []
-        self.edges: list[pd.DataFrame] = []
+        self.cols: dict[str, list[np.ndarray]] = {c: [] for c in NODE_COLUMNS}
+        self.edges: list[dict[str, np.ndarray]] = []
         self.n = 0
-        self._frame: pd.DataFrame | None = None
+        self._cache: dict[str, np.ndarray] = {}
+
+    def col(self, c: str) -> np.ndarray:
+        """One node column over every node so far."""
+        if c not in self._cache:
+            self._cache[c] = np.concatenate(self.cols[c]) if self.cols[c] else np.zeros(0)
+        return self._cache[c]
 
     def frame(self) -> pd.DataFrame:
-        """All nodes so far (cached until the next :meth:`add_nodes`)."""
-        if self._frame is None:
-            self._frame = pd.concat(self.nodes) if self.nodes else pd.DataFrame(columns=NODE_COLUMNS)
-        return self._frame
+        """All nodes so far as a table (index = node id)."""
+        return pd.DataFrame({c: self.col(c) for c in NODE_COLUMNS})
 
     def add_nodes(self, kind: str, floor: Any, x: Any, y: Any, **cols: Any) -> np.ndarray:
         x = np.atleast_1d(np.asarray(x, float))
         k = x.size
-        fl = np.broadcast_to(np.asarray(floor, np.int64), (k,))
-        ids = np.arange(self.n, self.n + k)
-        df = pd.DataFrame({"kind": kind, "floor": fl, "x": x, "y": np.broadcast_to(np.asarray(y, float), (k,)),
-                           "z": np.array([self.slab.get(int(f), np.nan) for f in fl], float)}, index=ids)
-        defaults = {"object_id": -1, "depth_m": np.nan}
+        fl = np.broadcast_to(np.asarray(floor, np.int64), (k,)).copy()
+        z = np.array([self.slab.get(int(f), np.nan) for f in np.unique(fl)], float)
+        vals = {"kind": np.full(k, kind, dtype=object), "floor": fl, "x": x,
+                "y": np.broadcast_to(np.asarray(y, float), (k,)).copy(),
+                "z": z[np.searchsorted(np.unique(fl), fl)] if k else np.zeros(0)}
+        defaults = {"object_id": -1, "s_m": np.nan, "depth_m": np.nan}
         for c in NODE_COLUMNS[5:]:
             v = cols.get(c, defaults.get(c))
-            df[c] = list(np.broadcast_to(np.asarray(v, dtype=object), (k,))) if v is not None else None
-        self.nodes.append(df)
+            arr = np.empty(k, dtype=self._KINDS.get(c, object))
+            arr[:] = v if not isinstance(v, list | tuple) else np.asarray(v, dtype=object)
+            vals[c] = arr
+        for c in NODE_COLUMNS:
+            self.cols[c].append(vals[c])
+        ids = np.arange(self.n, self.n + k)
         self.n += k
-        self._frame = None
+        self._cache.clear()
         return ids
 
     def add_edges(self, u: Any, v: Any, kind: str, floor: Any, **cols: Any) -> None:
         u = np.atleast_1d(np.asarray(u, np.int64))
-        df = pd.DataFrame({"u": u, "v": np.asarray(v, np.int64), "kind": kind,
-                           "floor": np.broadcast_to(np.asarray(floor, np.int64), u.shape)})
+        k = u.size
+        block: dict[str, np.ndarray] = {"u": u, "v": np.asarray(v, np.int64).reshape(k),
+                                        "kind": np.full(k, kind, dtype=object),
+                                        "floor": np.broadcast_to(np.asarray(floor, np.int64), (k,)).copy()}
         for c in _EDGE_COLUMNS[5:]:
-            v = cols.get(c)
-            df[c] = list(np.broadcast_to(np.asarray(v, dtype=object), u.shape)) if v is not None else None
-        df["length_m"] = np.asarray(cols.get("length_m", np.full(u.shape, np.nan)), float)
-        df["geometry"] = list(cols["geometry"])
-        self.edges.append(df)
+            arr = np.empty(k, dtype=object)
+            v_ = cols.get(c)
+            arr[:] = None if v_ is None else (np.asarray(v_, dtype=object) if isinstance(v_, list | tuple) else v_)
+            block[c] = arr
+        block["length_m"] = np.asarray(cols.get("length_m", np.full(k, np.nan)), float).reshape(k)
+        geom = np.empty(k, dtype=object)
+        geom[:] = list(cols["geometry"])
+        block["geometry"] = geom
+        self.edges.append(block)
 
 
 def _floor_aisles(aisles: gpd.GeoDataFrame, floor: int) -> tuple[list[str], np.ndarray]:
@@ -207,9 +224,8 @@ def _aisle_edges(b: _Builder, floor: int, names: list[str], lines: np.ndarray,
         if ids.size < 2:
             continue
         s0, s1 = s[:-1], s[1:]
-        nodes = b.frame()
-        p0 = nodes.loc[ids[:-1], ["x", "y"]].to_numpy()
-        p1 = nodes.loc[ids[1:], ["x", "y"]].to_numpy()
+        xy = np.column_stack([b.col("x"), b.col("y")])
+        p0, p1 = xy[ids[:-1]], xy[ids[1:]]
         coords = np.asarray(line.coords)[:, :2]
         if len(coords) == 2:
             geoms = shapely.linestrings(np.stack([p0, p1], axis=1))
@@ -223,7 +239,7 @@ def _aisle_edges(b: _Builder, floor: int, names: list[str], lines: np.ndarray,
                     geometry=geoms)
 
 
-def _attach(objs: gpd.GeoDataFrame, pts: np.ndarray, names: list[str], lines: np.ndarray,
+def _attach(objs: pd.DataFrame, pts: np.ndarray, names: list[str], lines: np.ndarray,
             max_offset: float) -> tuple[np.ndarray, np.ndarray]:
     """Aisle index (−1 = none) and arc length of each point: its addressed aisle, else the nearest."""
     n = len(pts)
@@ -262,11 +278,10 @@ def _feet(b: _Builder, floor: int, names: list[str], lines: np.ndarray, idx: np.
 def _access(b: _Builder, floor: int, src: np.ndarray, feet: np.ndarray, kind: str = "access") -> None:
     ok = feet >= 0
     if ok.any():
-        nodes = b.frame()
-        p = nodes.loc[src[ok], ["x", "y"]].to_numpy()
-        q = nodes.loc[feet[ok], ["x", "y"]].to_numpy()
-        addr = nodes.loc[src[ok], "address"].to_numpy()
-        b.add_edges(src[ok], feet[ok], kind, floor, aisle=nodes.loc[feet[ok], "aisle"].to_numpy(),
+        xy = np.column_stack([b.col("x"), b.col("y")])
+        p, q = xy[src[ok]], xy[feet[ok]]
+        addr = b.col("address")[src[ok]]
+        b.add_edges(src[ok], feet[ok], kind, floor, aisle=b.col("aisle")[feet[ok]],
                     path_address=addr, geometry=shapely.linestrings(np.stack([p, q], axis=1)))
 
 
@@ -310,13 +325,12 @@ def _facilities(b: _Builder, floor: int, fac: gpd.GeoDataFrame, stores: gpd.GeoD
     pts = shapely.points(shapely.get_x(fac.geometry.values), shapely.get_y(fac.geometry.values))
     kind = fac["kind"].to_numpy(object)
     is_exit = kind == "exit_sign"
-    nodes = b.frame()
-    st = nodes[(nodes["kind"] == "store") & (nodes["floor"] == floor)]
+    st = np.flatnonzero((b.col("kind") == "store") & (b.col("floor") == floor))
     host = np.full(len(pts), -1, np.int64)
     if len(st) and len(stores):
         tree = shapely.STRtree(np.asarray(stores.geometry.values))
         qi, si = tree.query(pts, predicate="within")
-        by_oid = pd.Series(st.index.to_numpy(), index=st["object_id"].to_numpy())
+        by_oid = pd.Series(st, index=b.col("object_id")[st])
         host[qi] = by_oid.reindex(stores["object_id"].to_numpy()[si]).to_numpy()
         host[is_exit] = -1
     nk = np.where(is_exit, "exit", "facility")
@@ -365,8 +379,8 @@ def _extra_exits(b: _Builder, floor: int, exits: Sequence[tuple[int, float, floa
     mine = np.array([(x, y) for f, x, y in exits if int(f) == floor], float).reshape(-1, 2)
     if not mine.size:
         return
-    nodes = b.frame()
-    have = nodes[(nodes["kind"] == "exit") & (nodes["floor"] == floor)][["x", "y"]].to_numpy()
+    ex = (b.col("kind") == "exit") & (b.col("floor") == floor)
+    have = np.column_stack([b.col("x")[ex], b.col("y")[ex]])
     if len(have):
         d = np.hypot(mine[:, None, 0] - have[None, :, 0], mine[:, None, 1] - have[None, :, 1]).min(axis=1)
         mine = mine[d > radius]
@@ -374,7 +388,7 @@ def _extra_exits(b: _Builder, floor: int, exits: Sequence[tuple[int, float, floa
         return
     ids = b.add_nodes("exit", floor, mine[:, 0], mine[:, 1], name="출입구")
     pts = shapely.points(mine)
-    idx, s = _attach(gpd.GeoDataFrame(geometry=pts), pts, names, lines, np.inf)
+    idx, s = _attach(pd.DataFrame(index=range(len(pts))), pts, names, lines, np.inf)
     _access(b, floor, ids, _feet(b, floor, names, lines, idx, s, stops), kind="exit")
 
 
@@ -395,7 +409,7 @@ def _connectors(b: _Builder, connectors: Sequence[dict[str, Any]], aisles: gpd.G
             ids.append(nid)
             names, lines, stops = stops_of[f]
             pt = np.array([shapely.Point(xy)], dtype=object)
-            idx, s = _attach(gpd.GeoDataFrame(geometry=pt), pt, names, lines, np.inf)
+            idx, s = _attach(pd.DataFrame(index=range(1)), pt, names, lines, np.inf)
             _access(b, f, np.array([nid]), _feet(b, f, names, lines, idx, s, stops))
         for j in range(len(floors) - 1):
             f0, a, z = floors[j], ids[j], ids[j + 1]
@@ -544,8 +558,9 @@ def _types(nodes: pd.DataFrame, edges: pd.DataFrame) -> None:
 
 def _finish(b: _Builder, interval_m: float, warnings: list[str]) -> PathNetwork:
     """One table each; flat edges lifted to their slab; orphan nodes dropped (with a warning)."""
-    nodes = b.frame().sort_index()
-    edges = pd.concat(b.edges, ignore_index=True) if b.edges else pd.DataFrame(columns=[*_EDGE_COLUMNS, "geometry"])
+    nodes = b.frame()
+    keys = [*_EDGE_COLUMNS, "geometry"]
+    edges = pd.DataFrame({c: np.concatenate([blk[c] for blk in b.edges]) if b.edges else np.zeros(0) for c in keys})
     used = np.zeros(len(nodes), bool)
     used[edges["u"].to_numpy(np.int64)] = True
     used[edges["v"].to_numpy(np.int64)] = True
@@ -557,10 +572,13 @@ def _finish(b: _Builder, interval_m: float, warnings: list[str]) -> PathNetwork:
     nodes = nodes[used].reset_index(drop=True)
     edges["u"] = new[edges["u"].to_numpy(np.int64)]
     edges["v"] = new[edges["v"].to_numpy(np.int64)]
-    geom = np.array(list(edges["geometry"]), dtype=object)
-    flat = ~np.asarray(shapely.has_z(geom), bool)
-    z = np.array([b.slab.get(int(f), 0.0) for f in edges["floor"]], float)
-    geom[flat] = shapely.force_3d(geom[flat], z[flat])
+    geom = edges["geometry"].to_numpy(dtype=object).copy()
+    flat = np.flatnonzero(~np.asarray(shapely.has_z(geom), bool))
+    floors = edges["floor"].to_numpy(np.int64)[flat]
+    uf = np.unique(floors)
+    z = np.array([b.slab.get(int(f), 0.0) for f in uf], float)[np.searchsorted(uf, floors)]
+    xy, at = shapely.get_coordinates(geom[flat], return_index=True)
+    geom[flat] = shapely.linestrings(np.column_stack([xy, z[at]]), indices=at)  # lifted to their slab
     length = edges["length_m"].to_numpy(float)
     length = np.where(np.isfinite(length), length, shapely.length(geom))
     edges["length_m"] = length

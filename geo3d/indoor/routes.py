@@ -67,6 +67,7 @@ class ScanPaths:
     sigungu: str = ""
     _graphs: dict[str, nx.Graph] = field(default_factory=dict, repr=False)
     _keys: dict[str, int] = field(default_factory=dict, repr=False)
+    _object_node: dict[int, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         ok = self.objects["address"].notna().to_numpy()
@@ -258,10 +259,9 @@ def _node_of(paths: ScanPaths, place: Any) -> tuple[int, str | None, list[float]
     a = paths.network.arrays
     if isinstance(place, str) and not re.fullmatch(r"\s*-?[\d.]+\s*,\s*-?[\d.]+\s*(,\s*-?\d+\s*)?", place):
         rec = locate(paths, place, entrance=False)
-        if rec["object_id"] is not None:
-            ids = np.flatnonzero((a["n_object_id"] == rec["object_id"]) & np.isin(a["n_kind"], ["store", "facility", "exit"]))
-            if ids.size:
-                return int(ids[0]), rec["address"], None
+        node = _object_nodes(paths).get(rec["object_id"]) if rec["object_id"] is not None else None
+        if node is not None:
+            return node, rec["address"], None
         place = (rec["x"], rec["y"], rec["floor"])
     if isinstance(place, str):
         place = tuple(float(v) for v in place.split(","))
@@ -274,6 +274,15 @@ def _node_of(paths: ScanPaths, place: Any) -> tuple[int, str | None, list[float]
         raise InputError(msg)
     i = on[np.argmin(np.hypot(a["n_x"][on].astype(float) - x, a["n_y"][on].astype(float) - y))]
     return int(i), where(paths, x, y, floor=floor)["path_address"], [x, y, float(a["n_z"][i])]
+
+
+def _object_nodes(paths: ScanPaths) -> dict[int, int]:
+    """object_id → its store, facility or exit node (cached)."""
+    if not paths._object_node:
+        a = paths.network.arrays
+        ids = np.flatnonzero(np.isin(a["n_kind"], ["store", "facility", "exit"]))
+        paths._object_node.update(zip(a["n_object_id"][ids].tolist(), ids.tolist(), strict=True))
+    return paths._object_node
 
 
 def _targets(paths: ScanPaths, kind: str) -> tuple[str, np.ndarray]:
@@ -318,7 +327,7 @@ def route(paths: ScanPaths, origin: Any, destination: Any, *, agent: str = "pede
             path = nx.dijkstra_path(g, src, sink, weight="length")[:-1]
         else:
             dst, _, dst_xyz = _node_of(paths, destination)
-            path = nx.dijkstra_path(g, src, dst, weight="length")
+            path = nx.bidirectional_dijkstra(g, src, dst, weight="length")[1]
     except nx.NetworkXNoPath as exc:
         msg = f"no {agent} route from {origin!r} to {destination!r} (no path in the network)"
         raise InputError(msg) from exc
