@@ -6,18 +6,8 @@ their doors, the facilities, the building's exits and the ends of stairs, ramps 
 Edges carry their 3D length, their kind and the address of the way they belong to (internal
 road name and the base numbers along it, ADDRESS.md), so a point on a path can be named.
 
-Stairs, ramps and lifts are not detected in the point cloud: they are given in MARKET.toml::
-
-    [[connectors]]
-    kind = "stairs"            # stairs | ramp | lift | escalator
-    floors = [1, 2]            # the levels it links (consecutive pairs are joined)
-    xy = [203490.0, 553350.0]  # its position (same on every floor), or
-    # line = [[x0, y0], [x1, y1]]  # foot on the lowest floor -> head on the next
-    name = "중앙계단"           # optional
-
-    [[exits]]                  # optional exits beside the detected ones (exit signs)
-    floor = 1
-    xy = [203478.3, 553312.2]
+Stairs, ramps and lifts are not detected in the point cloud: MARKET.toml gives them
+(:mod:`geo3d.indoor.connectors`).
 
 Examples
 --------
@@ -42,7 +32,6 @@ Examples
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -53,17 +42,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..errors import InputError
+from .connectors import CONNECTOR_KINDS
 
-__all__ = ["CONNECTOR_KINDS", "NODE_COLUMNS", "PathNetwork", "connectors_from_market",
-           "exits_from_market", "network_from_layers"]
+__all__ = ["NODE_COLUMNS", "PathNetwork", "network_from_layers"]
 
 log = logging.getLogger(__name__)
 
-#: Vertical links and how their walking length follows from the storey height (rise, m):
-#: stairs at 35° (run = rise / tan 35°), ramps at 1:12, lifts and escalators by the rise.
-CONNECTOR_KINDS: dict[str, float] = {"stairs": 1 / math.tan(math.radians(35.0)), "ramp": 12.0,
-                                     "lift": 0.0, "escalator": 1 / math.tan(math.radians(30.0))}
 #: Columns of :attr:`PathNetwork.nodes` (besides geometry).
 NODE_COLUMNS = ["kind", "floor", "x", "y", "z", "object_id", "aisle", "s_m", "name", "address", "depth_m"]
 _EDGE_COLUMNS = ["u", "v", "kind", "floor", "length_m", "aisle", "s_from", "s_to", "base_from", "base_to",
@@ -419,45 +403,6 @@ def _connectors(b: _Builder, connectors: Sequence[dict[str, Any]], aisles: gpd.G
             geom = shapely.LineString([(*lo_xy, z0), (*(hi_xy if c.get("line") else lo_xy), z1)])
             b.add_edges([a], [z], c["kind"], f0, path_address=[name], geometry=[geom],
                         length_m=[float(np.hypot(run, rise))])
-
-
-def connectors_from_market(market: Any) -> list[dict[str, Any]]:
-    """The ``[[connectors]]`` of a MARKET.toml (read from :attr:`Market.extra`), validated.
-
-    Raises :class:`~geo3d.errors.InputError` listing every malformed entry.
-    """
-    raw = (getattr(market, "extra", None) or {}).get("connectors", [])
-    out, problems = [], []
-    for i, c in enumerate(raw if isinstance(raw, list) else [raw], start=1):
-        where = f"MARKET.toml [[connectors]] #{i}"
-        if not isinstance(c, dict) or c.get("kind") not in CONNECTOR_KINDS:
-            problems.append(f"{where}: 'kind' must be one of {', '.join(CONNECTOR_KINDS)}")
-            continue
-        fl = c.get("floors")
-        if not isinstance(fl, list) or len(fl) < 2 or not all(isinstance(f, int) and f != 0 for f in fl):
-            problems.append(f"{where}: 'floors' must list at least two non-zero floor numbers, e.g. [1, 2]")
-        line, xy = c.get("line"), c.get("xy")
-        if line is None and not (isinstance(xy, list) and len(xy) == 2):
-            problems.append(f"{where}: give 'xy' = [x, y] or 'line' = [[x0, y0], [x1, y1]]")
-        out.append(c)
-    if problems:
-        msg = "; ".join(problems)
-        raise InputError(msg)
-    return out
-
-
-def exits_from_market(market: Any) -> list[tuple[int, float, float]]:
-    """Exits as (floor, x, y): the ``[[exits]]`` of MARKET.toml and its principal entrance."""
-    out = []
-    for e in (getattr(market, "extra", None) or {}).get("exits", []):
-        if not isinstance(e, dict) or not isinstance(e.get("floor"), int) or len(e.get("xy", [])) != 2:
-            msg = "MARKET.toml [[exits]] needs floor = N and xy = [x, y]"
-            raise InputError(msg)
-        out.append((int(e["floor"]), float(e["xy"][0]), float(e["xy"][1])))
-    pe = getattr(market, "principal_entrance", None)
-    if pe is not None:
-        out.append((int(getattr(market, "entrance_floor", None) or 1), float(pe[0]), float(pe[1])))
-    return out
 
 
 def network_from_layers(levels: pd.DataFrame, aisles: gpd.GeoDataFrame, stores: gpd.GeoDataFrame,

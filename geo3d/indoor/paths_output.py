@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..address.format import parse_address
-from .network import PathNetwork, connectors_from_market, exits_from_market, network_from_layers
+from .connectors import connectors_from_market, exits_from_market
+from .network import PathNetwork, network_from_layers
 
 __all__ = ["PATH_FILES", "ScanPathOutputs", "network_from_folder", "network_from_scan", "read_network", "write_paths"]
 

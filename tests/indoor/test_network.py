@@ -13,7 +13,8 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from geo3d.errors import InputError
-from geo3d.indoor.network import connectors_from_market, network_from_layers
+from geo3d.indoor.connectors import connectors_from_market
+from geo3d.indoor.network import network_from_layers
 
 CONNECTORS = [{"kind": "stairs", "floors": [1, 2], "xy": [203489.0, 553350.0], "name": "중앙계단"},
               {"kind": "lift", "floors": [1, 2], "xy": [203500.0, 553372.0], "name": "승강기1"}]
