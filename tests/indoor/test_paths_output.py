@@ -33,6 +33,13 @@ def test_paths_gpkg_holds_walkable_space_network_and_evacuation(sample_scan):
     assert info["sido"] == "서울특별시" and float(info["interval_m"]) == 20.0
     ways = net.edges[net.edges["kind"].isin(["aisle", "access", "exit"])]
     assert ways["path_address"].str.startswith("서울특별시 동대문구 경동시장").all()
+    from scipy.sparse.csgraph import dijkstra
+
+    from geo3d.indoor.evacuation import network_adjacency
+
+    d = dijkstra(network_adjacency(net), directed=False, indices=net.nodes_of("exit"), min_only=True)
+    objs = np.flatnonzero(net.nodes["kind"].isin(["store", "facility"]).to_numpy())
+    assert np.isfinite(d[objs]).all()  # every store and facility of the scan reaches an exit
     ev = gpd.read_file(gp, layer="evacuation")
     assert len(ev) == len(stores) and ev["distance_m"].gt(0).all()
     report = json.loads((sample_scan / "report.json").read_text(encoding="utf-8"))["paths"]
