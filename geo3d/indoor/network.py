@@ -88,6 +88,7 @@ class PathNetwork:
         coords = np.empty(len(self.edges), dtype=object)
         coords[:] = [np.asarray(g.coords, float) for g in self.edges.geometry]
         out["e_coords"] = coords
+        out["e_geom"] = np.asarray(self.edges.geometry.values, dtype=object)
         for c in ("n_x", "n_y", "n_z", "e_length_m"):
             out[c] = out[c].astype(float)
         return out

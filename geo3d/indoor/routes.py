@@ -68,9 +68,12 @@ class ScanPaths:
     _graphs: dict[str, nx.Graph] = field(default_factory=dict, repr=False)
     _keys: dict[str, int] = field(default_factory=dict, repr=False)
     _object_node: dict[int, int] = field(default_factory=dict, repr=False)
+    _obj: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         ok = self.objects["address"].notna().to_numpy()
+        self._obj = {"floor": self.objects["floor"].to_numpy().astype(int), "addressed": ok,
+                     "kind": self.objects["kind"].to_numpy(), "geom": np.asarray(self.objects.geometry.values)}
         keys = [address_key(a) for a in self.objects.loc[ok, "address"]]
         self._keys = dict(zip(keys, np.flatnonzero(ok).tolist(), strict=True))
 
@@ -191,11 +194,11 @@ def where(paths: ScanPaths, x: float, y: float, *, floor: int | None = None,
     if int(floor) not in floors:
         msg = f"--floor {floor} is not a level of this scan; levels: {', '.join(map(str, floors))}"
         raise InputError(msg)
-    o = paths.objects
-    on = np.flatnonzero((o["floor"].to_numpy().astype(int) == int(floor)) & o["address"].notna().to_numpy())
+    o = paths._obj
+    on = np.flatnonzero((o["floor"] == int(floor)) & o["addressed"])
     pt = shapely.Point(float(x), float(y))
-    d = shapely.distance(np.asarray(o.geometry.values)[on], pt) if on.size else np.zeros(0)
-    fac = o["kind"].to_numpy()[on] != "store"
+    d = shapely.distance(o["geom"][on], pt) if on.size else np.zeros(0)
+    fac = o["kind"][on] != "store"
     best = None
     if (fac & (d <= 0.5)).any():
         best = on[fac][np.argmin(d[fac])]
@@ -213,23 +216,18 @@ def where(paths: ScanPaths, x: float, y: float, *, floor: int | None = None,
 
 
 def _path_address(paths: ScanPaths, pt: shapely.Point, floor: int) -> str | None:
-    e = paths.network.edges
-    a = e[(e["kind"] == "aisle") & (e["floor"] == floor)]
-    if a.empty:
+    a = paths.network.arrays
+    sel = np.flatnonzero((a["e_kind"] == "aisle") & (a["e_floor"] == floor))
+    if not sel.size:
         return None
-    g = np.asarray(a.geometry.values)
-    i = int(np.argmin(shapely.distance(g, pt)))
-    line = shapely.force_2d(g[i])
-    t = line.project(pt)
-    s = float(a["s_from"].iat[i]) + t
-    p0 = np.asarray(line.coords[0])
-    p1 = np.asarray(line.coords[-1])
-    u = p1 - p0
-    if float(a["s_to"].iat[i]) < float(a["s_from"].iat[i]):
-        u = -u
-    left = u[0] * (pt.y - p0[1]) - u[1] * (pt.x - p0[0]) > 0
+    i = sel[int(np.argmin(shapely.distance(a["e_geom"][sel], pt)))]
+    c = a["e_coords"][i][:, :2]
+    line = shapely.LineString(c)
+    s = float(a["e_s_from"][i]) + line.project(pt)
+    u = c[-1] - c[0]
+    left = u[0] * (pt.y - c[0, 1]) - u[1] * (pt.x - c[0, 0]) > 0
     k = math.floor(max(s, 0.0) / paths.network.interval_m)
-    return f"{paths.sido} {paths.sigungu} {a['aisle'].iat[i]} {2 * k + 1 if left else 2 * k + 2}"
+    return f"{paths.sido} {paths.sigungu} {a['e_aisle'][i]} {2 * k + 1 if left else 2 * k + 2}"
 
 
 @dataclass

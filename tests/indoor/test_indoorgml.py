@@ -15,6 +15,7 @@ import json
 import numpy as np
 import pytest
 import shapely
+import shapely.prepared
 
 from geo3d.indoor.indoorgml import AGENT_LAYERS
 
@@ -61,12 +62,19 @@ def test_cells_for_stores_aisles_exits_and_stairs_and_one_layer_per_agent(doc):
     assert len(doc["layerConnections"]) == len(wheel)
 
 
+_PRISMS: dict[int, tuple[object, float, float]] = {}
+
+
 def _cell_contains(cell, vertices, xyz, tol=0.05):
-    shell = cell["cellSpaceGeom"]["boundaries"][0]
-    top = np.asarray(vertices)[shell[1][0]]
-    bottom = np.asarray(vertices)[shell[0][0]]
-    poly = shapely.Polygon(top[:, :2]).buffer(tol)
-    return poly.covers(shapely.Point(xyz[:2])) and bottom[0, 2] - tol <= xyz[2] <= top[0, 2] + tol
+    """Whether ``xyz`` lies in the cell's prism (plan outline of its top face, slab to top)."""
+    key = id(cell)
+    if key not in _PRISMS:
+        shell = cell["cellSpaceGeom"]["boundaries"][0]
+        top = np.asarray([vertices[i] for i in shell[1][0]])
+        bottom_z = vertices[shell[0][0][0]][2]
+        _PRISMS[key] = (shapely.prepared.prep(shapely.Polygon(top[:, :2]).buffer(tol)), bottom_z, float(top[0, 2]))
+    poly, z0, z1 = _PRISMS[key]
+    return poly.covers(shapely.Point(xyz[:2])) and z0 - tol <= xyz[2] <= z1 + tol
 
 
 @pytest.mark.parametrize("layer", list(AGENT_LAYERS))
