@@ -77,11 +77,13 @@ def _feature(kind: str, fid: str, geom: Any, props: dict[str, Any]) -> dict[str,
 
 
 def imdf_features(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, levels: gpd.GeoDataFrame,
-                  market: Market, *, aisle_width: float = 3.0, crs: Any = None) -> dict[str, Any]:
+                  market: Market, *, aisle_width: float = 3.0, crs: Any = None,
+                  exits: Mapping[int, tuple[float, float]] | None = None) -> dict[str, Any]:
     """IMDF feature collections (WGS84) keyed by feature type, plus ``manifest``.
 
     ``levels`` needs ``floor``, ``label``, ``ordinal`` and a footprint geometry; ``addresses`` is
-    the output of :func:`~geo3d.address.assign_addresses`.
+    the output of :func:`~geo3d.address.assign_addresses`. ``exits`` (exit sign object_id → the
+    door's x, y, e.g. the navigation network's exit nodes) places the emergency-exit openings.
     """
     src = crs or addresses.crs or market.crs
     if src is None:
@@ -184,7 +186,8 @@ def imdf_features(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, levels:
             continue
         if row.kind == "exit_sign":
             feats["opening"].append(_feature("opening", _id("opening", "exit", oid),
-                                             wgs(_short_segment(pt, None)), {
+                                             wgs(_short_segment(shapely.Point((exits or {}).get(oid, (pt.x, pt.y))),
+                                                                None)), {
                 "category": "emergencyexit", "accessibility": None, "access_control": None, "door": None,
                 "name": {"ko": str(row.address)} if isinstance(row.address, str) else None,
                 "alt_name": None, "display_point": None, "level_id": level_id[f]}))
@@ -331,9 +334,10 @@ def validate_imdf(archive: str | os.PathLike[str] | Mapping[str, Any]) -> list[s
 
 
 def to_imdf(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, levels: gpd.GeoDataFrame,
-            market: Market, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+            market: Market, path: str | os.PathLike[str], *, overwrite: bool = False,
+            exits: Mapping[int, tuple[float, float]] | None = None) -> Path:
     """Write ``imdf.zip`` atomically after validating it (:class:`AddressError` on problems)."""
-    data = imdf_features(addresses, aisles, levels, market)
+    data = imdf_features(addresses, aisles, levels, market, exits=exits)
     problems = validate_imdf(data)
     if problems:
         msg = f"IMDF export has {len(problems)} problem(s)"

@@ -195,6 +195,7 @@ def write_scan(cloud: PointCloud, result: Any, scan: ScanAddresses, market: Mark
     """Write points.laz, objects.gpkg, addresses.csv, imdf.zip, objects.osm.geojson, map.html and
     report.json into ``out_dir``, all or nothing."""
     from ..indoor.outputs import write_segmentation
+    from ..indoor.paths_output import write_paths
     from ..viz.market_map import market_map_to_html
 
     out = Path(out_dir)
@@ -211,11 +212,13 @@ def write_scan(cloud: PointCloud, result: Any, scan: ScanAddresses, market: Mark
         "timings_s": {k: round(v, 3) for k, v in scan.timings.items()},
     }}
     names = ["points.laz", "objects.gpkg", "addresses.csv", "imdf.zip", "objects.osm.geojson", "map.html",
-             "report.json"]
+             "report.json", "paths.gpkg", "indoorgml.json"]
     with atomic_dir(out, overwrite=overwrite) as tmp:
-        write_segmentation(cloud, result, tmp, layers=layers, report=report, overwrite=True)
+        paths = write_paths(cloud, result, scan, market, layers["levels"])  # paths.gpkg, indoorgml.json
+        write_segmentation(cloud, result, tmp, layers=layers, report=report | {"paths": paths.report}, overwrite=True)
+        paths.write(tmp)
         write_addresses_csv(a, tmp / "addresses.csv")
-        to_imdf(a, scan.aisles, layers["levels"], market, tmp / "imdf.zip")
+        to_imdf(a, scan.aisles, layers["levels"], market, tmp / "imdf.zip", exits=paths.exit_doors())
         to_osm_geojson(a, tmp / "objects.osm.geojson", crs=a.crs or market.crs)
         market_map_to_html(a, tmp / "map.html", aisles=scan.aisles, levels=layers["levels"])
     log.info("write_scan: %s", out)

@@ -6,6 +6,7 @@ import click
 
 from .. import datasets
 from . import excavate, scan, section, segment, stats  # noqa: F401  (register their commands)
+from . import paths as path_commands  # noqa: F401  (locate, where, route, evacuation)
 from .main import cli, verbosity_options
 
 __all__ = ["datasets_command"]

@@ -72,7 +72,7 @@ def test_scan_writes_every_output(run, tmp_path):
     res = run("--market", str(TOML), "--out", str(out))
     assert res.exit_code == 0, res.output
     names = {"points.laz", "objects.gpkg", "addresses.csv", "imdf.zip", "objects.osm.geojson", "map.html",
-             "report.json"}
+             "report.json", "paths.gpkg", "indoorgml.json"}
     assert {p.name for p in out.iterdir()} == names
     # points.laz: exactly the input points, in input order, with the three extra dimensions
     src, pts = laspy.read(SAMPLE), laspy.read(out / "points.laz")
