@@ -26,11 +26,21 @@ envelope and the pit volume; 0 or negative = reached, ``−clearance`` being how
 reaches into the pit (for vertical walls the smaller of the horizontal and vertical
 penetrations). A pipe is *reached* when its clearance ≤ 0.
 
-**Exposed length.** The 3D length of the centreline along which the envelope reaches into the
-volume (the centreline inside ``V`` grown by the envelope). The centreline is sampled every
-``resolution`` metres plus, exactly, at its closest approaches in plan to every edge of ``P``;
-a boundary crossing between two samples is located on the signed distance by two steps of
-false position (linear interpolation within the shrinking bracket).
+**Exposed length.** The 3D length of the pipe's *centreline* inside the pit: where its plan
+position lies inside the outline at its height (``d_s ≤ s·clamp(z − z_f, 0, D)``; with vertical
+walls simply inside ``P``) and the pipe reaches down to the floor (``h ≥ 0``). The radius and
+the uncertainties decide whether a pipe is *reached* (its clearance), not how long it is exposed:
+a 300 mm main straight across a 20 m pit is exposed over 20 m, and a pipe that only grazes a
+wall with its side is reached (negative clearance) with an exposed length of 0. For a pipe
+above the floor and vertical walls this is ``shapely.intersection(centreline, P)`` measured in
+3D. The centreline is sampled every ``resolution`` metres plus, exactly, at its closest
+approaches in plan to every edge of ``P``; a boundary crossing between two samples is located
+by two steps of false position (linear interpolation within the shrinking bracket).
+
+**Depth source.** ``depth_source`` is ``measured`` when the pipe's depth comes from its source
+data, ``assumed`` when it was unknown there and the pipe was placed at the default cover of
+its utility (:func:`~geo3d.underground.pipes_to_3d`, the ``depth_assumed`` flag): its
+``depth_m`` is then the assumed value, and it must be located before digging.
 
 **Hand-dig band.** A pipe with a ``hand_dig_band`` rule (gas: 1.0 m each side) is in the band
 when the pit's top outline (``P`` buffered by ``s·D``) comes within the band of the pipe's edge
@@ -51,7 +61,7 @@ A 300 mm water main 1.2 m deep (centre 1.35 m below ground at 30 m) across a 4 �
 >>> ex = excavate(pipes, pit, depth=2.5, ground=30.0)
 >>> ex.conflicts[["source_id", "utility", "exposed_length_m", "clearance_m"]]
   source_id utility  exposed_length_m  clearance_m
-0        w1   water               4.3         -1.3
+0        w1   water               4.0         -1.3
 >>> ex.verdict
 'notify utilities'
 >>> bool(ex.candidates.set_index("source_id").loc["g1", "in_hand_dig_band"])
@@ -85,6 +95,7 @@ from .vertical import pipes_to_3d
 
 __all__ = [
     "CSV_COLUMNS",
+    "DEPTH_SOURCES",
     "Excavation",
     "PipeIndex",
     "PitVolume",
@@ -97,8 +108,10 @@ logger = logging.getLogger(__name__)
 #: Columns of the conflicts CSV (CONTRACTS.md), in order.
 CSV_COLUMNS: tuple[str, ...] = (
     "source_layer", "source_id", "utility", "diameter_mm", "depth_m", "exposed_length_m",
-    "clearance_m", "in_hand_dig_band", "violations",
+    "clearance_m", "in_hand_dig_band", "violations", "depth_source",
 )
+#: Values of ``depth_source``.
+DEPTH_SOURCES: tuple[str, str] = ("measured", "assumed")
 SEARCH_METHODS: tuple[str, ...] = ("strtree", "scan")
 _EPS = 1e-9
 
@@ -420,7 +433,7 @@ def build_index(pipes3d: gpd.GeoDataFrame) -> PipeIndex:
     # text columns (for the whole index) become pandas str arrays without inference per query
     index.text = _text_columns(pipes3d, {"utility": index.fields["utility"],
                                          **{k: index.attrs[k] for k in _STR_COLS if k in index.attrs}}
-                               ) | {"violations"}
+                               ) | {"violations", "depth_source"}
     index.seconds = time.perf_counter() - t0
     logger.info("build_index: %s pipes, %s vertices in %.2f s", f"{len(pipes3d):,}",
                 f"{len(xyz):,}", index.seconds)
@@ -756,6 +769,45 @@ def _samples(index: PipeIndex, cand: NDArray[np.int64], floor: shapely.Polygon, 
     return _Samples(cand, pts, owner[all_seg], all_seg, e0, e1)
 
 
+def _length_where(pts: NDArray[np.float64], prow: NDArray[np.int64], seg: NDArray[np.int64],
+                  val: NDArray[np.float64], n: int, fn: Any) -> NDArray[np.float64]:
+    """3D length, per candidate, of the sampled centrelines where ``val <= 0``.
+
+    ``val`` holds a continuous function at the samples ``pts`` (ordered along each segment
+    ``seg``); ``fn(q, k)`` evaluates it at points ``q`` lying between samples ``k`` and
+    ``k + 1``. Where the sign changes between two samples of one segment, the boundary is
+    found by false position (linear interpolation within the shrinking bracket), twice."""
+    if len(pts) < 2:
+        return np.zeros(n)
+    same_seg = seg[1:] == seg[:-1]
+    s0, s1 = val[:-1], val[1:]
+    inside0, inside1 = s0 <= 0, s1 <= 0
+    frac = (inside0 & inside1).astype(np.float64)
+    cross = np.flatnonzero(same_seg & (inside0 != inside1))
+    if len(cross):
+        lo = np.zeros(len(cross))          # fraction of the interval, from its inside end
+        hi = np.ones(len(cross))
+        first_in = inside0[cross]
+        s_lo = np.where(first_in, s0[cross], s1[cross])    # <= 0
+        s_hi = np.where(first_in, s1[cross], s0[cross])    # > 0
+        fi = first_in[:, None]
+        q_in = np.where(fi, pts[cross], pts[cross + 1])
+        dq = np.where(fi, pts[cross + 1], pts[cross]) - q_in
+        for _ in range(2):   # false position, twice
+            w = hi - lo
+            mid = lo + w * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
+            mid = np.minimum(np.maximum(mid, lo + w * 1e-3), hi - w * 1e-3)
+            v = fn(q_in + dq * mid[:, None], cross)
+            inn = v <= 0
+            lo, s_lo = np.where(inn, mid, lo), np.where(inn, v, s_lo)
+            hi, s_hi = np.where(inn, hi, mid), np.where(inn, s_hi, v)
+        frac[cross] = lo + (hi - lo) * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
+    dd = pts[1:] - pts[:-1]
+    seglen = np.sqrt(dd[:, 0] * dd[:, 0] + dd[:, 1] * dd[:, 1] + dd[:, 2] * dd[:, 2])
+    contrib = np.where(same_seg, frac * seglen, 0.0)
+    return np.asarray(np.bincount(prow[:-1], weights=contrib, minlength=n), dtype=np.float64)
+
+
 def _measure(index: PipeIndex, smp: _Samples, pit: PitVolume, *, uncertainty_default: float,
              ground_at: Any) -> _Measured:
     """Clearance, exposed length and band gap of the candidate pipes (all vectorised);
@@ -774,46 +826,23 @@ def _measure(index: PipeIndex, smp: _Samples, pit: PitVolume, *, uncertainty_def
     edges = _EdgeSet(pit.floor, e0, e1)
     floor_z, slope, depth = pit.floor_z, pit.side_slope, pit.depth
 
-    def signed(q: NDArray[np.float64], a_q: NDArray[np.float64], b_q: NDArray[np.float64]
-               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        rho_ = edges.signed_distance(q[:, 0], q[:, 1]) - a_q
-        h_ = q[:, 2] - floor_z + b_q
-        return _region_signed(rho_, h_, slope, depth), rho_
+    big = depth if math.isfinite(depth) else 1e6
 
-    sd, rho = signed(pts, a[prow], b[prow])
+    def signed(q: NDArray[np.float64], a_q: NDArray[np.float64], b_q: NDArray[np.float64]
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """(envelope's signed distance to V, rho, centreline's exposure function)."""
+        ds = edges.signed_distance(q[:, 0], q[:, 1])
+        rho_ = ds - a_q
+        h_ = q[:, 2] - floor_z + b_q
+        u_ = np.clip(q[:, 2] - floor_z, 0.0, big)
+        return _region_signed(rho_, h_, slope, depth), rho_, np.maximum(ds - slope * u_, -h_)
+
+    sd, rho, inside_c = signed(pts, a[prow], b[prow])
     clearance = np.full(n, np.inf)
     np.minimum.at(clearance, prow, sd)
-    # exposed length: intervals between consecutive samples on one segment; where the boundary
-    # lies between two samples it is found by false position on the signed distance
-    same_seg = all_seg[1:] == all_seg[:-1]
-    s0, s1 = sd[:-1], sd[1:]
-    inside0, inside1 = s0 <= 0, s1 <= 0
-    frac = (inside0 & inside1).astype(np.float64)
-    cross = np.flatnonzero(same_seg & (inside0 != inside1))
-    if len(cross):
-        lo = np.zeros(len(cross))          # fraction of the interval, from its inside end
-        hi = np.ones(len(cross))
-        first_in = inside0[cross]
-        s_lo = np.where(first_in, s0[cross], s1[cross])    # <= 0
-        s_hi = np.where(first_in, s1[cross], s0[cross])    # > 0
-        fi = first_in[:, None]
-        q_in = np.where(fi, pts[cross], pts[cross + 1])
-        dq = np.where(fi, pts[cross + 1], pts[cross]) - q_in
-        rr = prow[cross]
-        a_r, b_r = a[rr], b[rr]
-        for _ in range(2):   # false position (linear interpolation of the bracket), twice
-            w = hi - lo
-            mid = lo + w * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
-            mid = np.minimum(np.maximum(mid, lo + w * 1e-3), hi - w * 1e-3)
-            val, _ = signed(q_in + dq * mid[:, None], a_r, b_r)
-            inn = val <= 0
-            lo, s_lo = np.where(inn, mid, lo), np.where(inn, val, s_lo)
-            hi, s_hi = np.where(inn, hi, mid), np.where(inn, s_hi, val)
-        frac[cross] = lo + (hi - lo) * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
-    dd = pts[1:] - pts[:-1]
-    seglen = np.sqrt(dd[:, 0] * dd[:, 0] + dd[:, 1] * dd[:, 1] + dd[:, 2] * dd[:, 2])
-    contrib = np.where(same_seg, frac * seglen, 0.0)
-    exposed = np.asarray(np.bincount(prow[:-1], weights=contrib, minlength=n), dtype=np.float64)
+    a_p, b_p = a[prow], b[prow]
+    exposed = _length_where(pts, prow, all_seg, inside_c, n,
+                            lambda q, k: signed(q, a_p[k], b_p[k])[2])
     # hand-dig band gap (plan, to the top outline)
     top_w = slope * (depth if math.isfinite(depth) else 0.0)
     band_gap = np.full(n, np.inf)
@@ -1098,6 +1127,8 @@ def excavate(
         "clearance_m": np.round(clearance, 3),
         "in_hand_dig_band": in_band,
         "violations": violations,
+        "depth_source": np.where(at["depth_assumed"], DEPTH_SOURCES[1],
+                                 DEPTH_SOURCES[0]).astype(object),
         "agency": at["agency"],
         "width_mm": at["width_mm"],
         "height_mm": at["height_mm"],
@@ -1123,7 +1154,8 @@ def excavate(
     return ex
 
 
-_STR_COLS = ("source_layer", "source_id", "utility", "violations", "agency", "pressure")
+_STR_COLS = ("source_layer", "source_id", "utility", "violations", "agency", "pressure",
+             "depth_source")
 
 
 def _text_columns(frame: pd.DataFrame, values: Mapping[str, NDArray[Any]]) -> frozenset[str]:

@@ -16,7 +16,7 @@ from geo3d.cli.main import cli
 from geo3d.datasets import get_path
 
 HEADER = ("source_layer,source_id,utility,diameter_mm,depth_m,exposed_length_m,clearance_m,"
-          "in_hand_dig_band,violations")
+          "in_hand_dig_band,violations,depth_source")
 
 
 def run(args):

@@ -57,9 +57,8 @@ def test_surface_just_inside_and_just_outside():
     assert c.loc["in", "reached"] and not c.loc["out", "reached"]
     assert c.loc["in", "clearance_m"] == pytest.approx(-0.01, abs=1e-6)
     assert c.loc["out", "clearance_m"] == pytest.approx(0.02, abs=1e-6)
-    # inside the walls for y in [0, 4], plus the rounded reach past both corners
-    assert c.loc["in", "exposed_length_m"] == pytest.approx(4 + 2 * math.sqrt(0.1**2 - 0.09**2),
-                                                            abs=2e-3)
+    # reached by its side only: the centreline stays outside the pit
+    assert c.loc["in", "exposed_length_m"] == 0
     assert c.loc["out", "exposed_length_m"] == 0
     assert ex.conflicts["source_id"].tolist() == ["in"]
     assert list(ex.conflicts.columns[: len(CSV_COLUMNS)]) == list(CSV_COLUMNS)
@@ -90,9 +89,9 @@ def test_pipe_along_the_wall_and_ending_inside():
     ])
     c = by_id(excavate(pipes, PIT, depth=2.5, ground=GROUND))
     assert c.loc["wall", "clearance_m"] == pytest.approx(-0.05, abs=1e-6)
-    assert c.loc["wall", "exposed_length_m"] == pytest.approx(4.1, abs=2e-3)
+    assert c.loc["wall", "exposed_length_m"] == pytest.approx(4.0, abs=2e-3)
     assert c.loc["end", "reached"]
-    assert c.loc["end", "exposed_length_m"] == pytest.approx(2.05, abs=2e-3)
+    assert c.loc["end", "exposed_length_m"] == pytest.approx(2.0, abs=2e-3)
 
 
 def test_concave_pit_notch_is_not_reached():
@@ -107,7 +106,7 @@ def test_concave_pit_notch_is_not_reached():
     assert c.loc["notch", "clearance_m"] == pytest.approx(expected, abs=1e-6)
     assert expected == pytest.approx(0.4)
     assert c.loc["arm", "reached"]
-    assert c.loc["arm", "exposed_length_m"] == pytest.approx(6.2, abs=2e-3)
+    assert c.loc["arm", "exposed_length_m"] == pytest.approx(6.0, abs=2e-3)
 
 
 def test_trench_with_side_slope():
@@ -123,8 +122,9 @@ def test_trench_with_side_slope():
     assert c.loc["near", "clearance_m"] == pytest.approx((0.65 - 0.525) / math.sqrt(1.25), abs=1e-3)
     assert not c.loc["near", "reached"]
     assert c.loc["hit", "reached"]
-    ext = math.sqrt(0.575**2 - 0.5**2)   # reach past the flat ends where the outline is buffered
-    assert c.loc["hit", "exposed_length_m"] == pytest.approx(20 + 2 * ext, abs=5e-3)
+    # the centreline (centre 1 m above the floor) is inside the outline at its height
+    # (half width 0.5 + 0.5 * 1) over the trench's 20 m
+    assert c.loc["hit", "exposed_length_m"] == pytest.approx(20.0, abs=5e-3)
     # both are within 1 m of the top outline (half width 0.5 + 0.5 * 2 = 1.5)
     assert c["in_hand_dig_band"].all()
     assert ex.pit.volume_m3() == pytest.approx(
@@ -247,10 +247,11 @@ def district():
 
 
 def brute_force(pipes3d, floor, floor_z, step=0.01):
-    """Per pipe: sample the centreline every `step` m; a sample is in when it lies within the
-    floor polygon buffered by the half width (shapely buffer) and its envelope bottom... top is
-    above the floor. Exposed = length between consecutive in-samples; clearance (outside) =
-    min sqrt(plan gap^2 + vertical gap^2)."""
+    """Per pipe: sample the centreline every `step` m; a sample reaches the pit when it lies
+    within the floor polygon buffered by the half width (shapely buffer) and the top of the
+    pipe is above the floor; it is exposed when the centreline itself lies in the floor polygon
+    with the top of the pipe above the floor. Exposed = length between consecutive exposed
+    samples; clearance (outside) = min sqrt(plan gap^2 + vertical gap^2)."""
     out = {}
     d = pipes3d["diameter_mm"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     w = pipes3d["width_mm"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -269,8 +270,10 @@ def brute_force(pipes3d, floor, floor_z, step=0.01):
             shapely.distance(shapely.points(xyz[:, :2]), grown) < 1e-9)
         above = xyz[:, 2] + b >= floor_z
         inside = inside_plan & above
+        centre_in = (shapely.contains_xy(floor, xyz[:, 0], xyz[:, 1])
+                     | (shapely.distance(shapely.points(xyz[:, :2]), floor) < 1e-9)) & above
         seg = np.linalg.norm(np.diff(xyz, axis=0), axis=1)
-        exposed = float(seg[inside[1:] & inside[:-1]].sum())
+        exposed = float(seg[centre_in[1:] & centre_in[:-1]].sum())
         plan_gap = np.maximum(shapely.distance(shapely.points(xyz[:, :2]), floor) - a, 0)
         vert_gap = np.maximum(floor_z - (xyz[:, 2] + b), 0)
         clearance = float(np.min(np.hypot(plan_gap, vert_gap)))
@@ -366,6 +369,7 @@ def test_tables_keep_dtypes_of_pandas_inference():
             "violations": np.array(["", "X", ""], dtype=object),
             "agency": np.array([None, None, None], dtype=object),
             "pressure": np.array([None, "low", pd.NA], dtype=object),
+            "depth_source": np.array(["measured", "assumed", "measured"], dtype=object),
             "diameter_mm": np.array([100.0, np.nan, 2.0])}
     geoms = np.array([shapely.LineString([(0, 0, 1), (1, 1, 1)])] * 3, dtype=object)
     fast = _frame(cols, geoms, CRS, frozenset(_STR_COLS))
