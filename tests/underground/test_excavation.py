@@ -411,3 +411,111 @@ def test_cover_rules_taken_with_the_index_match_the_rules_applied_per_query(dist
     assert wide.conflicts["violations"].iloc[0] != ""
     assert narrow.conflicts["violations"].iloc[0] == ""
     assert wide.conflicts["depth_m"].iloc[0] == pytest.approx(1.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# exposed length = centreline inside the pit, against shapely (issue 16)
+# ---------------------------------------------------------------------------------------------
+def length_3d(geom):
+    """3D length of a (Multi)LineString Z from its coordinates (shapely.length is 2D)."""
+    total = 0.0
+    for part in shapely.get_parts(geom):
+        xyz = shapely.get_coordinates(part, include_z=True)
+        total += float(np.linalg.norm(np.diff(xyz, axis=0), axis=1).sum())
+    return total
+
+
+def inside_length(line3d, poly):
+    """The independent check: shapely's intersection of the centreline with the pit outline,
+    its z interpolated by GEOS, measured in 3D."""
+    return length_3d(shapely.intersection(line3d, poly))
+
+
+def test_issue_cases_exposed_is_the_centreline_inside():
+    ell = shapely.Polygon([(0, 0), (10, 0), (10, 4), (3, 4), (3, 10), (0, 10)])
+    pipes = frame([
+        ("main300", "water", 300.0, [(-5, 1.0, 28.35), (25, 1.0, 28.35)]),      # across 20 m pit
+        ("main150", "water", 150.0, [(-2, 7.0, 28.7), (5.0, 7.0, 28.7)]),        # L pit
+        ("heat850", "heat", 850.0, [(1.0, -3, 27.9), (1.0, 3.0, 27.9)]),         # ends inside
+    ])
+    c20 = by_id(excavate(pipes, shapely.box(0, -1, 20, 3), depth=2.5, ground=GROUND))
+    assert c20.loc["main300", "exposed_length_m"] == pytest.approx(20.0, abs=1e-3)
+    assert c20.loc["heat850", "exposed_length_m"] == pytest.approx(4.0, abs=1e-3)
+    # a straight main through the L's two arms and its notch: 3 m in the upright arm only
+    cl = by_id(excavate(pipes, ell, depth=2.5, ground=GROUND))
+    assert cl.loc["main150", "exposed_length_m"] == pytest.approx(3.0, abs=1e-3)
+    # a 850 mm main 6.0 m inside a rectangle (centre below the floor, top above it)
+    heat = frame([("h", "heat", 850.0, [(-4, 2.0, 27.2), (6.0, 2.0, 27.2)])])
+    ch = by_id(excavate(heat, shapely.box(0, 0, 8, 4), depth=2.5, ground=GROUND))
+    assert ch.loc["h", "reached"]
+    assert ch.loc["h", "exposed_length_m"] == pytest.approx(6.0, abs=1e-3)
+
+
+def test_barely_reached_pipe_has_a_reach_and_no_exposed_length():
+    # 300 mm main whose centreline runs 0.149 m outside the wall: its side reaches 1 mm in
+    pipes = frame([("graze", "water", 300.0, [(4.149, -10, 28.8), (4.149, 10, 28.8)]),
+                   ("miss", "water", 300.0, [(4.151, -10, 28.8), (4.151, 10, 28.8)])])
+    ex = excavate(pipes, PIT, depth=2.5, ground=GROUND)
+    c = by_id(ex)
+    assert c.loc["graze", "reached"] and not c.loc["miss", "reached"]
+    assert c.loc["graze", "clearance_m"] == pytest.approx(-0.001, abs=1e-6)
+    assert c.loc["miss", "clearance_m"] == pytest.approx(0.001, abs=1e-6)
+    assert c.loc["graze", "exposed_length_m"] == 0
+    assert ex.conflicts["source_id"].tolist() == ["graze"]
+
+
+def test_depth_source_says_measured_or_assumed(tmp_path):
+    pipes = gpd.GeoDataFrame(
+        {"source_id": ["known", "unknown"], "utility": ["water", "water"],
+         "diameter_mm": [200.0, 200.0], "depth_m": [1.0, np.nan],
+         "depth_reference": ["top", "top"], "depth_kind": ["cover", "cover"]},
+        geometry=[shapely.LineString([(-5, 1), (9, 1)]), shapely.LineString([(-5, 3), (9, 3)])],
+        crs=CRS)
+    ex = excavate(pipes, PIT, depth=2.5, ground=GROUND)
+    c = ex.conflicts.set_index("source_id")
+    assert c.loc["known", "depth_source"] == "measured"
+    assert c.loc["unknown", "depth_source"] == "assumed"
+    assert c.loc["known", "depth_m"] == pytest.approx(1.0)
+    ex.to_csv(tmp_path / "c.csv")
+    table = pd.read_csv(tmp_path / "c.csv")
+    assert list(table.columns) == list(CSV_COLUMNS)
+    assert table.set_index("source_id").loc["unknown", "depth_source"] == "assumed"
+
+
+def star_polygon(radii, phase):
+    ang = phase + np.linspace(0, 2 * np.pi, len(radii), endpoint=False)
+    return shapely.Polygon(np.column_stack([5 + np.asarray(radii) * np.cos(ang),
+                                            5 + np.asarray(radii) * np.sin(ang)]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_exposed_matches_shapely_on_concave_pits_at_angles(seed):
+    """Random star-shaped (mostly concave) pits, straight and bent pipes at random angles and
+    slopes, all above the floor: exposed length = 3D length of shapely.intersection."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None)
+    @given(radii=st.lists(st.floats(1.0, 6.0), min_size=5, max_size=12),
+           phase=st.floats(0, 6.28), angle=st.floats(0, 3.14159), offset=st.floats(-5, 5),
+           bend=st.floats(-3, 3), z0=st.floats(28.0, 29.5), z1=st.floats(28.0, 29.5),
+           dia=st.sampled_from([50.0, 150.0, 300.0, 850.0]))
+    def check(radii, phase, angle, offset, bend, z0, z1, dia):
+        poly = star_polygon(radii, phase + seed)
+        if not poly.is_valid:
+            return
+        d = np.array([np.cos(angle), np.sin(angle)])
+        n = np.array([-d[1], d[0]])
+        c = np.array([5.0, 5.0]) + offset * n
+        pts = [(*(c - 12 * d), z0), (*(c + bend * n), (z0 + z1) / 2), (*(c + 12 * d), z1)]
+        pipes = frame([("p", "water", dia, pts)])
+        line = shapely.LineString(pts)
+        ex = excavate(pipes, poly, depth=2.5, ground=GROUND)
+        want = inside_length(line, poly)
+        cand = by_id(ex)
+        got = float(cand.loc["p", "exposed_length_m"]) if "p" in cand.index else 0.0
+        assert got == pytest.approx(want, abs=2e-3)
+        if want > 0:
+            assert bool(cand.loc["p", "reached"])
+
+    check()
