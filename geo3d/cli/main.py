@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..errors import Geo3DError
+from ..errors import Geo3DError, cli_text
 
 __all__ = ["cli", "main"]
 
@@ -54,7 +54,7 @@ class _Geo3DGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Geo3DError as exc:
-            first, *rest = str(exc).splitlines() or [type(exc).__name__]
+            first, *rest = cli_text(exc).splitlines() or [type(exc).__name__]
             click.echo(f"Error: {first}", err=True)
             for line in rest:
                 click.echo(line, err=True)
