@@ -91,6 +91,7 @@ from pyproj import CRS
 from ..errors import CRSError, InputError, OptionError, SchemaError
 from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
 from . import rules as _rules_mod
+from .pit import pit_polygon, structures_in_pit
 from .vertical import pipes_to_3d
 
 __all__ = [
@@ -249,6 +250,10 @@ class Excavation:
     summary : dict
         Counts, exposed lengths per utility, gas length in the area, agreement rules triggered,
         utilities and agencies to notify, the verdict and notes.
+    structures : geopandas.GeoDataFrame or None
+        With ``structures=``: the point structures (manholes, valves...) inside the pit's top
+        outline or within the hand-dig band of it
+        (:func:`~geo3d.underground.pit.structures_in_pit`), nearest first.
 
     Notes
     -----
@@ -263,6 +268,7 @@ class Excavation:
                                         repr=False)
     _crs: Any = field(default=None, repr=False)
     _text: frozenset[str] = field(default_factory=frozenset, repr=False)
+    structures: gpd.GeoDataFrame | None = None
     _candidates: gpd.GeoDataFrame | None = field(default=None, repr=False)
     _conflicts: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
@@ -318,7 +324,8 @@ def _check_projected(crs: Any, what: str) -> None:
     if crs is None or not CRS.from_user_input(crs).is_projected:
         msg = (f"{what} need a projected CRS in metres; set or reproject it "
                "(gdf.to_crs('EPSG:5186'))")
-        raise CRSError(msg)
+        raise CRSError(msg, cli=f"{what} need a projected CRS in metres; declare or override "
+                       "it with --crs (e.g. --crs EPSG:5186)")
 
 
 def build_index(pipes3d: gpd.GeoDataFrame) -> PipeIndex:
@@ -451,11 +458,17 @@ def _pit_geometry(pit: Any, crs: Any, trench: float | None) -> tuple[shapely.Geo
         if len(pit) != 1:
             msg = (f"pass one pit, got {len(pit)} features; select one "
                    "(pits.iloc[[k]]) or union them (pits.union_all())")
-            raise InputError(msg)
+            cli = (f"the --pit file holds {len(pit)} features; give a file with one pit "
+                   "polygon (run geo3d excavate once per pit)")
+            raise InputError(msg, cli=cli)
         if pit.crs is not None and crs is not None and CRS.from_user_input(pit.crs) != CRS.from_user_input(crs):
             msg = (f"the pit is in {CRS.from_user_input(pit.crs).to_string()} but the pipes are in "
                    f"{CRS.from_user_input(crs).to_string()}; reproject it: pit.to_crs(pipes.crs)")
-            raise CRSError(msg)
+            cli = (f"the --pit file is in {CRS.from_user_input(pit.crs).to_string()} but the "
+                   f"pipes are in {CRS.from_user_input(crs).to_string()}; reproject the pit "
+                   f"(ogr2ogr -t_srs {CRS.from_user_input(crs).to_string()} pit2.geojson "
+                   "pit.geojson)")
+            raise CRSError(msg, cli=cli)
         if isinstance(pit, gpd.GeoDataFrame) and "depth_m" in pit:
             v = pd.to_numeric(pit["depth_m"], errors="coerce").iloc[0]
             depth_attr = float(v) if pd.notna(v) else None
@@ -466,32 +479,20 @@ def _pit_geometry(pit: Any, crs: Any, trench: float | None) -> tuple[shapely.Geo
         msg = f"pit must be a shapely Polygon, a GeoSeries or a GeoDataFrame, got {type(pit).__name__}"
         raise InputError(msg)
     if geom is None or shapely.is_empty(geom):
-        msg = "the pit geometry is empty; draw a polygon (or a trench centreline with trench=WIDTH)"
-        raise InputError(msg)
+        return pit_polygon(geom), depth_attr   # raises: empty
     geom = shapely.force_2d(geom)
     if trench is not None:
         if not (isinstance(trench, int | float) and math.isfinite(trench) and trench > 0):
             msg = f"trench must be the trench width in metres (> 0), got {trench!r}"
-            raise InputError(msg)
+            raise InputError(msg, cli=f"--trench must be the trench width in metres (> 0), "
+                             f"got {trench!r}")
         if shapely.get_type_id(geom) != 1:
             msg = (f"with trench=WIDTH the pit must be the trench centreline (a LineString), got "
                    f"a {geom.geom_type}")
-            raise InputError(msg)
+            raise InputError(msg, cli=msg.replace("trench=WIDTH", "--trench WIDTH").replace(
+                "the pit", "--pit"))
         geom = shapely.buffer(geom, trench / 2.0, cap_style="flat", join_style="mitre")
-    if shapely.get_type_id(geom) == 6 and len(shapely.get_parts(geom)) == 1:
-        geom = shapely.get_parts(geom)[0]
-    if shapely.get_type_id(geom) != 3:
-        msg = (f"the pit must be a Polygon, got a {geom.geom_type}; for a trench pass its "
-               "centreline and trench=WIDTH, for several pits call excavate once per pit")
-        raise InputError(msg)
-    if not shapely.is_valid(geom):
-        reason = shapely.is_valid_reason(geom)
-        msg = f"the pit polygon is invalid ({reason}); repair it with shapely.make_valid(pit)"
-        raise InputError(msg)
-    if geom.area <= 0:
-        msg = "the pit polygon has no area; draw a real outline"
-        raise InputError(msg)
-    return geom, depth_attr
+    return pit_polygon(geom), depth_attr
 
 
 def _flat_dem(value: float, bounds: tuple[float, float, float, float], crs: Any) -> Dem:
@@ -511,7 +512,8 @@ def _mean_ground(z: NDArray[np.float64]) -> float:
     nan = np.isnan(z)
     if nan.all():
         msg = "the DEM has no ground under the pit (off the raster or nodata); pass ground=ELEVATION"
-        raise InputError(msg)
+        raise InputError(msg, cli="the --dem has no ground under the pit (off the raster or "
+                         "nodata); give a DEM that covers it, or --ground ELEVATION")
     return float(np.nanmean(z) if nan.any() else np.mean(z))
 
 
@@ -532,17 +534,19 @@ def _volume(floor: shapely.Polygon, ref: float, *, depth: float | None,
         floor_z = float(bottom_elevation)
         if math.isfinite(ref) and floor_z >= ref:
             msg = f"bottom_elevation {floor_z} is not below the ground at the pit ({ref:.2f})"
-            raise InputError(msg)
+            raise InputError(msg, cli=msg.replace("bottom_elevation", "--bottom-elevation"))
     else:
         assert depth is not None
         if not math.isfinite(ref):
-            msg = ("depth needs the ground at the pit: pass dem= (CLI: --dem) or ground=ELEVATION, "
+            msg = ("depth needs the ground at the pit: pass dem= or ground=ELEVATION, "
                    "or give bottom_elevation=Z instead")
-            raise InputError(msg)
+            raise InputError(msg, cli="--depth needs the ground at the pit: give --dem DEM.tif "
+                             "or --ground ELEVATION, or --bottom-elevation Z instead")
         floor_z = ref - float(depth)
     if side_slope > 0 and not math.isfinite(ref):
         msg = "side_slope needs the ground at the pit: pass dem= or ground="
-        raise InputError(msg)
+        raise InputError(msg, cli="--side-slope needs the ground at the pit: give --dem or "
+                         "--ground")
     return PitVolume(floor, floor_z, ref, float(side_slope))
 
 
@@ -894,6 +898,7 @@ def excavate(
     rules: pd.DataFrame | str | os.PathLike[str] | None = None,
     resolution: float = 0.05,
     search: str = "strtree",
+    structures: gpd.GeoDataFrame | None = None,
 ) -> Excavation:
     """Which pipes a pit (or trench) reaches, by how much, and what it takes to dig it.
 
@@ -938,6 +943,10 @@ def excavate(
     search : {"strtree", "scan"}
         How candidates are found: the STRtree of the index, or a plain scan
         (``pipes.intersects(pit buffered by the reach)``, for checking and benchmarks).
+    structures : GeoDataFrame, optional
+        Point structures (manholes, valves, hydrants; columns ``utility, kind, structure_id,
+        source_layer, depth_m``) in the pipes' CRS: those inside the pit or within the
+        hand-dig band of it are listed in ``Excavation.structures`` and the summary.
 
     Returns
     -------
@@ -976,10 +985,10 @@ def excavate(
         raise OptionError(msg)
     if not (math.isfinite(side_slope) and side_slope >= 0):
         msg = f"side_slope must be >= 0 (horizontal per vertical), got {side_slope!r}"
-        raise InputError(msg)
+        raise InputError(msg, cli=msg.replace("side_slope", "--side-slope"))
     if not (math.isfinite(uncertainty_default) and uncertainty_default >= 0):
         msg = f"uncertainty_default must be >= 0 metres, got {uncertainty_default!r}"
-        raise InputError(msg)
+        raise InputError(msg, cli=msg.replace("uncertainty_default", "--uncertainty"))
     if not resolution > 0:
         msg = f"resolution must be > 0 metres, got {resolution!r}"
         raise InputError(msg)
@@ -989,14 +998,15 @@ def excavate(
         depth = depth_attr
     if depth is not None and bottom_elevation is not None:
         msg = "pass either depth or bottom_elevation, not both"
-        raise InputError(msg)
+        raise InputError(msg, cli="give either --depth or --bottom-elevation, not both")
     if depth is None and bottom_elevation is None:
-        msg = ("the pit needs a depth: pass depth=METRES (CLI: --depth 2.5) or "
+        msg = ("the pit needs a depth: pass depth=METRES or "
                "bottom_elevation=Z, or give the pit a depth_m attribute")
-        raise InputError(msg)
+        raise InputError(msg, cli="the pit needs a depth: give --depth METRES or "
+                         "--bottom-elevation Z, or a depth_m attribute in the --pit file")
     if depth is not None and not (math.isfinite(float(depth)) and float(depth) > 0):
         msg = f"depth must be a positive number of metres, got {depth!r}"
-        raise InputError(msg)
+        raise InputError(msg, cli=f"--depth must be a positive number of metres, got {depth!r}")
     dem_obj: Dem | None = None
     if dem is not None:
         dem_obj = as_dem(dem)
@@ -1017,8 +1027,10 @@ def excavate(
                 source = _flat_dem(float(ground), tuple(pipes.total_bounds), pipes.crs)
             if source is None:
                 msg = ("the pipes have no z and no DEM was given: pass dem= (a GeoTIFF of the "
-                       "ground; CLI: --dem) or run pipes_to_3d(pipes, dem) first")
-                raise InputError(msg)
+                       "ground) or ground=ELEVATION, or run pipes_to_3d(pipes, dem) first")
+                raise InputError(msg, cli="the pipes have no elevations and no ground was "
+                                 "given: give --dem DEM.tif, or --ground ELEVATION for flat "
+                                 "ground")
             pipes = pipes_to_3d(pipes, source)
         index = build_index(pipes)
     else:
@@ -1144,8 +1156,19 @@ def excavate(
     summary = _summary(index, cols, vol, compiled, f,
                        index.geoms2d[rows], t_start, search=search, n_candidates=len(cand),
                        exposed=exposed_sorted, agreement=agree)
-    ex = Excavation(pit=vol, summary=summary, _columns=cols, _geoms=geoms, _crs=index.crs,
-                    _text=index.text)
+    near = None
+    if structures is not None:
+        near = structures_in_pit(structures, vol.top, band=max_band, crs=index.crs)
+        inside = near["inside"].to_numpy(dtype=bool)
+        kinds = near.loc[inside, "kind"].astype(str).value_counts().sort_index()
+        summary["structures"] = {"inside": int(inside.sum()), "near": int((~inside).sum()),
+                                 "inside_by_kind": {str(k): int(v) for k, v in kinds.items()}}
+        if inside.any():
+            summary["notes"].append(
+                f"{int(inside.sum())} structure(s) in the pit: "
+                + ", ".join(f"{v} {k}" for k, v in summary["structures"]["inside_by_kind"].items()))
+    ex = Excavation(pit=vol, summary=summary, structures=near, _columns=cols, _geoms=geoms,
+                    _crs=index.crs, _text=index.text)
     if logger.isEnabledFor(logging.INFO):
         logger.info("excavate: %s pipes -> %s reached (%s gas, %.1f m exposed); verdict: %s",
                     f"{len(index):,}", f"{summary['reached']:,}",

@@ -65,6 +65,7 @@ from numpy.typing import NDArray
 from ..errors import CRSError, InputError
 from ..io.atomic import atomic_path
 from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
+from .pit import pit_polygon
 from .groundwater import GroundwaterProfile, _ReadWells, groundwater_profile, read_wells
 from .pipes import conform_pipes
 from .vertical import _float, _inner_height_m, pipes_to_3d
@@ -413,7 +414,12 @@ def _pit_frame(pit: Any, pit_depth: float | None) -> gpd.GeoDataFrame | None:
         pit["depth_m"] = float(pit_depth)
     if "depth_m" not in pit and "bottom_z" not in pit:
         msg = "the pit needs a depth: a depth_m (or bottom_z) column, or pit_depth=…"
-        raise InputError(msg)
+        raise InputError(msg, cli="the --pit file needs a depth: a depth_m (or bottom_z) "
+                         "column")
+    geoms = pit.geometry.to_numpy()
+    bad = ~shapely.is_valid(geoms) | shapely.is_empty(geoms) | (shapely.get_type_id(geoms) == 0)
+    for g in geoms[bad][:1]:   # the first bad pit: refused as excavate refuses it
+        pit_polygon(g)
     return pit
 
 
@@ -605,6 +611,7 @@ def cross_section(
         msg = f"width must be a positive corridor half-width in metres, got {width!r}"
         raise InputError(msg)
     crs = pipes.crs
+    pit_gdf = _pit_frame(pit, pit_depth)   # a bad pit fails before any work
     dem = None
     if ground is not None:
         dem = as_dem(ground)
@@ -847,7 +854,6 @@ def cross_section(
         gw = groundwater_profile(groundwater, line, chainage=ch, dem=dem,
                                  method=groundwater_method, crs=crs)
     pit_df = _empty_pit()
-    pit_gdf = _pit_frame(pit, pit_depth)
     if pit_gdf is not None:
         if pit_gdf.crs is not None and not pit_gdf.crs.equals(crs):
             msg = "the pit is in another CRS than the pipes; reproject it with .to_crs(...)"

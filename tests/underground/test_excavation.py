@@ -519,3 +519,41 @@ def test_exposed_matches_shapely_on_concave_pits_at_angles(seed):
             assert bool(cand.loc["p", "reached"])
 
     check()
+
+
+def test_bow_tie_pit_is_refused_by_excavate_and_section_alike():
+    from geo3d.errors import cli_text
+    from geo3d.underground.section import cross_section
+
+    bow = shapely.Polygon([(0, 0), (4, 4), (4, 0), (0, 4)])
+    pipes = gpd.GeoDataFrame(
+        {"utility": ["water"], "diameter_mm": [200.0], "depth_m": [1.0],
+         "depth_reference": ["top"], "depth_kind": ["cover"]},
+        geometry=[shapely.LineString([(-5, 2), (9, 2)])], crs=CRS)
+    with pytest.raises(InputError, match="bow-tie") as e1:
+        excavate(pipes, bow, depth=2.0, ground=GROUND)
+    with pytest.raises(InputError, match="bow-tie") as e2:
+        cross_section(pipes, [(2, -3), (2, 8)], pit=bow, pit_depth=2.0, ground=GROUND)
+    assert str(e1.value) == str(e2.value)
+    assert "--pit" in cli_text(e1.value) and "make_valid" not in cli_text(e1.value)
+
+
+def test_structures_in_and_near_the_pit_are_listed():
+    pipes = frame([("w", "water", 200.0, [(-5, 1, 29.0), (9, 1, 29.0)])])
+    st = gpd.GeoDataFrame(
+        {"utility": ["sewer", "water", "gas", "water"], "kind": ["manhole", "valve", "valve", "hydrant"],
+         "structure_id": ["MH1", "V1", "G1", "H1"],
+         "source_layer": ["SWL_MANH_PS", "WTL_VALV_PS", "UFL_GVAL_PS", "WTL_FIRE_PS"],
+         "depth_m": [2.4, 1.1, None, None]},
+        geometry=[shapely.Point(2, 2), shapely.Point(3.5, 0.5), shapely.Point(4.6, 2),
+                  shapely.Point(20, 20)], crs=CRS)
+    ex = excavate(pipes, PIT, depth=2.5, ground=GROUND, structures=st)
+    s = ex.structures
+    assert s["structure_id"].tolist() == ["MH1", "V1", "G1"]   # nearest first; H1 far away
+    assert s["inside"].tolist() == [True, True, False]
+    assert s["distance_m"].tolist() == pytest.approx([-2.0, -0.5, 0.6])
+    assert ex.summary["structures"] == {"inside": 2, "near": 1,
+                                        "inside_by_kind": {"manhole": 1, "valve": 1}}
+    assert any("2 structure(s) in the pit" in n for n in ex.summary["notes"])
+    with pytest.raises(CRSError):
+        excavate(pipes, PIT, depth=2.5, ground=GROUND, structures=st.set_crs(3857, allow_override=True))
