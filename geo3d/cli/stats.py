@@ -155,8 +155,11 @@ def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | 
     if out.suffix.lower() != ".pmtiles":
         msg = f"--out must end in .pmtiles, not {out.name!r}"
         raise InputError(msg)
-    if (stats_path or areas_path) and not (areas_path and area_id):
-        msg = "--stats and --areas need --areas and --area-id"
+    if stats_path and not areas_path:
+        msg = "--stats needs --areas (the polygons its rows belong to) and --area-id"
+        raise InputError(msg)
+    if areas_path and not area_id:
+        msg = "--areas needs --area-id (the field of the areas matching STATS.csv area_id)"
         raise InputError(msg)
     check_can_write(out, overwrite=overwrite)
     table = None

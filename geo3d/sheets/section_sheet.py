@@ -1041,17 +1041,20 @@ def _road_line(road: Any, road_name: str | None) -> tuple[shapely.LineString, st
         if road_name is not None:
             if "road_name" not in road:
                 msg = "the road layer has no road_name column to select from"
-                raise InputError(msg)
+                raise InputError(msg, cli="the --road layer has no road_name column for "
+                                 "--road-name to select from")
             road = road[road["road_name"].astype(str) == road_name]
             if road.empty:
                 msg = f"no road named {road_name!r} in the road layer"
-                raise InputError(msg)
+                raise InputError(msg, cli=f"no road named {road_name!r} (--road-name) in the "
+                                 "--road layer")
         if len(road) != 1:
             names = (", ".join(road["road_name"].astype(str).head(12)) if "road_name" in road
                      else "")
-            msg = (f"the road layer has {len(road)} lines; choose one with road_name=… "
-                   f"(CLI: --road-name){': ' + names if names else ''}")
-            raise InputError(msg)
+            listed = f": {names}" if names else ""
+            msg = f"the road layer has {len(road)} lines; choose one with road_name=…{listed}"
+            raise InputError(msg, cli=(f"the --road layer has {len(road)} lines; choose one "
+                                       f"with --road-name NAME{listed}"))
         if "width_m" in road:
             width = float(road["width_m"].iloc[0])
         if "road_name" in road:

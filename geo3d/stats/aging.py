@@ -77,6 +77,7 @@ __all__ = [
     "areas_with_statistics",
     "pipe_age",
     "read_areas",
+    "reference_year_range",
     "statistics_to_file",
 ]
 
@@ -133,10 +134,26 @@ def _reference_year(reference_date: int | str | dt.date | None) -> int:
     else:
         msg = f"reference_date must be a year, a date or None, not {reference_date!r}"
         raise InputError(msg)
-    if not 1800 <= year <= 2300:
-        msg = f"reference year {year} is implausible; pass a year such as 2025"
-        raise InputError(msg)
+    lo, hi = reference_year_range()
+    if not lo <= year <= hi:
+        msg = (f"reference year {year} is outside the plausible range {lo}-{hi}; pass a year "
+               f"such as {dt.date.today().year}")
+        raise InputError(msg, cli=(f"--year {year} is outside the plausible range {lo}-{hi}; "
+                                   f"give a year such as {dt.date.today().year}"))
     return year
+
+
+def reference_year_range() -> tuple[int, int]:
+    """The reference years accepted: from 1900 (before it no network had records of
+    installation) to 100 years from now (a planning horizon).
+
+    Examples
+    --------
+    >>> lo, hi = reference_year_range()
+    >>> lo, hi - dt.date.today().year
+    (1900, 100)
+    """
+    return 1900, dt.date.today().year + 100
 
 
 def _thresholds(thresholds: int | Mapping[str, int | Sequence[int]] | None
@@ -433,14 +450,15 @@ def _validate_areas(areas: gpd.GeoDataFrame, area_id: str) -> _Areas:
     if not isinstance(areas, gpd.GeoDataFrame):
         msg = f"areas must be a GeoDataFrame of polygons, not {type(areas).__name__}"
         raise InputError(msg)
+    if len(areas) == 0:
+        msg = "areas are empty (no feature); pass at least one polygon"
+        raise InputError(msg, cli="the --areas file is empty (no feature); give a file with "
+                         "at least one polygon")
     if area_id not in areas.columns:
         available = [str(c) for c in areas.columns if c != areas.geometry.name]
         msg = (f"areas have no field {area_id!r} for area_id; available fields: "
                f"{', '.join(available) or '(none)'}")
-        raise SchemaError(msg)
-    if len(areas) == 0:
-        msg = "areas are empty; pass at least one polygon"
-        raise InputError(msg)
+        raise SchemaError(msg, cli=msg.replace("for area_id", "for --area-id"))
     problems = []
     ids = areas[area_id]
     if ids.isna().any():
@@ -1244,12 +1262,15 @@ def read_areas(path: str | Path, *, area_id: str | None = None, crs: Any = None
                f"`ogr2ogr -a_srs EPSG:5186 areas_5186.gpkg {path}` "
                "(or gpd.read_file(...).set_crs(5186) in Python)")
         raise CRSError(msg)
+    if len(areas) == 0:
+        msg = f"areas file {path} is empty (no feature); give a file with at least one polygon"
+        raise InputError(msg)
     if area_id is not None:
         if area_id not in areas.columns:
             fields = ", ".join(str(c) for c in areas.columns if c != areas.geometry.name)
             msg = (f"areas file {path.name} has no field {area_id!r} for area_id; available "
                    f"fields: {fields or '(none)'}")
-            raise SchemaError(msg)
+            raise SchemaError(msg, cli=msg.replace("for area_id", "for --area-id"))
         areas[area_id] = areas[area_id].astype("string")
     if crs is not None and areas.crs != crs:
         logger.info("read_areas: %s -> %s", areas.crs.to_string(), crs)

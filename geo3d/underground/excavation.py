@@ -89,7 +89,7 @@ from numpy.typing import NDArray
 from pyproj import CRS
 
 from ..errors import CRSError, InputError, OptionError, SchemaError
-from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
+from ..io.raster import Dem, as_dem, check_same_crs, dem_gap_reason, sample_dem
 from . import rules as _rules_mod
 from .pit import pit_polygon, structures_in_pit
 from .vertical import pipes_to_3d
@@ -508,12 +508,24 @@ def _outline_points(floor: shapely.Polygon) -> NDArray[np.float64]:
     return shapely.get_coordinates(shapely.segmentize(floor.exterior, 1.0))
 
 
-def _mean_ground(z: NDArray[np.float64]) -> float:
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _gap(dem: Dem, pts: NDArray[np.float64]) -> str:
+    return ("nodata cells there" if dem_gap_reason(dem, pts[:, 0], pts[:, 1]) == "nodata"
+            else "the pit is off the raster")
+
+
+def _mean_ground(z: NDArray[np.float64], reason: str = "off the raster or nodata") -> float:
     nan = np.isnan(z)
     if nan.all():
-        msg = "the DEM has no ground under the pit (off the raster or nodata); pass ground=ELEVATION"
-        raise InputError(msg, cli="the --dem has no ground under the pit (off the raster or "
-                         "nodata); give a DEM that covers it, or --ground ELEVATION")
+        msg = f"the DEM has no ground under the pit ({reason}); pass ground=ELEVATION"
+        raise InputError(msg, cli=f"the --dem has no ground under the pit ({reason}); give a "
+                         "DEM that covers it, or --ground ELEVATION")
     return float(np.nanmean(z) if nan.any() else np.mean(z))
 
 
@@ -524,7 +536,8 @@ def _ground_ref(floor: shapely.Polygon, dem: Dem | None, ground: float | None) -
     if dem is None:
         return float("nan")
     pts = _outline_points(floor)
-    return _mean_ground(sample_dem(dem, pts[:, 0], pts[:, 1]))
+    z = sample_dem(dem, pts[:, 0], pts[:, 1])
+    return _mean_ground(z, _gap(dem, pts) if np.isnan(z).all() else "")
 
 
 def _volume(floor: shapely.Polygon, ref: float, *, depth: float | None,
@@ -992,6 +1005,12 @@ def excavate(
     if not resolution > 0:
         msg = f"resolution must be > 0 metres, got {resolution!r}"
         raise InputError(msg)
+    if ground is not None and not _finite(ground):
+        msg = f"ground must be a finite elevation in metres, got {ground!r}"
+        raise InputError(msg, cli=f"--ground must be a finite elevation in metres, got {ground!r}")
+    if bottom_elevation is not None and not _finite(bottom_elevation):
+        msg = f"bottom_elevation must be a finite elevation in metres, got {bottom_elevation!r}"
+        raise InputError(msg, cli=msg.replace("bottom_elevation", "--bottom-elevation"))
     crs = pipes.crs if isinstance(pipes, PipeIndex | gpd.GeoDataFrame) else None
     floor, depth_attr = _pit_geometry(pit, crs, trench)
     if depth is None and bottom_elevation is None:
@@ -1073,7 +1092,9 @@ def excavate(
                               & (smp.pts[:, 1] >= bottom - grow) & (smp.pts[:, 1] <= top + grow))
         z = sample_dem(dem_obj, np.concatenate((outline[:, 0], smp.pts[near, 0])),
                        np.concatenate((outline[:, 1], smp.pts[near, 1])))
-        vol = _volume(floor, _mean_ground(z[:len(outline)]), depth=depth,
+        zo = z[:len(outline)]
+        vol = _volume(floor, _mean_ground(zo, _gap(dem_obj, outline) if np.isnan(zo).all()
+                                          else ""), depth=depth,
                       bottom_elevation=bottom_elevation, side_slope=side_slope)
         z_pts = np.full(len(smp.pts), np.nan)
         z_pts[near] = z[len(outline):]

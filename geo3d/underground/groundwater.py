@@ -304,7 +304,9 @@ def groundwater_profile(
     if crs is not None and w.crs is not None and not w.crs.equals(crs):
         msg = (f"the groundwater points are in {w.crs.to_string()} but the section is in "
                f"{gpd.GeoSeries([], crs=crs).crs.to_string()}; reproject with .to_crs(...)")
-        raise CRSError(msg)
+        raise CRSError(msg, cli=msg.replace("the groundwater points", "the --groundwater file")
+                       .replace("reproject with .to_crs(...)", "reproject it (ogr2ogr -t_srs "
+                                f"{gpd.GeoSeries([], crs=crs).crs.to_string()} ...)"))
     line = shapely.force_2d(line)
     if chainage is None:
         n = max(int(np.ceil(line.length / spacing)), 1) + 1

@@ -64,10 +64,10 @@ from numpy.typing import NDArray
 
 from ..errors import CRSError, InputError
 from ..io.atomic import atomic_path
-from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
-from .pit import pit_polygon
+from ..io.raster import Dem, as_dem, check_same_crs, dem_gap_reason, sample_dem
 from .groundwater import GroundwaterProfile, _ReadWells, groundwater_profile, read_wells
 from .pipes import conform_pipes
+from .pit import pit_polygon
 from .vertical import _float, _inner_height_m, pipes_to_3d
 
 __all__ = [
@@ -600,7 +600,8 @@ def cross_section(
     if pipes.crs is None or not pipes.crs.is_projected:
         msg = ("cross_section needs pipes in a projected CRS in metres; reproject with "
                "pipes.to_crs('EPSG:5186')")
-        raise CRSError(msg)
+        raise CRSError(msg, cli="the --pipes need a projected CRS in metres; declare or "
+                       "override it with --crs (e.g. --crs EPSG:5186)")
     line_crs = getattr(line, "crs", None)
     if line_crs is not None and not pipes.crs.equals(line_crs):
         msg = (f"the section line is in {line_crs.to_string()} but the pipes are in "
@@ -609,7 +610,7 @@ def cross_section(
     line = as_line(line)
     if not width > 0:
         msg = f"width must be a positive corridor half-width in metres, got {width!r}"
-        raise InputError(msg)
+        raise InputError(msg, cli=msg.replace("width", "--width", 1))
     crs = pipes.crs
     pit_gdf = _pit_frame(pit, pit_depth)   # a bad pit fails before any work
     dem = None
@@ -640,9 +641,16 @@ def cross_section(
         gz = sample_dem(dem, gx, gy)
         if np.isnan(gz).all():
             db = ", ".join(f"{v:.1f}" for v in dem.bounds)
-            msg = (f"the DEM (bounds {db}) does not cover the section line; give a DEM that "
-                   "covers it")
-            raise InputError(msg)
+            if dem_gap_reason(dem, gx, gy) == "nodata":
+                msg = (f"the DEM has only nodata cells along the section line (DEM bounds "
+                       f"{db}); fill the gap in the DEM, or give flat ground (ground=Z)")
+                cli = (f"the --dem has only nodata cells along the section line (DEM bounds "
+                       f"{db}); fill the gap in the DEM, or give --ground Z for flat ground")
+            else:
+                msg = (f"the DEM (bounds {db}) does not cover the section line; give a DEM "
+                       "that covers it")
+                cli = msg.replace("the DEM", "the --dem", 1)
+            raise InputError(msg, cli=cli)
         if np.isnan(gz).any():
             logger.warning("cross_section: %.0f %% of the line has no ground (off the DEM)",
                            100.0 * np.isnan(gz).mean())
@@ -857,7 +865,9 @@ def cross_section(
     if pit_gdf is not None:
         if pit_gdf.crs is not None and not pit_gdf.crs.equals(crs):
             msg = "the pit is in another CRS than the pipes; reproject it with .to_crs(...)"
-            raise CRSError(msg)
+            raise CRSError(msg, cli=(f"the --pit file is in {pit_gdf.crs.to_string()}, the "
+                                     f"pipes in {crs.to_string()}; reproject it (ogr2ogr "
+                                     f"-t_srs {crs.to_string()} pit2.geojson pit.geojson)"))
         pit_df = _pit_in_section(pit_gdf, line, dem)
     plan = (_plan[near_idx] if _plan is not None
             else shapely.simplify(shapely.force_2d(near_geoms), 0.001))

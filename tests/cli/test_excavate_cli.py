@@ -103,3 +103,31 @@ def test_bad_input_exit_2_and_no_output(tmp_path, sample, case):
                 "empty_layer": "empty", "no_depth": "depth", "pit_crs": "reproject",
                 "no_dem": "DEM"}[case]
     assert expected.lower() in res.output.lower()
+
+
+def test_cli_messages_name_cli_options(tmp_path, sample):
+    import geopandas as gpd
+    import shapely
+
+    pipes, pit, dem = sample
+    out = tmp_path / "c.csv"
+    res = run(["--pipes", pipes, "--pit", pit, "--depth", 2.5, "--ground", "nan", "--out", out])
+    assert res.exit_code == 2 and "--ground must be a finite elevation" in res.output
+    # a pit in another CRS: the fix in command-line words, not pit.to_crs(...)
+    other = tmp_path / "pit4326.geojson"
+    gpd.read_file(pit).to_crs(4326).to_file(other)
+    res = run(["--pipes", pipes, "--pit", other, "--depth", 2.5, "--dem", dem, "--out", out])
+    assert res.exit_code == 2 and "ogr2ogr -t_srs" in res.output
+    assert "to_crs" not in res.output
+    # a bow-tie pit
+    bow = tmp_path / "bow.geojson"
+    g = gpd.read_file(pit)
+    x0, y0, x1, y1 = g.total_bounds
+    gpd.GeoDataFrame(geometry=[shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])],
+                     crs=g.crs).to_file(bow)
+    res = run(["--pipes", pipes, "--pit", bow, "--depth", 2.5, "--dem", dem, "--out", out])
+    assert res.exit_code == 2 and "bow-tie" in res.output and "make_valid(" not in res.output
+    # an existing output
+    out.write_text("x")
+    res = run(["--pipes", pipes, "--pit", pit, "--depth", 2.5, "--dem", dem, "--out", out])
+    assert res.exit_code == 2 and "--overwrite" in res.output and "overwrite=True" not in res.output

@@ -96,4 +96,4 @@ def test_atlas(tmp_path):
     head = (tmp_path / "atlas.csv").read_text(encoding="utf-8").splitlines()[0]
     assert head == "sheet,station_m," + HEADER
     res = run([*base(tmp_path / "b.pdf"), "--road", str(D("road")), "--atlas-step", "150"])
-    assert res.exit_code == 2 and "road_name" in res.output
+    assert res.exit_code == 2 and "--road-name" in res.output
