@@ -24,7 +24,8 @@ from pyproj import CRS
 
 from ..errors import CRSError, FileFormatError, InputError
 
-__all__ = ["Dem", "as_dem", "check_same_crs", "dem_gap_reason", "read_dem", "sample_dem"]
+__all__ = ["Dem", "as_dem", "check_same_crs", "dem_gap_reason", "flat_dem", "read_dem",
+           "sample_dem"]
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +147,39 @@ def as_dem(dem: Dem | str | os.PathLike[str] | Any) -> Dem:
         return Dem(z, Affine(*tuple(dem.transform)[:6]), crs)
     msg = f"expected a Dem, a raster path or a DEM-like object, got {type(dem).__name__}"
     raise InputError(msg)
+
+
+def flat_dem(elevation: float, bounds: tuple[float, float, float, float], crs: Any = None,
+             *, margin: float = 1.0) -> Dem:
+    """A DEM of flat ground at ``elevation`` over ``bounds`` (left, bottom, right, top) grown by
+    ``margin``: the ground when a user gives one elevation instead of a raster.
+
+    Raises
+    ------
+    InputError
+        ``elevation`` is not a finite number.
+
+    Examples
+    --------
+    >>> d = flat_dem(30.0, (0, 0, 10, 5), "EPSG:5186")
+    >>> sample_dem(d, [0.0, 5.0, 10.0], [0.0, 2.5, 5.0]).tolist()
+    [30.0, 30.0, 30.0]
+    """
+    try:
+        value = float(elevation)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value):
+        msg = f"the ground elevation must be a finite number of metres, got {elevation!r}"
+        raise InputError(msg, cli=f"--ground must be a finite elevation in metres, got "
+                         f"{elevation!r}")
+    left, bottom, right, top = (float(v) for v in bounds)
+    if not all(np.isfinite([left, bottom, right, top])):
+        left = bottom = right = top = 0.0
+    w = max(right - left, 1.0) + 2.0 * margin
+    h = max(top - bottom, 1.0) + 2.0 * margin
+    return Dem(np.full((2, 2), value), Affine(w / 2, 0, left - margin, 0, -h / 2, top + margin),
+               CRS.from_user_input(crs) if crs is not None else None)
 
 
 def dem_gap_reason(dem: Dem, x: ArrayLike, y: ArrayLike) -> str:

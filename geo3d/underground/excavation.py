@@ -83,13 +83,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from affine import Affine
 from geopandas.array import from_shapely
 from numpy.typing import NDArray
 from pyproj import CRS
 
 from ..errors import CRSError, InputError, OptionError, SchemaError
-from ..io.raster import Dem, as_dem, check_same_crs, dem_gap_reason, sample_dem
+from ..io.raster import Dem, as_dem, check_same_crs, dem_gap_reason, flat_dem, sample_dem
 from . import rules as _rules_mod
 from .pit import pit_polygon, structures_in_pit
 from .vertical import pipes_to_3d
@@ -493,14 +492,6 @@ def _pit_geometry(pit: Any, crs: Any, trench: float | None) -> tuple[shapely.Geo
                 "the pit", "--pit"))
         geom = shapely.buffer(geom, trench / 2.0, cap_style="flat", join_style="mitre")
     return pit_polygon(geom), depth_attr
-
-
-def _flat_dem(value: float, bounds: tuple[float, float, float, float], crs: Any) -> Dem:
-    left, bottom, right, top = bounds
-    w = max(right - left, 1.0) + 2.0
-    h = max(top - bottom, 1.0) + 2.0
-    return Dem(np.full((2, 2), float(value)), Affine(w / 2, 0, left - 1.0, 0, -h / 2, top + 1.0),
-               CRS.from_user_input(crs) if crs is not None else None)
 
 
 def _outline_points(floor: shapely.Polygon) -> NDArray[np.float64]:
@@ -1043,7 +1034,7 @@ def excavate(
         if present.any() and not shapely.has_z(g[present]).all():
             source = dem_obj
             if source is None and ground is not None:
-                source = _flat_dem(float(ground), tuple(pipes.total_bounds), pipes.crs)
+                source = flat_dem(float(ground), tuple(pipes.total_bounds), pipes.crs)
             if source is None:
                 msg = ("the pipes have no z and no DEM was given: pass dem= (a GeoTIFF of the "
                        "ground) or ground=ELEVATION, or run pipes_to_3d(pipes, dem) first")

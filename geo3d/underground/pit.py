@@ -25,6 +25,8 @@ Examples
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -35,7 +37,7 @@ from pyproj import CRS
 
 from ..errors import CRSError, InputError, SchemaError
 
-__all__ = ["STRUCTURE_COLUMNS", "pit_polygon", "structures_in_pit"]
+__all__ = ["STRUCTURE_COLUMNS", "pit_polygon", "structures_from_file", "structures_in_pit"]
 
 #: Columns of a point-structure layer (as the point readers return them).
 STRUCTURE_COLUMNS: tuple[str, ...] = ("utility", "kind", "structure_id", "source_layer",
@@ -161,3 +163,40 @@ def structures_in_pit(structures: gpd.GeoDataFrame, outline: shapely.Geometry, *
     data["inside"] = dist[keep] <= 0
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms[keep], crs=structures.crs),
                             crs=structures.crs)
+
+
+def structures_from_file(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+    """Point structures from a file, for ``--structures`` on the command line.
+
+    Uses the package's point-layer reader (``geo3d.underground.read_structures``: UIS point
+    layers, CSV, any vector file) when it is there; otherwise reads the file with pyogrio and
+    checks it holds points with the :data:`STRUCTURE_COLUMNS` it can (``kind`` defaults to the
+    layer's name, ``structure_id`` to the row number).
+    """
+    import importlib
+
+    reader = getattr(importlib.import_module("geo3d.underground"), "read_structures", None)
+    if reader is not None:
+        return reader(path)
+    import pyogrio
+    import pyogrio.errors
+
+    from ..errors import FileFormatError, MissingFileError
+
+    path = Path(path)
+    if not path.exists():
+        msg = f"structures file {path} does not exist"
+        raise MissingFileError(msg, cli=f"--structures {path} does not exist")
+    try:
+        frame = pyogrio.read_dataframe(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
+            ValueError) as exc:
+        msg = f"cannot read the structures {path} ({exc}); check it opens with `ogrinfo`"
+        raise FileFormatError(msg) from exc
+    if "kind" not in frame:
+        frame["kind"] = path.stem
+    if "structure_id" not in frame:
+        frame["structure_id"] = [str(i) for i in range(len(frame))]
+    if "source_layer" not in frame:
+        frame["source_layer"] = path.stem
+    return frame
