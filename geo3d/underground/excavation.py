@@ -101,6 +101,7 @@ __all__ = [
     "PitVolume",
     "build_index",
     "excavate",
+    "summary_text",
 ]
 
 logger = logging.getLogger(__name__)
@@ -291,6 +292,40 @@ class Excavation:
     def verdict(self) -> str:
         """``"gas agreement required"``, ``"notify utilities"`` or ``"no utilities reached"``."""
         return str(self.summary.get("verdict", ""))
+
+    def to_file(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        """Write the reached pipes as a map layer: GeoJSON (``.geojson``/``.json``) or
+        GeoPackage (``.gpkg``), with the :data:`CSV_COLUMNS` and the 3D centrelines; a
+        GeoPackage also gets a ``structures`` layer when structures were given. Atomic.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely, tempfile, pathlib
+        >>> p = gpd.GeoDataFrame({"utility": ["gas"], "diameter_mm": [100.0]},
+        ...     geometry=[shapely.LineString([(-5, 1, 29.0), (9, 1, 29.0)])], crs="EPSG:5186")
+        >>> ex = excavate(p, shapely.box(0, 0, 4, 4), depth=2.5, ground=30.0)
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "conflicts.geojson"
+        >>> ex.to_file(out)
+        >>> gpd.read_file(out)[["utility", "exposed_length_m", "depth_source"]].values.tolist()
+        [['gas', 4.0, 'measured']]
+        """
+        import pyogrio
+
+        from ..io.atomic import atomic_path
+
+        suffix = os.fspath(path).lower().rsplit(".", 1)[-1]
+        drivers = {"geojson": "GeoJSON", "json": "GeoJSON", "gpkg": "GPKG"}
+        if suffix not in drivers:
+            msg = (f"cannot write conflicts as {os.fspath(path)!r}: give a .geojson or .gpkg "
+                   "path (or .csv for the table)")
+            raise OptionError(msg)
+        table = self.conflicts[[*CSV_COLUMNS, "geometry"]].copy()
+        table["in_hand_dig_band"] = table["in_hand_dig_band"].astype(bool)
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            pyogrio.write_dataframe(table, tmp, driver=drivers[suffix], layer="conflicts")
+            if drivers[suffix] == "GPKG" and self.structures is not None:
+                pyogrio.write_dataframe(self.structures, tmp, driver="GPKG",
+                                        layer="structures", append=True)
 
     def to_csv(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Write the conflicts in the CONTRACTS.md CSV layout (UTF-8, atomic)."""
@@ -1168,18 +1203,11 @@ def excavate(
     summary = _summary(index, cols, vol, compiled, f,
                        index.geoms2d[rows], t_start, search=search, n_candidates=len(cand),
                        exposed=exposed_sorted, agreement=agree)
-    near = None
+    listed = None
     if structures is not None:
-        near = structures_in_pit(structures, vol.top, band=max_band, crs=index.crs)
-        inside = near["inside"].to_numpy(dtype=bool)
-        kinds = near.loc[inside, "kind"].astype(str).value_counts().sort_index()
-        summary["structures"] = {"inside": int(inside.sum()), "near": int((~inside).sum()),
-                                 "inside_by_kind": {str(k): int(v) for k, v in kinds.items()}}
-        if inside.any():
-            summary["notes"].append(
-                f"{int(inside.sum())} structure(s) in the pit: "
-                + ", ".join(f"{v} {k}" for k, v in summary["structures"]["inside_by_kind"].items()))
-    ex = Excavation(pit=vol, summary=summary, structures=near, _columns=cols, _geoms=geoms,
+        listed = structures_in_pit(structures, vol.top, band=max_band, crs=index.crs)
+        _structures_summary(listed, summary)
+    ex = Excavation(pit=vol, summary=summary, structures=listed, _columns=cols, _geoms=geoms,
                     _crs=index.crs, _text=index.text)
     if logger.isEnabledFor(logging.INFO):
         logger.info("excavate: %s pipes -> %s reached (%s gas, %.1f m exposed); verdict: %s",
@@ -1187,6 +1215,22 @@ def excavate(
                     summary["reached_by_utility"].get("gas", 0), summary["exposed_length_m"],
                     summary["verdict"])
     return ex
+
+
+def _structures_summary(listed: gpd.GeoDataFrame, summary: dict[str, Any]) -> None:
+    """Add the structures in and near the pit to the summary (counts, list, a note)."""
+    inside = listed["inside"].to_numpy(dtype=bool)
+    kinds = listed.loc[inside, "kind"].astype(str).value_counts().sort_index()
+    by_kind = {str(k): int(v) for k, v in kinds.items()}
+    summary["structures"] = {
+        "inside": int(inside.sum()), "near": int((~inside).sum()), "inside_by_kind": by_kind,
+        "listed": [{"structure_id": str(i), "kind": str(k), "utility": str(u),
+                    "distance_m": float(d)}
+                   for i, k, u, d in zip(listed["structure_id"], listed["kind"],
+                                         listed["utility"], listed["distance_m"], strict=True)]}
+    if inside.any():
+        summary["notes"].append(f"{int(inside.sum())} structure(s) in the pit: "
+                                + ", ".join(f"{v} {k}" for k, v in by_kind.items()))
 
 
 _STR_COLS = ("source_layer", "source_id", "utility", "violations", "agency", "pressure",
@@ -1327,8 +1371,8 @@ def _summary(index: PipeIndex, cols: Mapping[str, NDArray[Any]], vol: PitVolume,
     }
 
 
-def _summary_text(summary: Mapping[str, Any]) -> str:
-    """A short human-readable summary (the CLI prints it)."""
+def summary_text(summary: Mapping[str, Any]) -> str:
+    """A short human-readable summary of :attr:`Excavation.summary` (the CLI prints it)."""
     lines = [f"verdict: {summary['verdict']}",
              f"pipes reached: {summary['reached']} of {summary['pipes']:,} "
              f"({', '.join(f'{k} {v}' for k, v in summary['reached_by_utility'].items()) or 'none'})",

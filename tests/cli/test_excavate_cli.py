@@ -131,3 +131,36 @@ def test_cli_messages_name_cli_options(tmp_path, sample):
     out.write_text("x")
     res = run(["--pipes", pipes, "--pit", pit, "--depth", 2.5, "--dem", dem, "--out", out])
     assert res.exit_code == 2 and "--overwrite" in res.output and "overwrite=True" not in res.output
+
+
+def test_conflicts_as_a_map_layer_with_structures(tmp_path, sample):
+    import geopandas as gpd
+    import pandas as pd
+
+    pipes, pit, dem = sample
+    csv_out = tmp_path / "c.csv"
+    assert run(["--pipes", pipes, "--pit", pit, "--depth", 2.5, "--dem", dem,
+                "--out", csv_out]).exit_code == 0
+    table = pd.read_csv(csv_out, dtype={"source_id": str})
+    centre = gpd.read_file(pit).geometry.iloc[0].representative_point()
+    st = gpd.GeoDataFrame({"utility": ["sewer"], "kind": ["manhole"], "structure_id": ["MH9"],
+                           "source_layer": ["SWL_MANH_PS"], "depth_m": [2.0]},
+                          geometry=[centre], crs=gpd.read_file(pit).crs)
+    st_path = tmp_path / "mh.geojson"
+    st.to_file(st_path)
+    for name in ("c.geojson", "c.gpkg"):
+        out = tmp_path / name
+        res = run(["--pipes", pipes, "--pit", pit, "--depth", 2.5, "--dem", dem,
+                   "--structures", st_path, "--out", out, "--json"])
+        assert res.exit_code == 0, res.output
+        layer = gpd.read_file(out, layer="conflicts")
+        assert list(layer.columns) == [*HEADER.split(","), "geometry"]
+        assert layer["source_id"].astype(str).tolist() == table["source_id"].tolist()
+        assert layer["exposed_length_m"].tolist() == pytest.approx(
+            table["exposed_length_m"].tolist(), abs=1e-3)
+        assert layer.geometry.has_z.all()
+        assert '"structure_id": "MH9"' in res.output
+    assert gpd.read_file(tmp_path / "c.gpkg", layer="structures")["structure_id"].tolist() == ["MH9"]
+    res = run(["--pipes", pipes, "--pit", pit, "--depth", 2.5, "--dem", dem,
+               "--out", tmp_path / "c.shp"])
+    assert res.exit_code == 2 and ".geojson" in res.output
