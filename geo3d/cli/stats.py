@@ -73,21 +73,30 @@ def _aged_path(out: Path) -> Path:
               help="Years per install period, or comma-separated edges (1960,1980,2000).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="STATS.csv (or .xlsx); aged segments go to STATS_aged.csv beside it.")
+@click.option("--aged", "aged_path", type=click.Path(path_type=Path), default=None,
+              help="The aged list: .csv (default STATS_aged.csv) or .parquet (GeoParquet with "
+                   "each piece's geometry as WKB).")
+@click.option("--aged-geometry", is_flag=True,
+              help="Also write each aged piece's geometry in the CSV (as WKT; slower).")
 @click.option("--map", "map_path", type=click.Path(path_type=Path), default=None,
               help="Also write a choropleth of the aged share: MAP.png/.pdf/.svg or MAP.html.")
 @click.option("--utility", default=None, help="Utility for the map (default: all pooled).")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | None,
-                  bins: str, out: Path, map_path: Path | None, utility: str | None,
-                  overwrite: bool) -> None:
+                  bins: str, out: Path, aged_path: Path | None, aged_geometry: bool,
+                  map_path: Path | None, utility: str | None, overwrite: bool) -> None:
     """Aging and density statistics per area × utility × install period (tidy CSV)."""
-    from ..stats import aged_segments, aging_statistics, read_areas, statistics_to_file
+    from ..stats import aging_report, read_areas, statistics_to_file
     from ..underground import read_pipes
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
         msg = f"--out must end in .csv or .xlsx, not {out.name!r}"
         raise InputError(msg)
-    outputs = [out, _aged_path(out)] + ([map_path] if map_path else [])
+    aged_out = aged_path if aged_path is not None else _aged_path(out)
+    if aged_out.suffix.lower() not in (".csv", ".xlsx", ".parquet"):
+        msg = f"--aged must end in .csv, .xlsx or .parquet, not {aged_out.name!r}"
+        raise InputError(msg)
+    outputs = [out, aged_out] + ([map_path] if map_path else [])
     for path in outputs:
         check_can_write(path, overwrite=overwrite)
     parsed_bins = _parse_bins(bins)
@@ -96,9 +105,9 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
     areas = _to_crs(areas, pipes.crs)
     figure: Any = None
     with _warnings_as_lines():
-        table = aging_statistics(pipes, areas, area_id=area_id, reference_date=year,
-                                 bins=parsed_bins)
-        aged = aged_segments(pipes, areas, area_id=area_id, reference_date=year)
+        table, aged = aging_report(
+            pipes, areas, area_id=area_id, reference_date=year, bins=parsed_bins,
+            aged_geometry=aged_geometry or aged_out.suffix.lower() == ".parquet")
         if map_path is not None:
             if map_path.suffix.lower() in (".html", ".htm"):
                 from ..viz import statistics_deck
@@ -111,7 +120,7 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
     written: list[Path] = []
     try:
         written.append(statistics_to_file(table, out, overwrite=overwrite))
-        written.append(statistics_to_file(aged, _aged_path(out), overwrite=overwrite))
+        written.append(statistics_to_file(aged, aged_out, overwrite=overwrite))
         if map_path is not None:
             from ..viz import save_map
 

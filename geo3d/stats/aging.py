@@ -73,6 +73,7 @@ __all__ = [
     "STATISTICS_COLUMNS",
     "aged_segments",
     "aggregate_statistics",
+    "aging_report",
     "aging_statistics",
     "areas_with_statistics",
     "pipe_age",
@@ -786,14 +787,16 @@ def _period_codes(years: pd.Series, bins: int | list[int]) -> tuple[np.ndarray, 
     return codes.astype(np.int64), np.asarray(names, dtype=object)
 
 
-def _partial_statistics(pipes: gpd.GeoDataFrame, areas: _Areas, params: _Params) -> _Partial:
+def _partial_statistics(pipes: gpd.GeoDataFrame, areas: _Areas, params: _Params,
+                        split: _Split | None = None) -> _Partial:
     """Sums for one partition of pipes (the unit of work on Dask).
 
     Pieces are grouped by one integer key (area × utility × period) with ``numpy.unique`` and
-    summed with ``numpy.bincount``: no per-piece Python objects.
+    summed with ``numpy.bincount``: no per-piece Python objects. ``split``: the pipes already
+    split at the area boundaries (:func:`aging_report` shares it with the aged list).
     """
-    geoms = np.asarray(pipes.geometry.array, dtype=object)
-    split = _split(geoms, areas)
+    if split is None:
+        split = _split(np.asarray(pipes.geometry.array, dtype=object), areas)
     pos = split.pipe_pos
     own = (pipes["utility"].astype("string").to_numpy(dtype=object, na_value="<NA>")
            if "utility" in pipes.columns else np.full(len(pipes), "", dtype=object))
@@ -1125,6 +1128,68 @@ def aggregate_statistics(stats: pd.DataFrame, *, by: Sequence[str] = ("area_id",
     return out
 
 
+def _aged(pipes: gpd.GeoDataFrame, params: _Params) -> tuple[np.ndarray, pd.Series, pd.Series]:
+    """Per pipe: aged (age ≥ its utility's primary threshold; unknown age is never aged), the
+    age and the threshold."""
+    age = pipe_age(pipes, reference_date=params.reference_year)
+    own = pipes["utility"].astype("string").to_numpy(dtype=object, na_value="<NA>")
+    codes, names = pd.factorize(own)
+    per = np.array([params.thresholds.get(u, (_FALLBACK_THRESHOLD,))[0] for u in names],
+                   dtype=np.int64)
+    thr = pd.Series(pd.array(per[codes] if len(names) else np.zeros(0, dtype=np.int64),
+                             dtype="Int64"), index=pipes.index, name="threshold_years")
+    aged = (age >= thr).fillna(False).to_numpy(dtype=bool)
+    return aged, age, thr
+
+
+_AGED_ATTRS = ("utility", "source_layer", "source_id", "agency", "material", "diameter_mm",
+               "install_year")
+
+
+def _aged_table(pipes: gpd.GeoDataFrame, areas: _Areas, params: _Params,
+                split: _Split | None, *, geometry: bool) -> pd.DataFrame:
+    """The aged list (see :func:`aged_segments`). Without ``geometry`` its rows come from
+    ``split`` (the split of all pipes, shared with the statistics); with it the aged pipes are
+    clipped again, keeping their pieces."""
+    aged_mask, age, thr = _aged(pipes, params)
+    if geometry or split is None:
+        sub_pos = np.flatnonzero(aged_mask)
+        geoms = np.asarray(pipes.geometry.array, dtype=object)[sub_pos]
+        part = _split(geoms, areas, keep_pieces=geometry)
+        pipe_pos, area_pos, length = sub_pos[part.pipe_pos], part.area_pos, part.length
+        outside = np.zeros(len(pipes))
+        outside[sub_pos] = part.outside
+        pieces = part.pieces
+    else:
+        keep = aged_mask[split.pipe_pos]
+        pipe_pos, area_pos, length = (split.pipe_pos[keep], split.area_pos[keep],
+                                      split.length[keep])
+        outside = np.where(aged_mask, split.outside, 0.0)
+        pieces = None
+    out_pos = np.flatnonzero(outside > 0)
+    pos = np.concatenate([pipe_pos, out_pos])
+    attrs = [c for c in _AGED_ATTRS if c in pipes.columns]
+    out = pd.DataFrame(pipes[attrs].iloc[pos])
+    ids = areas.ids.to_numpy()
+    area_ids = pd.array(np.concatenate([ids[area_pos], np.full(len(out_pos), None)]),
+                        dtype="string" if areas.ids.inferred_type == "string" else object)
+    out.insert(0, "area_id", pd.Series(area_ids, index=out.index))
+    out["age_years"] = age.to_numpy()[pos]
+    out["threshold_years"] = thr.to_numpy()[pos]
+    out["length_m"] = np.concatenate([length, outside[out_pos]])
+    if geometry:
+        geoms_all = np.asarray(pipes.geometry.array, dtype=object)
+        rest = (_lines_only(shapely.difference(geoms_all[out_pos],
+                                               shapely.union_all(areas.geoms)))
+                if len(out_pos) else np.empty(0, dtype=object))
+        assert pieces is not None
+        out = gpd.GeoDataFrame(out, geometry=np.concatenate([pieces, rest]), crs=pipes.crs)
+        out["length_m"] = np.concatenate([length, shapely.length(rest)])
+    order = np.lexsort((-out["length_m"].to_numpy(dtype=np.float64),
+                        -out["age_years"].to_numpy(dtype=np.float64, na_value=np.nan)))
+    return out.iloc[order]
+
+
 def aged_segments(
     pipes: gpd.GeoDataFrame,
     areas: gpd.GeoDataFrame,
@@ -1132,7 +1197,8 @@ def aged_segments(
     area_id: str,
     reference_date: int | str | dt.date | None = None,
     thresholds: int | Mapping[str, int | Sequence[int]] | None = None,
-) -> gpd.GeoDataFrame:
+    geometry: bool = True,
+) -> pd.DataFrame:
     """Pieces of aged pipes (age ≥ the utility's primary threshold), per area.
 
     A pipe crossing a boundary gives one piece per area (clipped exactly, as in
@@ -1143,13 +1209,17 @@ def aged_segments(
     ----------
     pipes, areas, area_id, reference_date, thresholds
         As for :func:`aging_statistics`.
+    geometry : bool
+        Return the pieces' geometries (a GeoDataFrame); False gives the same rows and numbers
+        as a plain DataFrame without clipping any geometry (much faster for long lists).
 
     Returns
     -------
-    geopandas.GeoDataFrame
+    geopandas.GeoDataFrame or pandas.DataFrame
         Columns ``area_id, utility, source_layer, source_id, agency, material, diameter_mm,
-        install_year, age_years, threshold_years, length_m, geometry`` (those of the first
-        eight that the pipes have), oldest first; index: the pipe's index in ``pipes``.
+        install_year, age_years, threshold_years, length_m`` (those of the first eight that
+        the pipes have) and the ``geometry``, oldest first (then longest); index: the pipe's
+        index in ``pipes``.
 
     Examples
     --------
@@ -1169,43 +1239,58 @@ def aged_segments(
     """
     t0 = time.perf_counter()
     prepared, params = _setup(pipes, areas, area_id, reference_date, 10, thresholds, "utility")
-    age = pipe_age(pipes, reference_date=params.reference_year)
-    thr = pipes["utility"].astype("string").map(
-        lambda u: params.thresholds.get(u, (_FALLBACK_THRESHOLD,))[0]).astype("Int64")
-    aged_mask = (age >= thr).fillna(False).to_numpy(dtype=bool)
-    sub = pipes.loc[aged_mask]
-    geoms = np.asarray(sub.geometry.array, dtype=object)
-    split = _split(geoms, prepared, keep_pieces=True)
-    rows = [split.pipe_pos]
-    area_ids: list[Any] = list(prepared.ids.to_numpy()[split.area_pos])
-    piece_geoms: list[np.ndarray] = [split.pieces if split.pieces is not None
-                                     else np.empty(0, dtype=object)]
-    lengths = [split.length]
-    out_pos = np.flatnonzero(split.outside > 0)
-    if len(out_pos):
-        union = shapely.union_all(prepared.geoms)
-        rest = _lines_only(shapely.difference(geoms[out_pos], union))
-        rows.append(out_pos)
-        area_ids += [pd.NA] * len(out_pos)
-        piece_geoms.append(rest)
-        lengths.append(shapely.length(rest))
-    pos = np.concatenate(rows)
-    attrs = [c for c in ["utility", "source_layer", "source_id", "agency", "material",
-                         "diameter_mm", "install_year"] if c in sub.columns]
-    out = pd.DataFrame(sub[attrs].iloc[pos])
-    out.insert(0, "area_id", pd.Series(area_ids, index=out.index, dtype=object))
-    if prepared.ids.inferred_type == "string":
-        out["area_id"] = out["area_id"].astype("string")
-    out["age_years"] = age[aged_mask].iloc[pos].to_numpy()
-    out["threshold_years"] = thr[aged_mask].iloc[pos].to_numpy()
-    out["length_m"] = np.concatenate(lengths)
-    result = gpd.GeoDataFrame(out, geometry=np.concatenate(piece_geoms), crs=pipes.crs)
-    result = result.sort_values(["age_years", "length_m"], ascending=[False, False],
-                                kind="stable")
-    logger.info("aged_segments: %s of %s segments aged as of %d -> %s pieces in %.2f s",
-                f"{int(aged_mask.sum()):,}", f"{len(pipes):,}", params.reference_year,
-                f"{len(result):,}", time.perf_counter() - t0)
+    result = _aged_table(pipes, prepared, params, None, geometry=geometry)
+    logger.info("aged_segments: %s segments as of %d -> %s aged pieces in %.2f s",
+                f"{len(pipes):,}", params.reference_year, f"{len(result):,}",
+                time.perf_counter() - t0)
     return result
+
+
+def aging_report(
+    pipes: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
+    *,
+    area_id: str,
+    reference_date: int | str | dt.date | None = None,
+    bins: int | Sequence[int] = 10,
+    thresholds: int | Mapping[str, int | Sequence[int]] | None = None,
+    by: str | None = "utility",
+    aged_geometry: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`aging_statistics` and :func:`aged_segments` from one split of the pipes.
+
+    The pipes are split at the area boundaries once; the statistics and the aged list are both
+    read from that split (what ``geo3d stats`` writes). Same numbers as the two functions.
+
+    Returns
+    -------
+    (statistics, aged)
+        The tables of :func:`aging_statistics` and of :func:`aged_segments` (with
+        ``geometry=aged_geometry``).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd, shapely
+    >>> areas = gpd.GeoDataFrame({"id": ["A"]}, geometry=[shapely.box(0, 0, 100, 100)],
+    ...                          crs="EPSG:5186")
+    >>> pipes = gpd.GeoDataFrame({"utility": ["gas"], "install_year": pd.array([1995])},
+    ...     geometry=[shapely.LineString([(50, 50), (150, 50)])], crs="EPSG:5186")
+    >>> stats, aged = aging_report(pipes, areas, area_id="id", reference_date=2025)
+    >>> float(stats["length_over_threshold_m"].sum()), aged["length_m"].tolist()
+    (50.0, [50.0, 50.0])
+    """
+    t0 = time.perf_counter()
+    prepared, params = _setup(pipes, areas, area_id, reference_date, bins, thresholds, by)
+    split = _split(np.asarray(pipes.geometry.array, dtype=object), prepared)
+    part = _partial_statistics(pipes, prepared, params, split)
+    df = _combine([part], prepared, params)
+    _report_outside(df, len(pipes))
+    aged = _aged_table(pipes, prepared, params, None if aged_geometry else split,
+                       geometry=aged_geometry)
+    logger.info("aging_report: %s segments x %s areas -> %s rows, %s aged pieces in %.2f s",
+                f"{len(pipes):,}", f"{len(prepared.ids):,}", f"{len(df):,}", f"{len(aged):,}",
+                time.perf_counter() - t0)
+    return df, aged
 
 
 def read_areas(path: str | Path, *, area_id: str | None = None, crs: Any = None
@@ -1278,21 +1363,45 @@ def read_areas(path: str | Path, *, area_id: str | None = None, crs: Any = None
     return areas
 
 
+def _write_csv(table: pd.DataFrame, path: Path, *, index: bool) -> None:
+    """UTF-8 CSV through Arrow's writer (pandas' writer is ~25x slower on nullable columns):
+    the header as plain names, text values quoted, missing values empty."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    frame = table.reset_index() if index else table
+    frame = frame.rename(columns=str)
+    data = {}
+    for c in frame.columns:
+        col = frame[c]
+        if isinstance(col.dtype, pd.CategoricalDtype) or col.dtype == object:
+            col = col.astype("string")
+        data[c] = col
+    arrow = pa.Table.from_pandas(pd.DataFrame(data), preserve_index=False)
+    header = ",".join(f'"{c}"' if any(ch in c for ch in ',"\n') else c for c in frame.columns)
+    with open(path, "wb") as fh:
+        fh.write((header + "\n").encode("utf-8"))
+        pacsv.write_csv(arrow, fh, pacsv.WriteOptions(include_header=False,
+                                                      quoting_style="needed"))
+
+
 def statistics_to_file(stats: pd.DataFrame, path: str | Path, *, overwrite: bool = False,
                        index: bool = False) -> Path:
-    """Write a statistics table to CSV or Excel (chosen by suffix), atomically.
+    """Write a statistics table to CSV, Excel or Parquet (chosen by suffix), atomically.
 
     ``.csv`` is plain UTF-8 without a byte-order mark (Excel users: open it through *Data →
     From Text/CSV*, or write ``.xlsx``); ``.xlsx`` (openpyxl) holds the table in a sheet
     ``statistics`` and ``attrs`` (reference year, thresholds, outside length, notes) in a sheet
-    ``about``. A GeoDataFrame's geometry is written as WKT.
+    ``about``; ``.parquet`` keeps the column types, and a GeoDataFrame becomes GeoParquet (its
+    geometry as WKB). In CSV and Excel a GeoDataFrame's geometry is written as WKT
+    (``geometry_wkt``).
 
     Parameters
     ----------
     stats : pandas.DataFrame
         A table, e.g. from :func:`aging_statistics` or :func:`aged_segments`.
     path : str or Path
-        Output file ending in ``.csv`` or ``.xlsx``.
+        Output file ending in ``.csv``, ``.xlsx`` or ``.parquet``.
     overwrite : bool
         Replace an existing file.
     index : bool
@@ -1307,23 +1416,25 @@ def statistics_to_file(stats: pd.DataFrame, path: str | Path, *, overwrite: bool
     >>> import pandas as pd, tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.csv"
     >>> _ = statistics_to_file(pd.DataFrame({"area_id": ["제기동"], "length_m": [1.5]}), p)
-    >>> p.read_text(encoding="utf-8").splitlines()
-    ['area_id,length_m', '제기동,1.5']
+    >>> pd.read_csv(p).values.tolist()
+    [['제기동', 1.5]]
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        msg = f"statistics are written to .csv or .xlsx, not {path.name!r}"
+    if suffix not in (".csv", ".xlsx", ".parquet"):
+        msg = f"statistics are written to .csv, .xlsx or .parquet, not {path.name!r}"
         raise InputError(msg)
     table = pd.DataFrame(stats)
-    if isinstance(stats, gpd.GeoDataFrame):
+    if isinstance(stats, gpd.GeoDataFrame) and suffix != ".parquet":
         geom = stats.geometry.name
         table = pd.DataFrame(stats.drop(columns=geom)).assign(
             geometry_wkt=shapely.to_wkt(np.asarray(stats.geometry.array, dtype=object),
                                         rounding_precision=3))
     with atomic_path(path, overwrite=overwrite) as tmp:
         if suffix == ".csv":
-            table.to_csv(tmp, index=index, encoding="utf-8", lineterminator="\n")
+            _write_csv(table, tmp, index=index)
+        elif suffix == ".parquet":
+            stats.to_parquet(tmp, index=index)
         else:
             import_optional("openpyxl", extra="excel")
             about = pd.DataFrame({"key": list(stats.attrs), "value": [
