@@ -11,7 +11,9 @@ Definitions (stated once, used everywhere in this module)
 * **Age** — ``reference year − install_year`` in whole years; unknown when ``install_year``
   is ``<NA>``.
 * **Aged** — age ≥ the utility's threshold (UNDERGROUND.md defaults: water 30 y, sewer 30 y
-  and 50 y, gas 20 y, heat 20 y, power and telecom 30 y). The first threshold of a utility is
+  and 50 y, gas 20 y, heat 20 y, power and telecom 30 y). A utility with no threshold (e.g.
+  ``oil``, or a missing utility) is never counted as aged: its ``threshold_years`` and
+  ``share_over_threshold`` are unknown, with a warning. The first threshold of a utility is
   its *primary* threshold (``threshold_years``, ``share_over_threshold``).
 * **Period** — the install period: ``"1980-1989"`` for 10-year bins (bins aligned on
   multiples of the bin width), or ``"<1960"``, ``"1960-1979"`` … ``">=2020"`` for explicit
@@ -107,7 +109,6 @@ STATISTICS_COLUMNS: tuple[str, ...] = (
 UNKNOWN_PERIOD = "unknown"
 """Period label of pipes whose install year is unknown."""
 
-_FALLBACK_THRESHOLD = 30
 _REL_TOL = 1e-9  # relative length below which a remainder outside the areas is rounding noise
 
 
@@ -164,7 +165,7 @@ def _thresholds(thresholds: int | Mapping[str, int | Sequence[int]] | None
     if thresholds is None:
         return out
     if isinstance(thresholds, int | np.integer) and not isinstance(thresholds, bool):
-        return {u: (int(thresholds),) for u in out}
+        return {u: (int(thresholds),) for u in [*out, "*"]}   # "*": any other utility
     if not isinstance(thresholds, Mapping):
         msg = ("thresholds must be None, an int (years, for every utility) or a mapping "
                f"{{utility: years or [years, ...]}}, not {thresholds!r}")
@@ -775,6 +776,25 @@ class _Partial:
     n_clipped: int
 
 
+def _primary(params: _Params, utility: str) -> float:
+    """The primary aging threshold of a utility, NaN when none is stated (such pipes are never
+    counted as aged: no hidden default)."""
+    t = params.thresholds.get(utility) or params.thresholds.get("*")
+    return float(t[0]) if t else float("nan")
+
+
+def _warn_unthresholded(pipes: gpd.GeoDataFrame, params: _Params) -> None:
+    """Say which utilities have no aging threshold (their pipes are not counted as aged)."""
+    if "utility" not in pipes.columns or "*" in params.thresholds:
+        return
+    counts = pipes["utility"].astype("string").fillna("<NA>").value_counts()
+    missing = {str(u): int(n) for u, n in counts.items() if str(u) not in params.thresholds}
+    if missing:
+        listed = ", ".join(f"{u!r} ({n:,} segments)" for u, n in sorted(missing.items()))
+        _warn(f"no aging threshold for {listed}: never counted as aged; give one with "
+              "thresholds={utility: years}", stacklevel=5)
+
+
 def _period_codes(years: pd.Series, bins: int | list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Period code per row and the label of each code (labels computed once per period)."""
     year_codes, uniq_years = pd.factorize(years, use_na_sentinel=True)
@@ -801,8 +821,7 @@ def _partial_statistics(pipes: gpd.GeoDataFrame, areas: _Areas, params: _Params,
     own = (pipes["utility"].astype("string").to_numpy(dtype=object, na_value="<NA>")
            if "utility" in pipes.columns else np.full(len(pipes), "", dtype=object))
     own_codes, own_names = pd.factorize(own)
-    per_utility = np.array([params.thresholds.get(u, (_FALLBACK_THRESHOLD,))[0]
-                            for u in own_names], dtype=float)
+    per_utility = np.array([_primary(params, u) for u in own_names], dtype=float)
     thr = per_utility[own_codes] if len(own_names) else np.zeros(len(pipes))
     if params.by == "utility":
         u_codes, u_names = own_codes.astype(np.int64), np.asarray(own_names, dtype=object)
@@ -876,7 +895,7 @@ def _combine(partials: Sequence[_Partial], areas: _Areas, params: _Params) -> pd
     df["n_segments"] = sums["n_segments"].astype("int64")
     if params.by == "utility":
         df["threshold_years"] = pd.array(
-            [params.thresholds.get(u, (_FALLBACK_THRESHOLD,))[0] for u in df["utility"]],
+            [None if math.isnan(t := _primary(params, u)) else int(t) for u in df["utility"]],
             dtype="Int64")
     else:
         df["threshold_years"] = pd.array([pd.NA] * len(df), dtype="Int64")
@@ -884,6 +903,8 @@ def _combine(partials: Sequence[_Partial], areas: _Areas, params: _Params) -> pd
         df[c] = sums[c].astype("float64")
     known = df["length_m"].where(df["period"] != UNKNOWN_PERIOD, 0.0)
     df = _shares(df, levels, known)
+    if params.by == "utility":   # no threshold for the utility: its aged share is unknown
+        df.loc[df["threshold_years"].isna().to_numpy(), "share_over_threshold"] = np.nan
     df = _order(df, levels)
     df = df.sort_values(["area_id", "utility", "period"],
                         key=lambda s: _period_sort_key(s) if s.name == "period" else s,
@@ -938,6 +959,7 @@ def _setup(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str,
         checked_bins = [int(b) for b in bins]
     params = _Params(reference_year=_reference_year(reference_date), bins=checked_bins,
                      thresholds=_thresholds(thresholds), by=by)
+    _warn_unthresholded(pipes, params)
     _period_labels(pd.Series([2000], dtype="Int64"), params.bins)  # validate bins early
     return prepared, params
 
@@ -1134,10 +1156,9 @@ def _aged(pipes: gpd.GeoDataFrame, params: _Params) -> tuple[np.ndarray, pd.Seri
     age = pipe_age(pipes, reference_date=params.reference_year)
     own = pipes["utility"].astype("string").to_numpy(dtype=object, na_value="<NA>")
     codes, names = pd.factorize(own)
-    per = np.array([params.thresholds.get(u, (_FALLBACK_THRESHOLD,))[0] for u in names],
-                   dtype=np.int64)
-    thr = pd.Series(pd.array(per[codes] if len(names) else np.zeros(0, dtype=np.int64),
-                             dtype="Int64"), index=pipes.index, name="threshold_years")
+    per = np.array([_primary(params, u) for u in names], dtype=np.float64)
+    thr = pd.Series(pd.array(per[codes] if len(names) else np.zeros(0), dtype="Float64"
+                             ).astype("Int64"), index=pipes.index, name="threshold_years")
     aged = (age >= thr).fillna(False).to_numpy(dtype=bool)
     return aged, age, thr
 
