@@ -63,7 +63,8 @@ def _aged_path(out: Path) -> Path:
 @cli.command("stats")
 @verbosity_options
 @click.option("--pipes", "pipes_path", required=True, type=click.Path(path_type=Path),
-              help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS).")
+              help="Pipe layers: a GeoPackage, GeoParquet or folder (canonical schema or "
+                   "Korean UIS).")
 @click.option("--areas", "areas_path", required=True, type=click.Path(path_type=Path),
               help="Area polygons (e.g. 행정동 GeoJSON); reprojected to the pipes' CRS.")
 @click.option("--area-id", required=True, help="Field of the areas identifying an area.")
@@ -86,8 +87,7 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
                   bins: str, out: Path, aged_path: Path | None, aged_geometry: bool,
                   map_path: Path | None, utility: str | None, overwrite: bool) -> None:
     """Aging and density statistics per area × utility × install period (tidy CSV)."""
-    from ..stats import aging_report, read_areas, statistics_to_file
-    from ..underground import read_pipes
+    from ..stats import aging_report, read_areas, read_statistics_pipes, statistics_to_file
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
         msg = f"--out must end in .csv or .xlsx, not {out.name!r}"
@@ -101,7 +101,7 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
         check_can_write(path, overwrite=overwrite)
     parsed_bins = _parse_bins(bins)
     areas = read_areas(areas_path, area_id=area_id)  # bad areas fail before the pipes are read
-    pipes = read_pipes(pipes_path)
+    pipes = read_statistics_pipes(pipes_path)   # only the columns used, Arrow when it can
     areas = _to_crs(areas, pipes.crs)
     figure: Any = None
     with _warnings_as_lines():

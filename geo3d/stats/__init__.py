@@ -22,10 +22,12 @@ from .aging import (
     read_areas,
     statistics_to_file,
 )
+from .inputs import STATISTICS_PIPE_COLUMNS, read_statistics_pipes
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
     "STATISTICS_COLUMNS",
+    "STATISTICS_PIPE_COLUMNS",
     "aged_segments",
     "aggregate_statistics",
     "aging_report",
@@ -33,5 +35,6 @@ __all__ = [
     "areas_with_statistics",
     "pipe_age",
     "read_areas",
+    "read_statistics_pipes",
     "statistics_to_file",
 ]

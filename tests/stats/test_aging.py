@@ -452,3 +452,28 @@ def test_csv_writer_round_trips_text_and_missing_values(tmp_path):
     assert back["s"].tolist()[:2] == ['say "hi"', "x"]
     assert back["n"].astype("Int64").tolist()[0] == 1 and pd.isna(back["n"][1])
     assert back["x"].tolist()[0] == 0.1 + 0.2 and back["x"].tolist()[2] == 2.0
+
+
+def test_read_statistics_pipes_reads_only_what_it_needs(tmp_path, sample_pipes, sample_areas):
+    from geo3d.stats import aging_report, read_statistics_pipes
+
+    parquet = tmp_path / "p.parquet"
+    sample_pipes.to_parquet(parquet)
+    gpkg = tmp_path / "p.gpkg"
+    sample_pipes.to_file(gpkg, layer="pipes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = aging_statistics(sample_pipes, sample_areas, area_id="adm_cd2", reference_date=2025)
+        for path in (parquet, gpkg):
+            fast = read_statistics_pipes(path)
+            assert "depth_m" not in fast.columns and "install_year" in fast.columns
+            got, _ = aging_report(fast, sample_areas, area_id="adm_cd2", reference_date=2025)
+            pd.testing.assert_frame_equal(got[["area_id", "utility", "period"]],
+                                          ref[["area_id", "utility", "period"]])
+            np.testing.assert_allclose(got["length_m"], ref["length_m"], rtol=1e-12)
+    # a year of 0 is unknown, not 2025 years old
+    zero = sample_pipes.iloc[:3].copy()
+    zero["install_year"] = pd.array([0, 1990, None], dtype="Int64")
+    zero.to_parquet(tmp_path / "z.parquet")
+    assert read_statistics_pipes(tmp_path / "z.parquet")["install_year"].isna().tolist() == [
+        True, False, True]
