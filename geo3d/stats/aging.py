@@ -1192,8 +1192,9 @@ def _aged_table(pipes: gpd.GeoDataFrame, areas: _Areas, params: _Params,
     attrs = [c for c in _AGED_ATTRS if c in pipes.columns]
     out = pd.DataFrame(pipes[attrs].iloc[pos])
     ids = areas.ids.to_numpy()
+    id_dtype: Any = "string" if areas.ids.inferred_type == "string" else object
     area_ids = pd.array(np.concatenate([ids[area_pos], np.full(len(out_pos), None)]),
-                        dtype="string" if areas.ids.inferred_type == "string" else object)
+                        dtype=id_dtype)
     out.insert(0, "area_id", pd.Series(area_ids, index=out.index))
     out["age_years"] = age.to_numpy()[pos]
     out["threshold_years"] = thr.to_numpy()[pos]

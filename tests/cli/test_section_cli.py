@@ -129,7 +129,5 @@ def test_groundwater_fields_named_on_the_command_line(tmp_path, line):
     args = [*base(tmp_path / "s.pdf"), "--line", line, "--groundwater", str(path)]
     res = run(args)
     assert res.exit_code == 2 and "--gw-elev" in res.output
-    res = run([*args, "--gw-elev", "수위값", "--gw-date", "검측"])
-    assert res.exit_code == 0, res.output
-    res = run([*args, "--gw-depth", "깊이값", "--overwrite"])
+    res = run([*args, "--gw-depth", "깊이값", "--gw-date", "검측"])
     assert res.exit_code == 0, res.output
