@@ -72,12 +72,14 @@ from ..io.atomic import atomic_path
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
+    "OLDEST_INSTALL_YEAR",
     "STATISTICS_COLUMNS",
     "aged_segments",
     "aggregate_statistics",
     "aging_report",
     "aging_statistics",
     "areas_with_statistics",
+    "install_years",
     "pipe_age",
     "read_areas",
     "reference_year_range",
@@ -225,6 +227,24 @@ def _period_sort_key(period: pd.Series) -> pd.Series:
     return first.fillna(np.inf).astype("float64")
 
 
+#: Install years before this are unknown (0 is a common "unknown" in agency files).
+OLDEST_INSTALL_YEAR = 1850
+
+
+def install_years(pipes: pd.DataFrame) -> pd.Series:
+    """``install_year`` as nullable integers, years before :data:`OLDEST_INSTALL_YEAR` (such
+    as 0, a common code for "unknown") taken as unknown: they never get an age or a period.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> install_years(pd.DataFrame({"install_year": [0, 1990, None]})).tolist()
+    [<NA>, 1990, <NA>]
+    """
+    years = pd.to_numeric(pipes["install_year"], errors="coerce").round().astype("Int64")
+    return years.mask((years < OLDEST_INSTALL_YEAR).fillna(False).to_numpy(dtype=bool))
+
+
 def pipe_age(pipes: pd.DataFrame, *, reference_date: int | str | dt.date | None = None
              ) -> pd.Series:
     """Age of each pipe in whole years (``reference year − install_year``).
@@ -252,7 +272,7 @@ def pipe_age(pipes: pd.DataFrame, *, reference_date: int | str | dt.date | None 
         msg = f"pipes have no 'install_year' column; available: {', '.join(map(str, pipes.columns))}"
         raise SchemaError(msg)
     year = _reference_year(reference_date)
-    years = pd.to_numeric(pipes["install_year"], errors="coerce").astype("Int64")
+    years = install_years(pipes)
     return (year - years).rename("age_years")
 
 
@@ -783,6 +803,17 @@ def _primary(params: _Params, utility: str) -> float:
     return float(t[0]) if t else float("nan")
 
 
+def _warn_early_years(pipes: gpd.GeoDataFrame) -> None:
+    """Say how many install years are taken as unknown (before OLDEST_INSTALL_YEAR)."""
+    if "install_year" not in pipes.columns or not len(pipes):
+        return
+    years = pd.to_numeric(pipes["install_year"], errors="coerce")
+    early = int((years < OLDEST_INSTALL_YEAR).sum())
+    if early:
+        _warn(f"{early:,} install year(s) before {OLDEST_INSTALL_YEAR} (e.g. 0 for unknown) "
+              "taken as unknown: no age, period 'unknown', never aged", stacklevel=5)
+
+
 def _warn_unthresholded(pipes: gpd.GeoDataFrame, params: _Params) -> None:
     """Say which utilities have no aging threshold (their pipes are not counted as aged)."""
     if "utility" not in pipes.columns or "*" in params.thresholds:
@@ -827,7 +858,7 @@ def _partial_statistics(pipes: gpd.GeoDataFrame, areas: _Areas, params: _Params,
         u_codes, u_names = own_codes.astype(np.int64), np.asarray(own_names, dtype=object)
     else:
         u_codes, u_names = np.zeros(len(pipes), dtype=np.int64), np.array(["all"], dtype=object)
-    years = pd.to_numeric(pipes["install_year"], errors="coerce").astype("Int64")
+    years = install_years(pipes)
     p_codes, p_names = _period_codes(years, params.bins)
     age = params.reference_year - years.to_numpy(dtype="float64", na_value=np.nan)
     n_u, n_p = max(len(u_names), 1), max(len(p_names), 1)
@@ -960,6 +991,7 @@ def _setup(pipes: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, area_id: str,
     params = _Params(reference_year=_reference_year(reference_date), bins=checked_bins,
                      thresholds=_thresholds(thresholds), by=by)
     _warn_unthresholded(pipes, params)
+    _warn_early_years(pipes)
     _period_labels(pd.Series([2000], dtype="Int64"), params.bins)  # validate bins early
     return prepared, params
 

@@ -28,6 +28,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import CRSError
+from .aging import OLDEST_INSTALL_YEAR
 
 __all__ = ["STATISTICS_PIPE_COLUMNS", "read_statistics_pipes"]
 
@@ -37,7 +38,6 @@ logger = logging.getLogger(__name__)
 STATISTICS_PIPE_COLUMNS: tuple[str, ...] = ("utility", "install_year", "source_layer",
                                             "source_id", "agency", "material", "diameter_mm")
 _PARQUET = (".parquet", ".geoparquet")
-_OLDEST_YEAR = 1850   # earlier install years are taken as unknown (0 is a common "unknown")
 
 
 def _canonical_parquet(path: Path) -> list[str] | None:
@@ -108,11 +108,12 @@ def read_statistics_pipes(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     frame["utility"] = (frame["utility"].astype("string").str.strip().str.lower()
                         .astype(object).where(frame["utility"].notna(), None).astype("str"))
     years = pd.to_numeric(frame["install_year"], errors="coerce").round().astype("Int64")
-    bad = (years < _OLDEST_YEAR) | (years > dt.date.today().year + 1)
+    bad = (years < OLDEST_INSTALL_YEAR) | (years > dt.date.today().year + 1)
     n_bad = int(bad.fillna(False).sum())
     if n_bad:
         logger.warning("read_statistics_pipes: %s install year(s) before %d or in the future "
-                       "(e.g. 0 for unknown) taken as unknown", f"{n_bad:,}", _OLDEST_YEAR)
+                       "(e.g. 0 for unknown) taken as unknown", f"{n_bad:,}",
+                       OLDEST_INSTALL_YEAR)
         years = years.mask(bad.fillna(False).to_numpy(dtype=bool))
     frame["install_year"] = years
     logger.info("read_statistics_pipes: %s segments, %d columns from %s", f"{len(frame):,}",

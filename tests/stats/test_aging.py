@@ -477,3 +477,19 @@ def test_read_statistics_pipes_reads_only_what_it_needs(tmp_path, sample_pipes, 
     zero.to_parquet(tmp_path / "z.parquet")
     assert read_statistics_pipes(tmp_path / "z.parquet")["install_year"].isna().tolist() == [
         True, False, True]
+
+
+def test_install_year_zero_is_unknown_not_aged():
+    from geo3d.stats import aging_report
+
+    areas = gpd.GeoDataFrame({"id": ["A"]}, geometry=[shapely.box(0, 0, 100, 100)],
+                             crs="EPSG:5186")
+    pipes = gpd.GeoDataFrame(
+        {"utility": ["water", "water"], "install_year": pd.array([0, 1980], dtype="Int64")},
+        geometry=[shapely.LineString([(10, 10), (20, 10)]), shapely.LineString([(10, 20), (30, 20)])],
+        crs="EPSG:5186")
+    with pytest.warns(UserWarning, match="before 1850"):
+        stats, aged = aging_report(pipes, areas, area_id="id", reference_date=2025)
+    assert sorted(stats["period"]) == ["1980-1989", "unknown"]
+    assert aged["install_year"].tolist() == [1980]
+    assert pipe_age(pipes, reference_date=2025).tolist() == [pd.NA, 45]
