@@ -488,14 +488,14 @@ def star_polygon(radii, phase):
                                             5 + np.asarray(radii) * np.sin(ang)]))
 
 
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 def test_exposed_matches_shapely_on_concave_pits_at_angles(seed):
     """Random star-shaped (mostly concave) pits, straight and bent pipes at random angles and
     slopes, all above the floor: exposed length = 3D length of shapely.intersection."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    @settings(max_examples=40, deadline=None, derandomize=True, database=None)
+    @settings(max_examples=30, deadline=None, derandomize=True, database=None)
     @given(radii=st.lists(st.floats(1.0, 6.0), min_size=5, max_size=12),
            phase=st.floats(0, 6.28), angle=st.floats(0, 3.14159), offset=st.floats(-5, 5),
            bend=st.floats(-3, 3), z0=st.floats(28.0, 29.5), z1=st.floats(28.0, 29.5),
