@@ -55,32 +55,45 @@ def _read_pit(path: Path) -> gpd.GeoDataFrame:
 @click.option("--road-width", type=float, default=None, help="Road width (m) for the gas cover rules.")
 @click.option("--rules", "rules_path", type=click.Path(path_type=Path), default=None,
               help="Your own rules CSV (default: the table shipped with geo3d).")
+@click.option("--structures", "structures_path", type=click.Path(path_type=Path), default=None,
+              help="Point structures (manholes, valves...): those in or near the pit are listed.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
-              help="Conflicts CSV (one row per pipe the pit reaches).")
+              help="conflicts.csv (one row per pipe the pit reaches), or conflicts.geojson / "
+                   ".gpkg for the same rows with their 3D centrelines, to map them.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output.")
 def excavate_command(pipes_path: Path, pit_path: Path, depth: float | None,
                      bottom_elevation: float | None, dem_path: Path | None,
                      ground: float | None, trench: float | None, side_slope: float,
                      uncertainty: float, road_width: float | None, rules_path: Path | None,
-                     out_path: Path, as_json: bool, overwrite: bool, schema: Path | None = None,
+                     structures_path: Path | None, out_path: Path, as_json: bool,
+                     overwrite: bool, schema: Path | None = None,
                      crs: str | None = None) -> None:
     """Virtual excavation: which pipes a pit reaches, and the verdict (docs/contracts.md)."""
     from ..io.raster import read_dem
-    from ..underground.excavation import excavate
-    from ..underground.excavation import summary_text as _summary_text
+    from ..underground.excavation import excavate, summary_text
+    from ..underground.pit import structures_from_file
     from ..underground.rules import load_rules
 
+    if out_path.suffix.lower() not in (".csv", ".geojson", ".json", ".gpkg"):
+        msg = f"--out must end in .csv, .geojson or .gpkg, not {out_path.name!r}"
+        raise InputError(msg)
     claim_outputs(out_path, overwrite=overwrite)
     rules = load_rules(rules_path) if rules_path is not None else None
+    structures = (structures_from_file(structures_path) if structures_path is not None
+                  else None)
     pipes = read_pipes_from_options(pipes_path, schema=schema, crs=crs)
     pit = _read_pit(pit_path)
     dem = read_dem(dem_path) if dem_path is not None else None
     ex = excavate(pipes, pit, depth=depth, bottom_elevation=bottom_elevation, dem=dem,
                   ground=ground, trench=trench, side_slope=side_slope,
-                  uncertainty_default=uncertainty, road_width=road_width, rules=rules)
-    ex.to_csv(out_path, overwrite=overwrite)
+                  uncertainty_default=uncertainty, road_width=road_width, rules=rules,
+                  structures=structures)
+    if out_path.suffix.lower() == ".csv":
+        ex.to_csv(out_path, overwrite=overwrite)
+    else:
+        ex.to_file(out_path, overwrite=overwrite)
     if as_json:
         click.echo(json.dumps(ex.summary, ensure_ascii=False, indent=2))
     else:
-        click.echo(_summary_text(ex.summary))
+        click.echo(summary_text(ex.summary))

@@ -31,7 +31,12 @@ def run_section(
     out: str | Path,
     line: str | None = None,
     dem: str | Path | None = None,
+    ground: float | None = None,
     groundwater: str | Path | None = None,
+    gw_elev: str | None = None,
+    gw_depth: str | None = None,
+    gw_date: str | None = None,
+    structures: str | Path | None = None,
     pit: str | Path | None = None,
     road: str | Path | None = None,
     road_name: str | None = None,
@@ -63,6 +68,7 @@ def run_section(
     from ..io.vector import read_vector
     from ..sheets import section_atlas, section_to_pdf
     from ..underground import read_pipes
+    from ..underground.pit import structures_from_file
     from ..underground.section import as_line, atlas_table, cross_section
 
     out = Path(out)
@@ -73,23 +79,29 @@ def run_section(
     if (atlas_step is None) == (line is None):
         msg = "give either --line x1,y1,x2,y2[,…] for one section, or --atlas-step with --road"
         raise InputError(msg)
+    if dem is not None and ground is not None:
+        msg = "give either --dem (a ground raster) or --ground Z (flat ground), not both"
+        raise InputError(msg)
     if atlas_step is not None and road is None:
         msg = "--atlas-step needs --road ROAD.geojson (the road centreline to cut along)"
         raise InputError(msg)
     check_can_write(out, overwrite=overwrite)
     check_can_write(csv, overwrite=overwrite)
     for flag, value in (("--pipes", pipes), ("--dem", dem), ("--groundwater", groundwater),
-                        ("--pit", pit), ("--road", road)):
+                        ("--pit", pit), ("--road", road), ("--structures", structures)):
         if value is not None and not Path(value).exists():
             msg = f"{flag} {value} does not exist"
             raise InputError(msg)
     section_line = as_line(line) if line is not None else None  # malformed --line fails here
     frame = read_pipes(pipes, schema=schema, source_crs=crs)
-    ground = read_dem(dem) if dem is not None else None
+    ground_src: Any = read_dem(dem) if dem is not None else ground
     wells = (read_vector(groundwater, what="groundwater file")  # UTF-8/CP949, CSV, TopoJSON
              if groundwater is not None else None)
-    common: dict[str, Any] = {"ground": ground, "groundwater": wells, "width": width,
-                              "pit": pit}
+    points = structures_from_file(structures) if structures is not None else None
+    common: dict[str, Any] = {
+        "ground": ground_src, "groundwater": wells, "width": width, "pit": pit,
+        "structures": points,
+        "groundwater_fields": {"elevation": gw_elev, "depth": gw_depth, "date": gw_date}}
     sources = {"ground": Path(dem).name} if dem is not None else {}
     if section_line is not None:
         sec = cross_section(frame, section_line, road_width=road_width, name="A-A'", **common)
@@ -123,9 +135,22 @@ def run_section(
               help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS layers).")
 @click.option("--line", "line", default=None, metavar="x1,y1,x2,y2[,…]",
               help="The section line in the pipes' CRS (chainage from the first point).")
-@click.option("--dem", "dem", default=None, type=click.Path(), help="Ground elevation GeoTIFF.")
+@click.option("--dem", "dem", default=None, type=click.Path(),
+              help="Ground elevation GeoTIFF (optional: see --ground).")
+@click.option("--ground", "ground", type=float, default=None,
+              help="Flat ground at this elevation (m) instead of a DEM. With neither, levels "
+                   "are drawn below a relative ground line (0) from the cover depths.")
 @click.option("--groundwater", "groundwater", default=None, type=click.Path(),
-              help="Boreholes/wells: points with gw_elev_m or gw_depth_m and a date.")
+              help="Boreholes/wells: points with a water-table elevation or depth and a date "
+                   "(gw_elev_m, wt_elev_m, gw_depth_m, wt_depth_m, ground_z, survey_date ...).")
+@click.option("--gw-elev", "gw_elev", default=None, metavar="FIELD",
+              help="Field of --groundwater holding the water-table elevation.")
+@click.option("--gw-depth", "gw_depth", default=None, metavar="FIELD",
+              help="Field of --groundwater holding the depth to water below ground.")
+@click.option("--gw-date", "gw_date", default=None, metavar="FIELD",
+              help="Field of --groundwater holding the measurement date.")
+@click.option("--structures", "structures", default=None, type=click.Path(),
+              help="Point structures (manholes, valves...) drawn where they are near the line.")
 @click.option("--pit", "pit", default=None, type=click.Path(),
               help="Excavation pit polygon(s) with depth_m, drawn in section.")
 @click.option("--out", "out", required=True, type=click.Path(),

@@ -76,7 +76,8 @@ def _aged_path(out: Path) -> Path:
 @verbosity_options
 @pipe_input_options
 @click.option("--pipes", "pipes_path", required=True, type=click.Path(path_type=Path),
-              help="Pipe layers: a GeoPackage or folder (canonical schema or Korean UIS).")
+              help="Pipe layers: a GeoPackage, GeoParquet or folder (canonical schema or "
+                   "Korean UIS).")
 @click.option("--areas", "areas_path", required=True, type=click.Path(path_type=Path),
               help="Area polygons (e.g. 행정동 GeoJSON); reprojected to the pipes' CRS.")
 @click.option("--area-id", required=True, help="Field of the areas identifying an area.")
@@ -86,31 +87,44 @@ def _aged_path(out: Path) -> Path:
               help="Years per install period, or comma-separated edges (1960,1980,2000).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="STATS.csv (or .xlsx); aged segments go to STATS_aged.csv beside it.")
+@click.option("--aged", "aged_path", type=click.Path(path_type=Path), default=None,
+              help="The aged list: .csv (default STATS_aged.csv) or .parquet (GeoParquet with "
+                   "each piece's geometry as WKB).")
+@click.option("--aged-geometry", is_flag=True,
+              help="Also write each aged piece's geometry in the CSV (as WKT; slower).")
 @click.option("--map", "map_path", type=click.Path(path_type=Path), default=None,
               help="Also write a choropleth of the aged share: MAP.png/.pdf/.svg or MAP.html.")
 @click.option("--utility", default=None, help="Utility for the map (default: all pooled).")
 @click.option("--overwrite", is_flag=True, help="Replace existing outputs.")
 def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | None,
-                  bins: str, out: Path, map_path: Path | None, utility: str | None,
-                  overwrite: bool, schema: Path | None = None, crs: str | None = None) -> None:
+                  bins: str, out: Path, aged_path: Path | None, aged_geometry: bool,
+                  map_path: Path | None, utility: str | None, overwrite: bool,
+                  schema: Path | None = None, crs: str | None = None) -> None:
     """Aging and density statistics per area × utility × install period (tidy CSV)."""
-    from ..stats import aged_segments, aging_statistics, read_areas, statistics_to_file
+    from ..stats import aging_report, read_areas, read_statistics_pipes, statistics_to_file
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
         msg = f"--out must end in .csv or .xlsx, not {out.name!r}"
         raise InputError(msg)
+    aged_out = aged_path if aged_path is not None else _aged_path(out)
+    if aged_out.suffix.lower() not in (".csv", ".xlsx", ".parquet"):
+        msg = f"--aged must end in .csv, .xlsx or .parquet, not {aged_out.name!r}"
+        raise InputError(msg)
     _check_map_suffix(map_path)
-    claim_outputs(out, _aged_path(out), overwrite=overwrite)
+    claim_outputs(out, aged_out, overwrite=overwrite)
     claim_outputs(map_path, overwrite=overwrite, option="--map")
     parsed_bins = _parse_bins(bins)
     areas = read_areas(areas_path, area_id=area_id)  # bad areas fail before the pipes are read
-    pipes = read_pipes_from_options(pipes_path, schema=schema, crs=crs)
+    if schema is not None or crs is not None:
+        pipes = read_pipes_from_options(pipes_path, schema=schema, crs=crs)
+    else:  # only the columns used, Arrow when it can; anything else goes through read_pipes
+        pipes = read_statistics_pipes(pipes_path)
     areas = _to_crs(areas, pipes.crs)
     figure: Any = None
     with _warnings_as_lines():
-        table = aging_statistics(pipes, areas, area_id=area_id, reference_date=year,
-                                 bins=parsed_bins)
-        aged = aged_segments(pipes, areas, area_id=area_id, reference_date=year)
+        table, aged = aging_report(
+            pipes, areas, area_id=area_id, reference_date=year, bins=parsed_bins,
+            aged_geometry=aged_geometry or aged_out.suffix.lower() == ".parquet")
         if map_path is not None:
             if map_path.suffix.lower() in (".html", ".htm"):
                 from ..viz import statistics_deck
@@ -123,7 +137,7 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
     written: list[Path] = []
     try:
         written.append(statistics_to_file(table, out, overwrite=overwrite))
-        written.append(statistics_to_file(aged, _aged_path(out), overwrite=overwrite))
+        written.append(statistics_to_file(aged, aged_out, overwrite=overwrite))
         if map_path is not None:
             from ..viz import save_map
 
@@ -167,8 +181,11 @@ def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | 
     if out.suffix.lower() != ".pmtiles":
         msg = f"--out must end in .pmtiles, not {out.name!r}"
         raise InputError(msg)
-    if (stats_path or areas_path) and not (areas_path and area_id):
-        msg = "--stats and --areas need --areas and --area-id"
+    if stats_path and not areas_path:
+        msg = "--stats needs --areas (the polygons its rows belong to) and --area-id"
+        raise InputError(msg)
+    if areas_path and not area_id:
+        msg = "--areas needs --area-id (the field of the areas matching STATS.csv area_id)"
         raise InputError(msg)
     claim_outputs(out, overwrite=overwrite)
     table = None

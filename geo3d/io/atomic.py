@@ -28,7 +28,7 @@ Examples
 ...     pass
 Traceback (most recent call last):
 ...
-geo3d.errors.OutputExistsError: ... exists; pass overwrite=True (CLI: --overwrite) to replace it
+geo3d.errors.OutputExistsError: ... exists; pass overwrite=True to replace it
 """
 
 from __future__ import annotations
@@ -132,8 +132,8 @@ def check_can_write(path: str | os.PathLike[str], *, overwrite: bool = False) ->
     """Raise :class:`OutputExistsError` when ``path`` exists and ``overwrite`` is false."""
     path = Path(path)
     if path.exists() and not overwrite:
-        msg = f"{path} exists; pass overwrite=True (CLI: --overwrite) to replace it"
-        raise OutputExistsError(msg)
+        msg = f"{path} exists; pass overwrite=True to replace it"
+        raise OutputExistsError(msg, cli=f"{path} exists; add --overwrite to replace it")
     return path
 
 

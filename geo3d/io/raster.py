@@ -24,7 +24,8 @@ from pyproj import CRS
 
 from ..errors import CRSError, FileFormatError, InputError
 
-__all__ = ["Dem", "as_dem", "check_same_crs", "read_dem", "sample_dem"]
+__all__ = ["Dem", "as_dem", "check_same_crs", "dem_gap_reason", "flat_dem", "read_dem",
+           "sample_dem"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def read_dem(path: str | os.PathLike[str], *, band: int = 1) -> Dem:
     Raises
     ------
     InputError
-        The file does not exist, or the band is out of range.
+        The file does not exist, the band is out of range, or every cell is nodata.
     FileFormatError
         The file is not a readable raster (truncated, corrupt).
 
@@ -102,7 +103,7 @@ def read_dem(path: str | os.PathLike[str], *, band: int = 1) -> Dem:
     path = Path(path)
     if not path.exists():
         msg = f"DEM {path} does not exist"
-        raise InputError(msg)
+        raise InputError(msg, cli=f"--dem {path} does not exist")
     try:
         with rasterio.open(path) as src:
             if not 1 <= band <= src.count:
@@ -110,11 +111,17 @@ def read_dem(path: str | os.PathLike[str], *, band: int = 1) -> Dem:
                 raise InputError(msg)
             data = src.read(band, masked=True)
             transform = src.transform
+            nodata = src.nodata
             crs = CRS.from_user_input(src.crs) if src.crs else None
     except RasterioIOError as exc:
         msg = f"cannot read {path} as a raster (truncated or corrupt?): {exc}"
         raise FileFormatError(msg) from exc
     elevation = np.ma.filled(data.astype(np.float64), np.nan)
+    if elevation.size == 0 or np.isnan(elevation).all():
+        msg = (f"the DEM {path} holds only nodata cells (band {band}, nodata value "
+               f"{nodata!r}); give a DEM with ground elevations, or check its nodata value "
+               "(gdalinfo -stats)")
+        raise InputError(msg)
     if crs is None:
         logger.warning("read_dem: %s has no CRS", path)
     logger.info("read_dem: %s %d x %d cells, %s nodata", path.name, elevation.shape[1],
@@ -142,6 +149,55 @@ def as_dem(dem: Dem | str | os.PathLike[str] | Any) -> Dem:
     raise InputError(msg)
 
 
+def flat_dem(elevation: float, bounds: tuple[float, float, float, float], crs: Any = None,
+             *, margin: float = 1.0) -> Dem:
+    """A DEM of flat ground at ``elevation`` over ``bounds`` (left, bottom, right, top) grown by
+    ``margin``: the ground when a user gives one elevation instead of a raster.
+
+    Raises
+    ------
+    InputError
+        ``elevation`` is not a finite number.
+
+    Examples
+    --------
+    >>> d = flat_dem(30.0, (0, 0, 10, 5), "EPSG:5186")
+    >>> sample_dem(d, [0.0, 5.0, 10.0], [0.0, 2.5, 5.0]).tolist()
+    [30.0, 30.0, 30.0]
+    """
+    try:
+        value = float(elevation)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value):
+        msg = f"the ground elevation must be a finite number of metres, got {elevation!r}"
+        raise InputError(msg, cli=f"--ground must be a finite elevation in metres, got "
+                         f"{elevation!r}")
+    left, bottom, right, top = (float(v) for v in bounds)
+    if not all(np.isfinite([left, bottom, right, top])):
+        left = bottom = right = top = 0.0
+    w = max(right - left, 1.0) + 2.0 * margin
+    h = max(top - bottom, 1.0) + 2.0 * margin
+    return Dem(np.full((2, 2), value), Affine(w / 2, 0, left - margin, 0, -h / 2, top + margin),
+               CRS.from_user_input(crs) if crs is not None else None)
+
+
+def dem_gap_reason(dem: Dem, x: ArrayLike, y: ArrayLike) -> str:
+    """Why the DEM gives no ground at points ``x, y``: off the raster, or nodata cells there.
+
+    Examples
+    --------
+    >>> dem = Dem(np.array([[np.nan, 1.0]]), Affine(1, 0, 0, 0, -1, 1))
+    >>> dem_gap_reason(dem, [0.5], [0.5]), dem_gap_reason(dem, [9.0], [9.0])
+    ('nodata', 'outside')
+    """
+    left, bottom, right, top = as_dem(dem).bounds
+    xa = np.asarray(x, dtype=np.float64)
+    ya = np.asarray(y, dtype=np.float64)
+    on = (xa >= left) & (xa <= right) & (ya >= bottom) & (ya <= top)
+    return "nodata" if bool(np.any(on)) else "outside"
+
+
 def check_same_crs(dem: Dem, crs: Any, *, what: str = "the data") -> None:
     """Raise :class:`~geo3d.errors.CRSError` unless the DEM's CRS equals ``crs``."""
     if crs is None:
@@ -155,7 +211,9 @@ def check_same_crs(dem: Dem, crs: Any, *, what: str = "the data") -> None:
     if have != want:
         msg = (f"the DEM is in {have.to_string()} but {what} is in {want.to_string()}; "
                "reproject one of them (gdalwarp -t_srs …, or pipes.to_crs(…))")
-        raise CRSError(msg)
+        raise CRSError(msg, cli=(f"the --dem is in {have.to_string()} but {what} is in "
+                                 f"{want.to_string()}; reproject the DEM (gdalwarp -t_srs "
+                                 f"{want.to_string()} dem.tif dem2.tif)"))
 
 
 def sample_dem(

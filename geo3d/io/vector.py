@@ -436,7 +436,7 @@ def read_areas(
                  f"areas_5186.gpkg {path}`"))
         raise CRSError(py, cli=cli) from None
     if len(areas) == 0:
-        msg = f"areas file {path.name} holds no feature; it needs one polygon per area"
+        msg = f"areas file {path.name} is empty (no feature); it needs one polygon per area"
         raise SchemaError(msg)
     kinds = set(areas.geom_type.dropna())
     if not kinds & {"Polygon", "MultiPolygon"}:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import pickle
 import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -82,8 +84,33 @@ def _chunks(pipes: gpd.GeoDataFrame, npartitions: int | None, client: Any,
     return [pipes.iloc[chunk] for chunk in np.array_split(order, npartitions)]
 
 
+def _read_partitioned(path: str | os.PathLike[str], dask_geopandas: Any) -> Any:
+    """A dask-geopandas frame over a (partitioned) GeoParquet dataset: each worker reads its
+    own partitions, and only the columns the statistics use."""
+    import pyarrow.parquet as pq
+
+    from ..errors import MissingFileError
+
+    path = Path(path)
+    if not path.exists():
+        msg = f"pipes {path} do not exist; give a GeoParquet file or a folder of them"
+        raise MissingFileError(msg)
+    first = (path if path.is_file()
+             else next((p for p in sorted(path.rglob("*.parquet"))), None))
+    if first is None:
+        msg = f"{path} holds no .parquet file; write the pipes with GeoDataFrame.to_parquet"
+        raise InputError(msg)
+    names = pq.read_schema(first).names
+    geometry = next((c for c in ("geometry", "geom", "wkb_geometry") if c in names), None)
+    columns = [c for c in ("utility", "install_year") if c in names]
+    if geometry is None:
+        msg = f"{first} has no geometry column (a GeoParquet file is needed)"
+        raise InputError(msg)
+    return dask_geopandas.read_parquet(path, columns=[*columns, geometry])
+
+
 def aging_statistics_dask(
-    pipes: gpd.GeoDataFrame | Any,
+    pipes: gpd.GeoDataFrame | str | os.PathLike[str] | Any,
     areas: gpd.GeoDataFrame,
     *,
     area_id: str,
@@ -99,11 +126,15 @@ def aging_statistics_dask(
 
     Parameters
     ----------
-    pipes : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
+    pipes : geopandas.GeoDataFrame, dask_geopandas.GeoDataFrame or path
         Pipes in the canonical schema. A GeoDataFrame is split into ``npartitions``; a Dask
         frame (dask-geopandas, or any Dask DataFrame whose partitions are GeoDataFrames) is
         used as partitioned. Only ``utility``, ``install_year`` and the geometry are sent to
-        the workers.
+        the workers. A path to a GeoParquet file or a folder of them (a partitioned dataset,
+        e.g. from ``dask_geopandas.to_parquet``) is read *on the workers*, one partition per
+        file (only those three columns): no geometry travels from the client. Write the
+        partitions spatially compact (e.g. sorted along a Hilbert curve) and pass
+        ``spatial_shuffle=False``.
     areas : geopandas.GeoDataFrame
         Area polygons (small: sent whole to every worker).
     area_id : str
@@ -151,6 +182,8 @@ def aging_statistics_dask(
     dask_geopandas = import_optional("dask_geopandas", extra="parallel")
     t0 = time.perf_counter()
     dd = import_optional("dask.dataframe", extra="parallel")
+    if isinstance(pipes, str | os.PathLike):
+        pipes = _read_partitioned(pipes, dask_geopandas)
     is_dask = isinstance(pipes, dd.DataFrame)
     if is_dask and not isinstance(pipes._meta, gpd.GeoDataFrame):
         msg = ("the Dask frame of pipes has no geometry column (its partitions are not "

@@ -146,6 +146,8 @@ def _content(section: Section) -> tuple[float, float, float, float]:
         zs += [float(np.nanmin(section.groundwater.z)), float(np.nanmax(section.groundwater.z))]
     if len(section.pit) and np.isfinite(section.pit["bottom_z"]).any():
         zs += [float(np.nanmin(section.pit["bottom_z"]))]
+    if len(section.structures) and np.isfinite(section.structures["bottom_z"]).any():
+        zs += [float(np.nanmin(section.structures["bottom_z"]))]
     zs = [z for z in zs if math.isfinite(z)]
     if not zs:
         zs = [0.0, 1.0]
@@ -408,6 +410,40 @@ def _plot_section(section: Section, *, ax: Any, exaggeration: int | None, scale:
     return fig, ax
 
 
+#: Drawn width (m) of a structure shaft whose size is not known (a common manhole, 0.9–1.2 m).
+_SHAFT_WIDTH_M = 1.0
+
+
+def _draw_structures(ax: Any, section: Section, colours: Mapping[str, str], ko: bool) -> None:
+    """Point structures near the line: manholes (and any structure with a depth) as shafts
+    from the ground down to their depth, the others as a marker at the ground."""
+    from matplotlib.patches import Rectangle
+
+    st = section.structures
+    for _, r in st.iterrows():  # the few structures within the corridor
+        col = colours.get(str(r["utility"]), UNKNOWN_COLOUR)
+        c, top, bottom = float(r["chainage_m"]), float(r["ground_z"]), float(r["bottom_z"])
+        label = f"{r['kind']} {r['structure_id']}"
+        if np.isfinite(top) and np.isfinite(bottom):
+            ax.add_artist(Rectangle((c - _SHAFT_WIDTH_M / 2, bottom), _SHAFT_WIDTH_M,
+                                    top - bottom, fill=False, ec=col, lw=0.9, hatch="||",
+                                    alpha=0.8, zorder=18, gid="geo3d-structure"))
+            label += f" ({'바닥' if ko else 'bottom'} EL {bottom:.2f})"
+        if np.isfinite(top):
+            ax.plot([c], [top], marker="s", ms=3.5, color=col, zorder=32, gid="geo3d-structure")
+            ax.annotate(label, (c, top), xytext=(2, -7), textcoords="offset points",
+                        fontsize=5.0, color=col, zorder=31)
+
+
+def _ground_label(mode: str, z: float, ko: bool) -> str:
+    """The ground line's label: it says where the ground came from."""
+    if mode == "relative":
+        return "지표 (상대 기준 0.00, DEM 없음)" if ko else "ground (relative 0.00; no DEM)"
+    if mode == "flat":
+        return f"지표 EL {z:.2f} (평탄, 입력값)" if ko else f"ground EL {z:.2f} (flat, given)"
+    return f"지표 EL {z:.2f}" if ko else f"ground EL {z:.2f}"
+
+
 def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Paper,
                lang: str) -> None:
     from matplotlib.patches import Ellipse, Polygon, Rectangle
@@ -415,6 +451,9 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
     # the limits are set: patches go in with add_artist (add_patch would update data limits)
     ko = lang == "ko"
     ylim = ax.get_ylim()
+    if section.ground_mode == "relative":   # levels are depths below a ground line at 0
+        ax.set_ylabel("지표 기준 높이 (m, DEM 없음)" if ko else "Level to ground (m, no DEM)",
+                      fontsize=6, labelpad=1)
     g = section.ground
     if len(g):
         ch = g["chainage_m"].to_numpy()
@@ -424,8 +463,13 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
         ok = np.isfinite(z)
         if ok.any():
             k = int(np.flatnonzero(ok)[0])
-            ax.annotate(("지표 EL %.2f" if ko else "ground EL %.2f") % z[k], (ch[k], z[k]),
-                        xytext=(2, 3), textcoords="offset points", fontsize=5.5, zorder=31)
+            ax.annotate(_ground_label(section.ground_mode, float(z[k]), ko), (ch[k], z[k]),
+                        xytext=(2, 3), textcoords="offset points", fontsize=5.5, zorder=31,
+                        gid="geo3d-ground-label")
+    elif section.ground_mode == "none":
+        ax.text(0.01, 0.98, "지표 없음 (DEM 없음): 관로 표고만" if ko
+                else "no ground (no DEM): pipes at their elevations", transform=ax.transAxes,
+                fontsize=5.5, va="top", gid="geo3d-ground-label")
     gw = section.groundwater
     if gw is not None and np.isfinite(gw.z).any():
         ax.plot(gw.chainage_m, gw.z, color="#1565c0", lw=0.9, ls=(0, (6, 2)), zorder=25)
@@ -436,8 +480,9 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
                                          else f"{dates[0]}~{dates[1]}")
         ax.plot([gw.chainage_m[k]], [gw.z[k] + 0.02 * paper.kx / paper.ky * 10], marker="v",
                 color="#1565c0", ms=5, zorder=26)
-        ax.annotate((f"지하수위 EL {gw.z[k]:.2f} (측정 {when})" if ko
-                     else f"groundwater EL {gw.z[k]:.2f} ({when})"),
+        el = "" if section.ground_mode == "relative" else "EL "
+        ax.annotate((f"지하수위 {el}{gw.z[k]:.2f} (측정 {when})" if ko
+                     else f"groundwater {el}{gw.z[k]:.2f} ({when})"),
                     (gw.chainage_m[k], gw.z[k]), xytext=(6, -8), textcoords="offset points",
                     fontsize=5.5, color="#1565c0", zorder=31, gid="geo3d-groundwater",
                     bbox={"fc": "#efe4cf", "ec": "none", "pad": 0.6})
@@ -452,6 +497,7 @@ def _draw_body(ax: Any, section: Section, colours: Mapping[str, str], paper: _Pa
                      else f"pit {p['name']} bottom EL {p['bottom_z']:.2f}"),
                     (p["chainage_start_m"], p["bottom_z"]), xytext=(2, -9),
                     textcoords="offset points", fontsize=5.5, color="#c00000", zorder=31)
+    _draw_structures(ax, section, colours, ko)
     cr = section.crossings
     if not len(cr):
         return
@@ -613,7 +659,7 @@ def _legend(fig: Any, rect_frac: tuple[float, float, float, float],
         handles.append(Patch(fc=colours.get(u, UNKNOWN_COLOUR), ec="#222222", lw=0.5,
                              label=f"{name[0]} {name[1]}" if ko else name[1]))
     handles += [
-        Line2D([], [], color="black", lw=1.3, label="지표 Ground (DEM)" if ko else "Ground (DEM)"),
+        Line2D([], [], color="black", lw=1.3, label="지표 Ground" if ko else "Ground"),
         Line2D([], [], color="#1565c0", lw=0.9, ls=(0, (6, 2)),
                label="지하수위 Groundwater" if ko else "Groundwater"),
         Patch(fc="none", ec="#c00000", ls="-.", hatch="xx", label="굴착 Pit" if ko else "Pit"),
@@ -1041,17 +1087,20 @@ def _road_line(road: Any, road_name: str | None) -> tuple[shapely.LineString, st
         if road_name is not None:
             if "road_name" not in road:
                 msg = "the road layer has no road_name column to select from"
-                raise InputError(msg)
+                raise InputError(msg, cli="the --road layer has no road_name column for "
+                                 "--road-name to select from")
             road = road[road["road_name"].astype(str) == road_name]
             if road.empty:
                 msg = f"no road named {road_name!r} in the road layer"
-                raise InputError(msg)
+                raise InputError(msg, cli=f"no road named {road_name!r} (--road-name) in the "
+                                 "--road layer")
         if len(road) != 1:
             names = (", ".join(road["road_name"].astype(str).head(12)) if "road_name" in road
                      else "")
-            msg = (f"the road layer has {len(road)} lines; choose one with road_name=… "
-                   f"(CLI: --road-name){': ' + names if names else ''}")
-            raise InputError(msg)
+            listed = f": {names}" if names else ""
+            msg = f"the road layer has {len(road)} lines; choose one with road_name=…{listed}"
+            raise InputError(msg, cli=(f"the --road layer has {len(road)} lines; choose one "
+                                       f"with --road-name NAME{listed}"))
         if "width_m" in road:
             width = float(road["width_m"].iloc[0])
         if "road_name" in road:
@@ -1088,6 +1137,8 @@ def section_atlas(
     scale: int | None = None,
     lang: str = "ko",
     overwrite: bool = False,
+    structures: Any = None,
+    groundwater_fields: Mapping[str, str] | None = None,
 ) -> list[Section]:
     """Sections every ``step`` m along a road, as one multi-page PDF with a key map first.
 
@@ -1105,7 +1156,7 @@ def section_atlas(
         The ``.pdf`` to write.
     step, length : float
         Distance between cuts and length of each cut (m).
-    ground, groundwater, pit, width, default_cover
+    ground, groundwater, pit, width, default_cover, structures, groundwater_fields
         See :func:`~geo3d.underground.cross_section`.
     project, location, author, checker, date, paper, palette, exaggeration, scale, lang
         See :func:`section_to_pdf`; a fixed ``scale``/``exaggeration`` makes the pages
@@ -1130,7 +1181,8 @@ def section_atlas(
     cuts["name"] = [f"{label} {n}" for n in cuts["name"]]
     sections = sections_along(pipes, cuts, ground=ground, groundwater=groundwater, pit=pit,
                               width=width, default_cover=default_cover,
-                              road_width=road_width if road_width is not None else rwidth)
+                              road_width=road_width if road_width is not None else rwidth,
+                              structures=structures, groundwater_fields=groundwater_fields)
     _mpl()
     from matplotlib.backends.backend_pdf import PdfPages
 

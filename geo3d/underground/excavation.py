@@ -26,11 +26,21 @@ envelope and the pit volume; 0 or negative = reached, ``−clearance`` being how
 reaches into the pit (for vertical walls the smaller of the horizontal and vertical
 penetrations). A pipe is *reached* when its clearance ≤ 0.
 
-**Exposed length.** The 3D length of the centreline along which the envelope reaches into the
-volume (the centreline inside ``V`` grown by the envelope). The centreline is sampled every
-``resolution`` metres plus, exactly, at its closest approaches in plan to every edge of ``P``;
-a boundary crossing between two samples is located on the signed distance by two steps of
-false position (linear interpolation within the shrinking bracket).
+**Exposed length.** The 3D length of the pipe's *centreline* inside the pit: where its plan
+position lies inside the outline at its height (``d_s ≤ s·clamp(z − z_f, 0, D)``; with vertical
+walls simply inside ``P``) and the pipe reaches down to the floor (``h ≥ 0``). The radius and
+the uncertainties decide whether a pipe is *reached* (its clearance), not how long it is exposed:
+a 300 mm main straight across a 20 m pit is exposed over 20 m, and a pipe that only grazes a
+wall with its side is reached (negative clearance) with an exposed length of 0. For a pipe
+above the floor and vertical walls this is ``shapely.intersection(centreline, P)`` measured in
+3D. The centreline is sampled every ``resolution`` metres plus, exactly, at its closest
+approaches in plan to every edge of ``P``; a boundary crossing between two samples is located
+by two steps of false position (linear interpolation within the shrinking bracket).
+
+**Depth source.** ``depth_source`` is ``measured`` when the pipe's depth comes from its source
+data, ``assumed`` when it was unknown there and the pipe was placed at the default cover of
+its utility (:func:`~geo3d.underground.pipes_to_3d`, the ``depth_assumed`` flag): its
+``depth_m`` is then the assumed value, and it must be located before digging.
 
 **Hand-dig band.** A pipe with a ``hand_dig_band`` rule (gas: 1.0 m each side) is in the band
 when the pit's top outline (``P`` buffered by ``s·D``) comes within the band of the pipe's edge
@@ -51,7 +61,7 @@ A 300 mm water main 1.2 m deep (centre 1.35 m below ground at 30 m) across a 4 �
 >>> ex = excavate(pipes, pit, depth=2.5, ground=30.0)
 >>> ex.conflicts[["source_id", "utility", "exposed_length_m", "clearance_m"]]
   source_id utility  exposed_length_m  clearance_m
-0        w1   water               4.3         -1.3
+0        w1   water               4.0         -1.3
 >>> ex.verdict
 'notify utilities'
 >>> bool(ex.candidates.set_index("source_id").loc["g1", "in_hand_dig_band"])
@@ -74,7 +84,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from affine import Affine
 from geopandas.array import from_shapely
 from numpy.typing import NDArray
 from pyproj import CRS
@@ -82,17 +91,20 @@ from pyproj import CRS
 from .._checks import require_metric_crs
 from .._numeric import float_column
 from ..errors import CRSError, InputError, OptionError, SchemaError
-from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
+from ..io.raster import Dem, as_dem, check_same_crs, dem_gap_reason, flat_dem, sample_dem
 from . import rules as _rules_mod
+from .pit import pit_polygon, structures_in_pit
 from .vertical import pipes_to_3d
 
 __all__ = [
     "CSV_COLUMNS",
+    "DEPTH_SOURCES",
     "Excavation",
     "PipeIndex",
     "PitVolume",
     "build_index",
     "excavate",
+    "summary_text",
 ]
 
 logger = logging.getLogger(__name__)
@@ -100,8 +112,10 @@ logger = logging.getLogger(__name__)
 #: Columns of the conflicts CSV (CONTRACTS.md), in order.
 CSV_COLUMNS: tuple[str, ...] = (
     "source_layer", "source_id", "utility", "diameter_mm", "depth_m", "exposed_length_m",
-    "clearance_m", "in_hand_dig_band", "violations",
+    "clearance_m", "in_hand_dig_band", "violations", "depth_source",
 )
+#: Values of ``depth_source``.
+DEPTH_SOURCES: tuple[str, str] = ("measured", "assumed")
 SEARCH_METHODS: tuple[str, ...] = ("strtree", "scan")
 _EPS = 1e-9
 
@@ -258,6 +272,10 @@ class Excavation:
     summary : dict
         Counts, exposed lengths per utility, gas length in the area, agreement rules triggered,
         utilities and agencies to notify, the verdict and notes.
+    structures : geopandas.GeoDataFrame or None
+        With ``structures=``: the point structures (manholes, valves...) inside the pit's top
+        outline or within the hand-dig band of it
+        (:func:`~geo3d.underground.pit.structures_in_pit`), nearest first.
 
     Notes
     -----
@@ -272,6 +290,7 @@ class Excavation:
                                         repr=False)
     _crs: Any = field(default=None, repr=False)
     _text: frozenset[str] = field(default_factory=frozenset, repr=False)
+    structures: gpd.GeoDataFrame | None = None
     _candidates: gpd.GeoDataFrame | None = field(default=None, repr=False)
     _conflicts: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
@@ -295,6 +314,40 @@ class Excavation:
     def verdict(self) -> str:
         """``"gas agreement required"``, ``"notify utilities"`` or ``"no utilities reached"``."""
         return str(self.summary.get("verdict", ""))
+
+    def to_file(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+        """Write the reached pipes as a map layer: GeoJSON (``.geojson``/``.json``) or
+        GeoPackage (``.gpkg``), with the :data:`CSV_COLUMNS` and the 3D centrelines; a
+        GeoPackage also gets a ``structures`` layer when structures were given. Atomic.
+
+        Examples
+        --------
+        >>> import geopandas as gpd, shapely, tempfile, pathlib
+        >>> p = gpd.GeoDataFrame({"utility": ["gas"], "diameter_mm": [100.0]},
+        ...     geometry=[shapely.LineString([(-5, 1, 29.0), (9, 1, 29.0)])], crs="EPSG:5186")
+        >>> ex = excavate(p, shapely.box(0, 0, 4, 4), depth=2.5, ground=30.0)
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "conflicts.geojson"
+        >>> ex.to_file(out)
+        >>> gpd.read_file(out)[["utility", "exposed_length_m", "depth_source"]].values.tolist()
+        [['gas', 4.0, 'measured']]
+        """
+        import pyogrio
+
+        from ..io.atomic import atomic_path
+
+        suffix = os.fspath(path).lower().rsplit(".", 1)[-1]
+        drivers = {"geojson": "GeoJSON", "json": "GeoJSON", "gpkg": "GPKG"}
+        if suffix not in drivers:
+            msg = (f"cannot write conflicts as {os.fspath(path)!r}: give a .geojson or .gpkg "
+                   "path (or .csv for the table)")
+            raise OptionError(msg)
+        table = self.conflicts[[*CSV_COLUMNS, "geometry"]].copy()
+        table["in_hand_dig_band"] = table["in_hand_dig_band"].astype(bool)
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            pyogrio.write_dataframe(table, tmp, driver=drivers[suffix], layer="conflicts")
+            if drivers[suffix] == "GPKG" and self.structures is not None:
+                pyogrio.write_dataframe(self.structures, tmp, driver="GPKG",
+                                        layer="structures", append=True)
 
     def to_csv(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
         """Write the conflicts in the CONTRACTS.md CSV layout (UTF-8, atomic)."""
@@ -435,7 +488,7 @@ def build_index(pipes3d: gpd.GeoDataFrame) -> PipeIndex:
     # text columns (for the whole index) become pandas str arrays without inference per query
     index.text = _text_columns(pipes3d, {"utility": index.fields["utility"],
                                          **{k: index.attrs[k] for k in _STR_COLS if k in index.attrs}}
-                               ) | {"violations"}
+                               ) | {"violations", "depth_source"}
     index.seconds = time.perf_counter() - t0
     logger.info("build_index: %s pipes, %s vertices in %.2f s", f"{len(pipes3d):,}",
                 f"{len(xyz):,}", index.seconds)
@@ -453,11 +506,17 @@ def _pit_geometry(pit: Any, crs: Any, trench: float | None) -> tuple[shapely.Geo
         if len(pit) != 1:
             msg = (f"pass one pit, got {len(pit)} features; select one "
                    "(pits.iloc[[k]]) or union them (pits.union_all())")
-            raise InputError(msg)
+            cli = (f"the --pit file holds {len(pit)} features; give a file with one pit "
+                   "polygon (run geo3d excavate once per pit)")
+            raise InputError(msg, cli=cli)
         if pit.crs is not None and crs is not None and CRS.from_user_input(pit.crs) != CRS.from_user_input(crs):
             msg = (f"the pit is in {CRS.from_user_input(pit.crs).to_string()} but the pipes are in "
                    f"{CRS.from_user_input(crs).to_string()}; reproject it: pit.to_crs(pipes.crs)")
-            raise CRSError(msg)
+            cli = (f"the --pit file is in {CRS.from_user_input(pit.crs).to_string()} but the "
+                   f"pipes are in {CRS.from_user_input(crs).to_string()}; reproject the pit "
+                   f"(ogr2ogr -t_srs {CRS.from_user_input(crs).to_string()} pit2.geojson "
+                   "pit.geojson)")
+            raise CRSError(msg, cli=cli)
         if isinstance(pit, gpd.GeoDataFrame) and "depth_m" in pit:
             v = pd.to_numeric(pit["depth_m"], errors="coerce").iloc[0]
             depth_attr = float(v) if pd.notna(v) else None
@@ -468,40 +527,20 @@ def _pit_geometry(pit: Any, crs: Any, trench: float | None) -> tuple[shapely.Geo
         msg = f"pit must be a shapely Polygon, a GeoSeries or a GeoDataFrame, got {type(pit).__name__}"
         raise InputError(msg)
     if geom is None or shapely.is_empty(geom):
-        msg = "the pit geometry is empty; draw a polygon (or a trench centreline with trench=WIDTH)"
-        raise InputError(msg)
+        return pit_polygon(geom), depth_attr   # raises: empty
     geom = shapely.force_2d(geom)
     if trench is not None:
         if not (isinstance(trench, int | float) and math.isfinite(trench) and trench > 0):
             msg = f"trench must be the trench width in metres (> 0), got {trench!r}"
-            raise InputError(msg)
+            raise InputError(msg, cli=f"--trench must be the trench width in metres (> 0), "
+                             f"got {trench!r}")
         if shapely.get_type_id(geom) != 1:
             msg = (f"with trench=WIDTH the pit must be the trench centreline (a LineString), got "
                    f"a {geom.geom_type}")
-            raise InputError(msg)
+            raise InputError(msg, cli=msg.replace("trench=WIDTH", "--trench WIDTH").replace(
+                "the pit", "--pit"))
         geom = shapely.buffer(geom, trench / 2.0, cap_style="flat", join_style="mitre")
-    if shapely.get_type_id(geom) == 6 and len(shapely.get_parts(geom)) == 1:
-        geom = shapely.get_parts(geom)[0]
-    if shapely.get_type_id(geom) != 3:
-        msg = (f"the pit must be a Polygon, got a {geom.geom_type}; for a trench pass its "
-               "centreline and trench=WIDTH, for several pits call excavate once per pit")
-        raise InputError(msg)
-    if not shapely.is_valid(geom):
-        reason = shapely.is_valid_reason(geom)
-        msg = f"the pit polygon is invalid ({reason}); repair it with shapely.make_valid(pit)"
-        raise InputError(msg)
-    if geom.area <= 0:
-        msg = "the pit polygon has no area; draw a real outline"
-        raise InputError(msg)
-    return geom, depth_attr
-
-
-def _flat_dem(value: float, bounds: tuple[float, float, float, float], crs: Any) -> Dem:
-    left, bottom, right, top = bounds
-    w = max(right - left, 1.0) + 2.0
-    h = max(top - bottom, 1.0) + 2.0
-    return Dem(np.full((2, 2), float(value)), Affine(w / 2, 0, left - 1.0, 0, -h / 2, top + 1.0),
-               CRS.from_user_input(crs) if crs is not None else None)
+    return pit_polygon(geom), depth_attr
 
 
 def _outline_points(floor: shapely.Polygon) -> NDArray[np.float64]:
@@ -509,11 +548,24 @@ def _outline_points(floor: shapely.Polygon) -> NDArray[np.float64]:
     return shapely.get_coordinates(shapely.segmentize(floor.exterior, 1.0))
 
 
-def _mean_ground(z: NDArray[np.float64]) -> float:
+def _finite(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _gap(dem: Dem, pts: NDArray[np.float64]) -> str:
+    return ("nodata cells there" if dem_gap_reason(dem, pts[:, 0], pts[:, 1]) == "nodata"
+            else "the pit is off the raster")
+
+
+def _mean_ground(z: NDArray[np.float64], reason: str = "off the raster or nodata") -> float:
     nan = np.isnan(z)
     if nan.all():
-        msg = "the DEM has no ground under the pit (off the raster or nodata); pass ground=ELEVATION"
-        raise InputError(msg)
+        msg = f"the DEM has no ground under the pit ({reason}); pass ground=ELEVATION"
+        raise InputError(msg, cli=f"the --dem has no ground under the pit ({reason}); give a "
+                         "DEM that covers it, or --ground ELEVATION")
     return float(np.nanmean(z) if nan.any() else np.mean(z))
 
 
@@ -524,7 +576,8 @@ def _ground_ref(floor: shapely.Polygon, dem: Dem | None, ground: float | None) -
     if dem is None:
         return float("nan")
     pts = _outline_points(floor)
-    return _mean_ground(sample_dem(dem, pts[:, 0], pts[:, 1]))
+    z = sample_dem(dem, pts[:, 0], pts[:, 1])
+    return _mean_ground(z, _gap(dem, pts) if np.isnan(z).all() else "")
 
 
 def _volume(floor: shapely.Polygon, ref: float, *, depth: float | None,
@@ -534,17 +587,19 @@ def _volume(floor: shapely.Polygon, ref: float, *, depth: float | None,
         floor_z = float(bottom_elevation)
         if math.isfinite(ref) and floor_z >= ref:
             msg = f"bottom_elevation {floor_z} is not below the ground at the pit ({ref:.2f})"
-            raise InputError(msg)
+            raise InputError(msg, cli=msg.replace("bottom_elevation", "--bottom-elevation"))
     else:
         assert depth is not None
         if not math.isfinite(ref):
-            msg = ("depth needs the ground at the pit: pass dem= (CLI: --dem) or ground=ELEVATION, "
+            msg = ("depth needs the ground at the pit: pass dem= or ground=ELEVATION, "
                    "or give bottom_elevation=Z instead")
-            raise InputError(msg)
+            raise InputError(msg, cli="--depth needs the ground at the pit: give --dem DEM.tif "
+                             "or --ground ELEVATION, or --bottom-elevation Z instead")
         floor_z = ref - float(depth)
     if side_slope > 0 and not math.isfinite(ref):
         msg = "side_slope needs the ground at the pit: pass dem= or ground="
-        raise InputError(msg)
+        raise InputError(msg, cli="--side-slope needs the ground at the pit: give --dem or "
+                         "--ground")
     return PitVolume(floor, floor_z, ref, float(side_slope))
 
 
@@ -771,6 +826,45 @@ def _samples(index: PipeIndex, cand: NDArray[np.int64], floor: shapely.Polygon, 
     return _Samples(cand, pts, owner[all_seg], all_seg, e0, e1)
 
 
+def _length_where(pts: NDArray[np.float64], prow: NDArray[np.int64], seg: NDArray[np.int64],
+                  val: NDArray[np.float64], n: int, fn: Any) -> NDArray[np.float64]:
+    """3D length, per candidate, of the sampled centrelines where ``val <= 0``.
+
+    ``val`` holds a continuous function at the samples ``pts`` (ordered along each segment
+    ``seg``); ``fn(q, k)`` evaluates it at points ``q`` lying between samples ``k`` and
+    ``k + 1``. Where the sign changes between two samples of one segment, the boundary is
+    found by false position (linear interpolation within the shrinking bracket), twice."""
+    if len(pts) < 2:
+        return np.zeros(n)
+    same_seg = seg[1:] == seg[:-1]
+    s0, s1 = val[:-1], val[1:]
+    inside0, inside1 = s0 <= 0, s1 <= 0
+    frac = (inside0 & inside1).astype(np.float64)
+    cross = np.flatnonzero(same_seg & (inside0 != inside1))
+    if len(cross):
+        lo = np.zeros(len(cross))          # fraction of the interval, from its inside end
+        hi = np.ones(len(cross))
+        first_in = inside0[cross]
+        s_lo = np.where(first_in, s0[cross], s1[cross])    # <= 0
+        s_hi = np.where(first_in, s1[cross], s0[cross])    # > 0
+        fi = first_in[:, None]
+        q_in = np.where(fi, pts[cross], pts[cross + 1])
+        dq = np.where(fi, pts[cross + 1], pts[cross]) - q_in
+        for _ in range(2):   # false position, twice
+            w = hi - lo
+            mid = lo + w * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
+            mid = np.minimum(np.maximum(mid, lo + w * 1e-3), hi - w * 1e-3)
+            v = fn(q_in + dq * mid[:, None], cross)
+            inn = v <= 0
+            lo, s_lo = np.where(inn, mid, lo), np.where(inn, v, s_lo)
+            hi, s_hi = np.where(inn, hi, mid), np.where(inn, s_hi, v)
+        frac[cross] = lo + (hi - lo) * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
+    dd = pts[1:] - pts[:-1]
+    seglen = np.sqrt(dd[:, 0] * dd[:, 0] + dd[:, 1] * dd[:, 1] + dd[:, 2] * dd[:, 2])
+    contrib = np.where(same_seg, frac * seglen, 0.0)
+    return np.asarray(np.bincount(prow[:-1], weights=contrib, minlength=n), dtype=np.float64)
+
+
 def _measure(index: PipeIndex, smp: _Samples, pit: PitVolume, *, uncertainty_default: float,
              ground_at: Any) -> _Measured:
     """Clearance, exposed length and band gap of the candidate pipes (all vectorised);
@@ -789,46 +883,23 @@ def _measure(index: PipeIndex, smp: _Samples, pit: PitVolume, *, uncertainty_def
     edges = _EdgeSet(pit.floor, e0, e1)
     floor_z, slope, depth = pit.floor_z, pit.side_slope, pit.depth
 
-    def signed(q: NDArray[np.float64], a_q: NDArray[np.float64], b_q: NDArray[np.float64]
-               ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        rho_ = edges.signed_distance(q[:, 0], q[:, 1]) - a_q
-        h_ = q[:, 2] - floor_z + b_q
-        return _region_signed(rho_, h_, slope, depth), rho_
+    big = depth if math.isfinite(depth) else 1e6
 
-    sd, rho = signed(pts, a[prow], b[prow])
+    def signed(q: NDArray[np.float64], a_q: NDArray[np.float64], b_q: NDArray[np.float64]
+               ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """(envelope's signed distance to V, rho, centreline's exposure function)."""
+        ds = edges.signed_distance(q[:, 0], q[:, 1])
+        rho_ = ds - a_q
+        h_ = q[:, 2] - floor_z + b_q
+        u_ = np.clip(q[:, 2] - floor_z, 0.0, big)
+        return _region_signed(rho_, h_, slope, depth), rho_, np.maximum(ds - slope * u_, -h_)
+
+    sd, rho, inside_c = signed(pts, a[prow], b[prow])
     clearance = np.full(n, np.inf)
     np.minimum.at(clearance, prow, sd)
-    # exposed length: intervals between consecutive samples on one segment; where the boundary
-    # lies between two samples it is found by false position on the signed distance
-    same_seg = all_seg[1:] == all_seg[:-1]
-    s0, s1 = sd[:-1], sd[1:]
-    inside0, inside1 = s0 <= 0, s1 <= 0
-    frac = (inside0 & inside1).astype(np.float64)
-    cross = np.flatnonzero(same_seg & (inside0 != inside1))
-    if len(cross):
-        lo = np.zeros(len(cross))          # fraction of the interval, from its inside end
-        hi = np.ones(len(cross))
-        first_in = inside0[cross]
-        s_lo = np.where(first_in, s0[cross], s1[cross])    # <= 0
-        s_hi = np.where(first_in, s1[cross], s0[cross])    # > 0
-        fi = first_in[:, None]
-        q_in = np.where(fi, pts[cross], pts[cross + 1])
-        dq = np.where(fi, pts[cross + 1], pts[cross]) - q_in
-        rr = prow[cross]
-        a_r, b_r = a[rr], b[rr]
-        for _ in range(2):   # false position (linear interpolation of the bracket), twice
-            w = hi - lo
-            mid = lo + w * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
-            mid = np.minimum(np.maximum(mid, lo + w * 1e-3), hi - w * 1e-3)
-            val, _ = signed(q_in + dq * mid[:, None], a_r, b_r)
-            inn = val <= 0
-            lo, s_lo = np.where(inn, mid, lo), np.where(inn, val, s_lo)
-            hi, s_hi = np.where(inn, hi, mid), np.where(inn, s_hi, val)
-        frac[cross] = lo + (hi - lo) * (-s_lo) / np.maximum(s_hi - s_lo, 1e-300)
-    dd = pts[1:] - pts[:-1]
-    seglen = np.sqrt(dd[:, 0] * dd[:, 0] + dd[:, 1] * dd[:, 1] + dd[:, 2] * dd[:, 2])
-    contrib = np.where(same_seg, frac * seglen, 0.0)
-    exposed = np.asarray(np.bincount(prow[:-1], weights=contrib, minlength=n), dtype=np.float64)
+    a_p, b_p = a[prow], b[prow]
+    exposed = _length_where(pts, prow, all_seg, inside_c, n,
+                            lambda q, k: signed(q, a_p[k], b_p[k])[2])
     # hand-dig band gap (plan, to the top outline)
     top_w = slope * (depth if math.isfinite(depth) else 0.0)
     band_gap = np.full(n, np.inf)
@@ -880,6 +951,7 @@ def excavate(
     rules: pd.DataFrame | str | os.PathLike[str] | None = None,
     resolution: float = 0.05,
     search: str = "strtree",
+    structures: gpd.GeoDataFrame | None = None,
 ) -> Excavation:
     """Which pipes a pit (or trench) reaches, by how much, and what it takes to dig it.
 
@@ -924,6 +996,10 @@ def excavate(
     search : {"strtree", "scan"}
         How candidates are found: the STRtree of the index, or a plain scan
         (``pipes.intersects(pit buffered by the reach)``, for checking and benchmarks).
+    structures : GeoDataFrame, optional
+        Point structures (manholes, valves, hydrants; columns ``utility, kind, structure_id,
+        source_layer, depth_m``) in the pipes' CRS: those inside the pit or within the
+        hand-dig band of it are listed in ``Excavation.structures`` and the summary.
 
     Returns
     -------
@@ -962,27 +1038,34 @@ def excavate(
         raise OptionError(msg)
     if not (math.isfinite(side_slope) and side_slope >= 0):
         msg = f"side_slope must be >= 0 (horizontal per vertical), got {side_slope!r}"
-        raise InputError(msg)
+        raise InputError(msg, cli=msg.replace("side_slope", "--side-slope"))
     if not (math.isfinite(uncertainty_default) and uncertainty_default >= 0):
         msg = f"uncertainty_default must be >= 0 metres, got {uncertainty_default!r}"
-        raise InputError(msg)
+        raise InputError(msg, cli=msg.replace("uncertainty_default", "--uncertainty"))
     if not resolution > 0:
         msg = f"resolution must be > 0 metres, got {resolution!r}"
         raise InputError(msg)
+    if ground is not None and not _finite(ground):
+        msg = f"ground must be a finite elevation in metres, got {ground!r}"
+        raise InputError(msg, cli=f"--ground must be a finite elevation in metres, got {ground!r}")
+    if bottom_elevation is not None and not _finite(bottom_elevation):
+        msg = f"bottom_elevation must be a finite elevation in metres, got {bottom_elevation!r}"
+        raise InputError(msg, cli=msg.replace("bottom_elevation", "--bottom-elevation"))
     crs = pipes.crs if isinstance(pipes, PipeIndex | gpd.GeoDataFrame) else None
     floor, depth_attr = _pit_geometry(pit, crs, trench)
     if depth is None and bottom_elevation is None:
         depth = depth_attr
     if depth is not None and bottom_elevation is not None:
         msg = "pass either depth or bottom_elevation, not both"
-        raise InputError(msg)
+        raise InputError(msg, cli="give either --depth or --bottom-elevation, not both")
     if depth is None and bottom_elevation is None:
-        msg = ("the pit needs a depth: pass depth=METRES (CLI: --depth 2.5) or "
+        msg = ("the pit needs a depth: pass depth=METRES or "
                "bottom_elevation=Z, or give the pit a depth_m attribute")
-        raise InputError(msg)
+        raise InputError(msg, cli="the pit needs a depth: give --depth METRES or "
+                         "--bottom-elevation Z, or a depth_m attribute in the --pit file")
     if depth is not None and not (math.isfinite(float(depth)) and float(depth) > 0):
         msg = f"depth must be a positive number of metres, got {depth!r}"
-        raise InputError(msg)
+        raise InputError(msg, cli=f"--depth must be a positive number of metres, got {depth!r}")
     dem_obj: Dem | None = None
     if dem is not None:
         dem_obj = as_dem(dem)
@@ -1001,11 +1084,13 @@ def excavate(
         if present.any() and not shapely.has_z(g[present]).all():
             source = dem_obj
             if source is None and ground is not None:
-                source = _flat_dem(float(ground), tuple(pipes.total_bounds), pipes.crs)
+                source = flat_dem(float(ground), tuple(pipes.total_bounds), pipes.crs)
             if source is None:
                 msg = ("the pipes have no z and no DEM was given: pass dem= (a GeoTIFF of the "
-                       "ground; CLI: --dem) or run pipes_to_3d(pipes, dem) first")
-                raise InputError(msg)
+                       "ground) or ground=ELEVATION, or run pipes_to_3d(pipes, dem) first")
+                raise InputError(msg, cli="the pipes have no elevations and no ground was "
+                                 "given: give --dem DEM.tif, or --ground ELEVATION for flat "
+                                 "ground")
             pipes = pipes_to_3d(pipes, source)
         index = build_index(pipes)
     else:
@@ -1046,7 +1131,9 @@ def excavate(
                               & (smp.pts[:, 1] >= bottom - grow) & (smp.pts[:, 1] <= top + grow))
         z = sample_dem(dem_obj, np.concatenate((outline[:, 0], smp.pts[near, 0])),
                        np.concatenate((outline[:, 1], smp.pts[near, 1])))
-        vol = _volume(floor, _mean_ground(z[:len(outline)]), depth=depth,
+        zo = z[:len(outline)]
+        vol = _volume(floor, _mean_ground(zo, _gap(dem_obj, outline) if np.isnan(zo).all()
+                                          else ""), depth=depth,
                       bottom_elevation=bottom_elevation, side_slope=side_slope)
         z_pts = np.full(len(smp.pts), np.nan)
         z_pts[near] = z[len(outline):]
@@ -1112,6 +1199,8 @@ def excavate(
         "clearance_m": np.round(clearance, 3),
         "in_hand_dig_band": in_band,
         "violations": violations,
+        "depth_source": np.where(at["depth_assumed"], DEPTH_SOURCES[1],
+                                 DEPTH_SOURCES[0]).astype(object),
         "agency": at["agency"],
         "width_mm": at["width_mm"],
         "height_mm": at["height_mm"],
@@ -1127,8 +1216,12 @@ def excavate(
     summary = _summary(index, cols, vol, compiled, f,
                        index.geoms2d[rows], t_start, search=search, n_candidates=len(cand),
                        exposed=exposed_sorted, agreement=agree)
-    ex = Excavation(pit=vol, summary=summary, _columns=cols, _geoms=geoms, _crs=index.crs,
-                    _text=index.text)
+    listed = None
+    if structures is not None:
+        listed = structures_in_pit(structures, vol.top, band=max_band, crs=index.crs)
+        _structures_summary(listed, summary)
+    ex = Excavation(pit=vol, summary=summary, structures=listed, _columns=cols, _geoms=geoms,
+                    _crs=index.crs, _text=index.text)
     if logger.isEnabledFor(logging.INFO):
         logger.info("excavate: %s pipes -> %s reached (%s gas, %.1f m exposed); verdict: %s",
                     f"{len(index):,}", f"{summary['reached']:,}",
@@ -1137,7 +1230,24 @@ def excavate(
     return ex
 
 
-_STR_COLS = ("source_layer", "source_id", "utility", "violations", "agency", "pressure")
+def _structures_summary(listed: gpd.GeoDataFrame, summary: dict[str, Any]) -> None:
+    """Add the structures in and near the pit to the summary (counts, list, a note)."""
+    inside = listed["inside"].to_numpy(dtype=bool)
+    kinds = listed.loc[inside, "kind"].astype(str).value_counts().sort_index()
+    by_kind = {str(k): int(v) for k, v in kinds.items()}
+    summary["structures"] = {
+        "inside": int(inside.sum()), "near": int((~inside).sum()), "inside_by_kind": by_kind,
+        "listed": [{"structure_id": str(i), "kind": str(k), "utility": str(u),
+                    "distance_m": float(d)}
+                   for i, k, u, d in zip(listed["structure_id"], listed["kind"],
+                                         listed["utility"], listed["distance_m"], strict=True)]}
+    if inside.any():
+        summary["notes"].append(f"{int(inside.sum())} structure(s) in the pit: "
+                                + ", ".join(f"{v} {k}" for k, v in by_kind.items()))
+
+
+_STR_COLS = ("source_layer", "source_id", "utility", "violations", "agency", "pressure",
+             "depth_source")
 
 
 def _text_columns(frame: pd.DataFrame, values: Mapping[str, NDArray[Any]]) -> frozenset[str]:

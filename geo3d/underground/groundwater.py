@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,14 +47,28 @@ from numpy.typing import NDArray
 from ..errors import CRSError, InputError, SchemaError
 from ..io.raster import as_dem, sample_dem
 
-__all__ = ["DATE_COLUMNS", "GroundwaterProfile", "groundwater_profile", "read_wells",
-           "water_table_at"]
+__all__ = ["DATE_COLUMNS", "DEPTH_COLUMNS", "ELEVATION_COLUMNS", "GROUND_COLUMNS",
+           "GroundwaterProfile", "groundwater_profile", "read_wells", "water_table_at"]
 
 logger = logging.getLogger(__name__)
 
-#: Column names recognised as the measurement date, first match wins.
+#: Column names recognised, per role, first match wins (compared case-insensitively, with
+#: spaces, dots and dashes read as ``_``). Plain ``지하수위`` is read as a depth below ground
+#: (borehole logs give it as GL−m); an elevation is ``지하수위표고`` or ``수위표고``.
+ELEVATION_COLUMNS: tuple[str, ...] = (
+    "gw_elev_m", "gw_elev", "wt_elev_m", "wt_elev", "wl_elev_m", "wl_elev", "gwl_elev_m",
+    "gwl_elev", "water_table_elev", "water_table_elev_m", "water_level_elev", "gw_el", "wt_el",
+    "지하수위표고", "수위표고")
+DEPTH_COLUMNS: tuple[str, ...] = (
+    "gw_depth_m", "gw_depth", "wt_depth_m", "wt_depth", "wl_depth_m", "wl_depth", "gwl_depth_m",
+    "gwl_depth", "depth_to_water", "depth_to_water_m", "dtw", "dtw_m", "water_depth_m",
+    "지하수위", "지하수위심도", "수위심도")
+GROUND_COLUMNS: tuple[str, ...] = (
+    "ground_z", "ground_elev_m", "ground_elev", "ground_m", "gl_elev", "gl_m", "surface_elev",
+    "surface_elev_m", "elev_ground", "지반고", "지표고")
 DATE_COLUMNS: tuple[str, ...] = ("measured", "date", "measured_date", "obs_date", "survey_date",
-                                 "측정일", "관측일")
+                                 "date_measured", "sample_date", "측정일", "관측일", "측정일자",
+                                 "관측일자", "조사일")
 _ID_COLUMNS = ("bh_id", "well_id", "id", "name")
 METHODS: tuple[str, ...] = ("idw", "linear")
 
@@ -106,17 +121,44 @@ class ReadWells:
 _ReadWells = ReadWells  # the former private name
 
 
-def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
+def _norm(name: str) -> str:
+    return "".join("_" if ch in " .-" else ch for ch in str(name).strip().lower())
+
+
+def _pick(wells: pd.DataFrame, role: str, given: str | None, names: tuple[str, ...],
+          option: str, problems: list[str]) -> str | None:
+    """The column of ``wells`` playing ``role``: the one named ``given``, else the first of
+    ``names`` present."""
+    if given is not None:
+        if given in wells.columns:
+            return given
+        fields = ", ".join(str(c) for c in wells.columns if c != wells.geometry.name)
+        problems.append(f"no column {given!r} for the {role} ({option}); columns: {fields}")
+        return None
+    cols = {_norm(c): c for c in wells.columns if c != wells.geometry.name}
+    return next((cols[n] for n in names if n in cols), None)
+
+
+def read_wells(wells: Any, *, dem: Any = None, elevation: str | None = None,
+               depth: str | None = None, date: str | None = None,
+               ground: str | None = None, relative: bool = False) -> gpd.GeoDataFrame:
     """Boreholes or wells as points with ``well_id``, ``gw_elev_m`` and ``date``.
 
     Parameters
     ----------
     wells : GeoDataFrame or path
-        Points with ``gw_elev_m`` (elevation of the water table) or ``gw_depth_m`` (depth below
-        ground, with ``ground_z`` or ``dem`` for the ground) and a date column
-        (:data:`DATE_COLUMNS`).
+        Points with a water-table elevation (:data:`ELEVATION_COLUMNS`, e.g. ``gw_elev_m``,
+        ``wt_elev_m``) or a depth below ground (:data:`DEPTH_COLUMNS`, e.g. ``gw_depth_m``,
+        ``wt_depth_m``, with a ground elevation :data:`GROUND_COLUMNS` such as ``ground_z``, or
+        ``dem``) and a date (:data:`DATE_COLUMNS`, e.g. ``survey_date``).
     dem : Dem or path, optional
-        Ground for wells that give only a depth and no ``ground_z``.
+        Ground for wells that give only a depth and no ground elevation.
+    elevation, depth, date, ground : str, optional
+        Name the columns when they are not among the recognised names (CLI: ``--gw-elev``,
+        ``--gw-depth``, ``--gw-date``).
+    relative : bool
+        Water levels relative to the ground (0 = ground surface, for a section without a
+        DEM): ``−depth``; wells that give only an elevation are left out (warned).
 
     Returns
     -------
@@ -126,15 +168,17 @@ def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
     Raises
     ------
     SchemaError
-        No elevation or depth column, or geometries that are not points.
+        No elevation or depth column, a named column that does not exist, or geometries that
+        are not points.
 
     Examples
     --------
     >>> import geopandas as gpd, shapely
-    >>> w = gpd.GeoDataFrame({"gw_depth_m": [2.0], "ground_z": [30.0]},
+    >>> w = gpd.GeoDataFrame({"WT_Depth_m": [2.0], "ground_z": [30.0],
+    ...                       "survey_date": ["2024-05-01"]},
     ...                      geometry=[shapely.Point(0, 0)], crs="EPSG:5186")
-    >>> read_wells(w)[["well_id", "gw_elev_m"]].values.tolist()
-    [['0', 28.0]]
+    >>> read_wells(w)[["well_id", "gw_elev_m", "date"]].values.tolist()
+    [['0', 28.0, '2024-05-01']]
     """
     if isinstance(wells, ReadWells):
         return wells.frame
@@ -145,47 +189,32 @@ def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
     if not isinstance(wells, gpd.GeoDataFrame):
         msg = f"groundwater must be a GeoDataFrame of points or a file path, got {type(wells).__name__}"
         raise InputError(msg)
-    problems = []
+    problems: list[str] = []
     geoms = wells.geometry.to_numpy()
     if len(geoms) and not (shapely.get_type_id(geoms) == 0).all():
         problems.append("geometries must be Points (one per borehole or well)")
-    cols = {c.lower(): c for c in wells.columns}
-    elev = None
-    if "gw_elev_m" in cols:
-        elev = pd.to_numeric(wells[cols["gw_elev_m"]], errors="coerce").to_numpy(np.float64)
-    if "gw_depth_m" in cols:
-        depth = pd.to_numeric(wells[cols["gw_depth_m"]], errors="coerce").to_numpy(np.float64)
-        above = depth < 0  # a water table above the ground: a sign error, not a reading
-        if above.any():
-            logger.warning("groundwater: %d negative depth(s) below ground left out (rows %s)",
-                           int(above.sum()), ", ".join(map(str, np.flatnonzero(above)[:5])))
-            depth = np.where(above, np.nan, depth)
-        if "ground_z" in cols:
-            ground = pd.to_numeric(wells[cols["ground_z"]], errors="coerce").to_numpy(np.float64)
-        else:
-            ground = np.full(len(wells), np.nan)
-        need = np.isnan(ground) & ~np.isnan(depth)
-        if need.any() and dem is not None:
-            d = as_dem(dem)
-            ground = np.where(need, sample_dem(d, shapely.get_x(geoms), shapely.get_y(geoms)),
-                              ground)
-        from_depth = ground - depth
-        elev = from_depth if elev is None else np.where(np.isnan(elev), from_depth, elev)
-    if elev is None:
-        problems.append("no water-table column: give gw_elev_m (elevation) or gw_depth_m "
-                        "(depth below ground, with ground_z or a DEM)")
+    c_elev = _pick(wells, "water-table elevation", elevation, ELEVATION_COLUMNS, "--gw-elev",
+                   problems)
+    c_depth = _pick(wells, "depth to water", depth, DEPTH_COLUMNS, "--gw-depth", problems)
+    c_date = _pick(wells, "date", date, DATE_COLUMNS, "--gw-date", problems)
+    c_ground = _pick(wells, "ground elevation", ground, GROUND_COLUMNS, "ground", problems)
+    if c_elev is None and c_depth is None and elevation is None and depth is None:
+        fields = ", ".join(str(c) for c in wells.columns if c != wells.geometry.name)
+        problems.append(f"no water-table column among {fields or '(none)'}: name it with "
+                        "--gw-elev FIELD (elevation) or --gw-depth FIELD (depth below ground); "
+                        f"recognised: {', '.join(ELEVATION_COLUMNS[:4])}, "
+                        f"{', '.join(DEPTH_COLUMNS[:4])} ...")
     if problems:
         raise SchemaError("groundwater: cannot read the wells", problems)
-    assert elev is not None
-    id_col = next((cols[c] for c in _ID_COLUMNS if c in cols), None)
+    elev = _wells_elevation(wells, geoms, c_elev, c_depth, c_ground, dem, relative)
+    id_col = next((c for c in wells.columns if _norm(c) in _ID_COLUMNS), None)
     ids = (wells[id_col].astype(str) if id_col else pd.Series(wells.index.astype(str),
                                                               index=wells.index))
-    date_col = next((cols[c] for c in DATE_COLUMNS if c in cols), None)
-    dates = (wells[date_col].astype(object).where(wells[date_col].notna(), None)
-             if date_col else pd.Series([None] * len(wells), index=wells.index, dtype=object))
-    if date_col is None:
-        logger.warning("groundwater: no date column (%s); the sheet will say 'date unknown'",
-                       ", ".join(DATE_COLUMNS[:3]))
+    dates = (wells[c_date].astype(object).where(wells[c_date].notna(), None)
+             if c_date else pd.Series([None] * len(wells), index=wells.index, dtype=object))
+    if c_date is None:
+        logger.warning("groundwater: no date column (%s, or name it with --gw-date); the sheet "
+                       "will say 'date unknown'", ", ".join(DATE_COLUMNS[:5]))
     out = gpd.GeoDataFrame(
         {"well_id": ids.to_numpy(dtype=object),
          "gw_elev_m": elev,
@@ -196,6 +225,45 @@ def read_wells(wells: Any, *, dem: Any = None) -> gpd.GeoDataFrame:
         logger.info("groundwater: %d well(s) without a water-table value left out",
                     int((~ok).sum()))
     return out.loc[ok].reset_index(drop=True)
+
+
+def _fields(fields: Mapping[str, str] | None) -> dict[str, str]:
+    """``fields`` checked against the roles of :func:`read_wells`."""
+    roles = ("elevation", "depth", "date", "ground")
+    given = dict(fields or {})
+    unknown = sorted(set(given) - set(roles))
+    if unknown:
+        msg = f"unknown groundwater field role(s) {unknown}; valid: {', '.join(roles)}"
+        raise InputError(msg)
+    return {k: str(v) for k, v in given.items() if v is not None}
+
+
+def _wells_elevation(wells: gpd.GeoDataFrame, geoms: NDArray[Any], c_elev: str | None,
+                     c_depth: str | None, c_ground: str | None, dem: Any,
+                     relative: bool) -> NDArray[np.float64]:
+    """Water-table elevation per well (NaN where unknown), from the elevation column, or from
+    the depth and the ground (its column or the DEM); ``relative``: ``−depth``."""
+    def num(col: str | None) -> NDArray[np.float64]:
+        if col is None:
+            return np.full(len(wells), np.nan)
+        return pd.to_numeric(wells[col], errors="coerce").to_numpy(np.float64)
+
+    depth = num(c_depth)
+    if (depth < 0).any():
+        logger.warning("groundwater: %d well(s) have a negative depth to water (water above the "
+                       "ground: artesian?); used as given", int((depth < 0).sum()))
+    if relative:
+        if c_depth is None or np.isnan(depth).all():
+            logger.warning("groundwater: no depth below ground in the wells; without a DEM or "
+                           "--ground the water table cannot be drawn")
+        return -depth
+    elev = num(c_elev)
+    ground = num(c_ground)
+    need = np.isnan(ground) & ~np.isnan(depth)
+    if need.any() and dem is not None:
+        d = as_dem(dem)
+        ground = np.where(need, sample_dem(d, shapely.get_x(geoms), shapely.get_y(geoms)), ground)
+    return np.where(np.isnan(elev), ground - depth, elev)
 
 
 def water_table_at(
@@ -271,6 +339,8 @@ def groundwater_profile(
     power: float = 2.0,
     max_distance: float | None = None,
     crs: Any = None,
+    fields: Mapping[str, str] | None = None,
+    relative: bool = False,
 ) -> GroundwaterProfile:
     """The water table along ``line`` (see the module docstring for the two methods).
 
@@ -295,6 +365,11 @@ def groundwater_profile(
         for linear: no limit).
     crs : CRS-like, optional
         CRS of the line; must equal the wells' (CRSError).
+    fields : mapping, optional
+        Column names for :func:`read_wells`: ``{"elevation": …, "depth": …, "date": …,
+        "ground": …}``.
+    relative : bool
+        Levels relative to the ground (see :func:`read_wells`).
 
     Returns
     -------
@@ -310,11 +385,13 @@ def groundwater_profile(
     if method not in METHODS:
         msg = f"unknown groundwater method {method!r}; valid: {', '.join(METHODS)}"
         raise InputError(msg)
-    w = read_wells(wells, dem=dem)
+    w = read_wells(wells, dem=dem, relative=relative, **_fields(fields))
     if crs is not None and w.crs is not None and not w.crs.equals(crs):
         msg = (f"the groundwater points are in {w.crs.to_string()} but the section is in "
                f"{gpd.GeoSeries([], crs=crs).crs.to_string()}; reproject with .to_crs(...)")
-        raise CRSError(msg)
+        raise CRSError(msg, cli=msg.replace("the groundwater points", "the --groundwater file")
+                       .replace("reproject with .to_crs(...)", "reproject it (ogr2ogr -t_srs "
+                                f"{gpd.GeoSeries([], crs=crs).crs.to_string()} ...)"))
     line = shapely.force_2d(line)
     if chainage is None:
         n = max(int(np.ceil(line.length / spacing)), 1) + 1

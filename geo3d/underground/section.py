@@ -66,21 +66,26 @@ from .._checks import require_metric_crs
 from .._numeric import float_values as _float
 from ..errors import CRSError, InputError
 from ..io.atomic import atomic_path
-from ..io.raster import Dem, as_dem, check_same_crs, sample_dem
+from ..io.raster import Dem, as_dem, check_same_crs, dem_gap_reason, flat_dem, sample_dem
 from .groundwater import GroundwaterProfile, ReadWells, groundwater_profile, read_wells
 from .pipes import conform_pipes
+from .pit import pit_polygon
 from .vertical import inner_height_m as _inner_height_m
 from .vertical import pipes_to_3d
 
 __all__ = [
     "CSV_COLUMNS",
     "DEFAULT_CLEARANCE_M",
+    "GROUND_MODES",
+    "STRUCTURE_SECTION_COLUMNS",
     "Section",
     "as_line",
     "atlas_table",
     "cross_section",
+    "section_ground",
     "section_lines",
     "sections_along",
+    "structures_in_section",
 ]
 
 logger = logging.getLogger(__name__)
@@ -135,6 +140,13 @@ class Section:
         Data sources and dates for a title block (``pipes``, ``ground``, ``groundwater``).
     station_m : float or None
         For a cut of an atlas: its station along the road (m).
+    ground_mode : str
+        Where the ground comes from (:data:`GROUND_MODES`): ``"dem"`` (a raster), ``"flat"``
+        (one elevation given), ``"relative"`` (no ground known: levels are depths below a
+        ground line at 0, from the pipes' cover depths) or ``"none"`` (3D pipes with no
+        ground: no ground line, no covers). The sheet says which.
+    structures : pandas.DataFrame
+        Point structures near the line (:func:`structures_in_section`).
     """
 
     line: shapely.LineString
@@ -148,6 +160,8 @@ class Section:
     name: str = ""
     sources: dict[str, str] = field(default_factory=dict)
     station_m: float | None = None
+    ground_mode: str = "dem"
+    structures: pd.DataFrame = field(default_factory=lambda: _empty_structures())
 
     @property
     def length_m(self) -> float:
@@ -416,7 +430,12 @@ def _pit_frame(pit: Any, pit_depth: float | None) -> gpd.GeoDataFrame | None:
         pit["depth_m"] = float(pit_depth)
     if "depth_m" not in pit and "bottom_z" not in pit:
         msg = "the pit needs a depth: a depth_m (or bottom_z) column, or pit_depth=…"
-        raise InputError(msg)
+        raise InputError(msg, cli="the --pit file needs a depth: a depth_m (or bottom_z) "
+                         "column")
+    geoms = pit.geometry.to_numpy()
+    bad = ~shapely.is_valid(geoms) | shapely.is_empty(geoms) | (shapely.get_type_id(geoms) == 0)
+    for g in geoms[bad][:1]:   # the first bad pit: refused as excavate refuses it
+        pit_polygon(g)
     return pit
 
 
@@ -508,6 +527,112 @@ def _outlines(c: NDArray[np.float64], z: NDArray[np.float64], w: NDArray[np.floa
     return np.where(along, bands, np.where(box, boxes, circles))
 
 
+
+#: Where a section's ground comes from (:attr:`Section.ground_mode`).
+GROUND_MODES: tuple[str, ...] = ("dem", "flat", "relative", "none")
+
+
+def section_ground(ground: Any, pipes: gpd.GeoDataFrame, line: shapely.LineString | None = None
+                   ) -> tuple[Dem | None, str, str]:
+    """The ground of a section: ``(DEM or None, mode, description for the sheet)``.
+
+    ``ground`` is a DEM or raster path (mode ``"dem"``), a number (flat ground at that
+    elevation, ``"flat"``), or None: then 2D pipes with cover depths are placed below a ground
+    line at 0 (``"relative"``: every level is a depth below ground), and pipes that are 3D
+    already are drawn at their elevations with no ground (``"none"``).
+
+    Examples
+    --------
+    >>> p = gpd.GeoDataFrame({"utility": ["gas"]}, geometry=[shapely.LineString([(0, 0), (9, 0)])],
+    ...                      crs="EPSG:5186")
+    >>> section_ground(31.5, p)[1:]
+    ('flat', 'flat at EL 31.50 m (given; no DEM)')
+    >>> section_ground(None, p)[1]
+    'relative'
+    """
+    crs = pipes.crs
+    bounds = np.asarray(pipes.total_bounds if len(pipes) else (0.0, 0.0, 1.0, 1.0), dtype=float)
+    if line is not None:
+        lb = np.asarray(line.bounds, dtype=float)
+        bounds = np.r_[np.fmin(bounds[:2], lb[:2]), np.fmax(bounds[2:], lb[2:])]
+    if ground is None:
+        if _is_3d(pipes):
+            return None, "none", "none (3D pipes at their elevations; no DEM, no covers)"
+        return (flat_dem(0.0, tuple(bounds), crs), "relative",
+                "relative: 0.00 = ground surface (no DEM); levels are depths below ground")
+    if isinstance(ground, bool):
+        msg = f"ground must be a DEM, a raster path or an elevation, got {ground!r}"
+        raise InputError(msg)
+    if isinstance(ground, int | float | np.integer | np.floating):
+        value = float(ground)
+        dem = flat_dem(value, tuple(bounds), crs)   # refuses NaN and infinities
+        return dem, "flat", f"flat at EL {value:.2f} m (given; no DEM)"
+    dem = as_dem(ground)
+    check_same_crs(dem, crs, what="the pipes")
+    text = Path(ground).name if isinstance(ground, str | os.PathLike) else "DEM"
+    return dem, "dem", text
+
+
+def _check_relative(pipes: gpd.GeoDataFrame) -> None:
+    """Without a ground, pipes given by absolute elevation cannot share the relative datum."""
+    if "depth_kind" not in pipes or not len(pipes):
+        return
+    elev = (pipes["depth_kind"].astype(object).to_numpy() == "elevation")
+    if elev.any():
+        msg = (f"{int(elev.sum())} pipe(s) near the line give absolute elevations, which cannot "
+               "be drawn below a relative ground line; pass ground= (a DEM, or one elevation "
+               "for flat ground)")
+        raise InputError(msg, cli=(f"{int(elev.sum())} pipe(s) near the line give absolute "
+                                   "elevations, which cannot be drawn below a relative ground "
+                                   "line; give --dem DEM.tif, or --ground Z for flat ground"))
+
+
+def _empty_structures() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object if c in ("structure_id", "kind", "utility",
+                                                           "source_layer") else float)
+                         for c in STRUCTURE_SECTION_COLUMNS})
+
+
+#: Columns of :attr:`Section.structures`.
+STRUCTURE_SECTION_COLUMNS: tuple[str, ...] = (
+    "structure_id", "kind", "utility", "source_layer", "chainage_m", "offset_m", "ground_z",
+    "depth_m", "bottom_z")
+
+
+def structures_in_section(structures: gpd.GeoDataFrame, line: shapely.LineString, *,
+                          width: float, dem: Dem | None, crs: Any = None) -> pd.DataFrame:
+    """Point structures within ``width`` of the line, at their chainage: the ground there
+    (``ground_z``, from ``dem``) and their bottom (``ground_z − depth_m``; NaN when unknown).
+
+    Examples
+    --------
+    >>> st = gpd.GeoDataFrame({"kind": ["manhole"], "structure_id": ["MH1"], "utility": ["sewer"],
+    ...                        "depth_m": [2.0]}, geometry=[shapely.Point(3, 1)], crs="EPSG:5186")
+    >>> from geo3d.io.raster import flat_dem
+    >>> t = structures_in_section(st, shapely.LineString([(0, 0), (10, 0)]), width=2.0,
+    ...                           dem=flat_dem(30.0, (0, 0, 10, 5)))
+    >>> t[["structure_id", "chainage_m", "offset_m", "bottom_z"]].values.tolist()
+    [['MH1', 3.0, 1.0, 28.0]]
+    """
+    from .pit import structures_in_pit
+
+    near = structures_in_pit(structures, line.buffer(width, cap_style="flat"), band=0.0,
+                             crs=crs)
+    g = near.geometry.to_numpy()
+    ch = shapely.line_locate_point(line, g) if len(g) else np.zeros(0)
+    x, y = (shapely.get_x(g), shapely.get_y(g)) if len(g) else (np.zeros(0), np.zeros(0))
+    gz = sample_dem(dem, x, y) if dem is not None and len(g) else np.full(len(g), np.nan)
+    depth = near["depth_m"].to_numpy(np.float64)
+    out = pd.DataFrame({
+        "structure_id": near["structure_id"].astype(object).to_numpy(),
+        "kind": near["kind"].astype(object).to_numpy(),
+        "utility": near["utility"].astype(object).to_numpy(),
+        "source_layer": near["source_layer"].astype(object).to_numpy(),
+        "chainage_m": ch, "offset_m": shapely.distance(line, g) if len(g) else np.zeros(0),
+        "ground_z": gz, "depth_m": depth, "bottom_z": gz - depth})
+    return out.sort_values("chainage_m", kind="stable").reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------------
 # the section
 # --------------------------------------------------------------------------------------------
@@ -515,7 +640,7 @@ def cross_section(
     pipes: gpd.GeoDataFrame,
     line: Any,
     *,
-    ground: Dem | str | os.PathLike[str] | Any = None,
+    ground: Dem | str | os.PathLike[str] | float | Any = None,
     groundwater: Any = None,
     width: float = 2.0,
     pit: Any = None,
@@ -531,7 +656,10 @@ def cross_section(
     groundwater_method: str = "idw",
     nearby: float = 60.0,
     name: str = "",
+    groundwater_fields: Mapping[str, str] | None = None,
+    structures: gpd.GeoDataFrame | None = None,
     _plan: NDArray[np.object_] | None = None,
+    _ground: tuple[Dem | None, str, str] | None = None,
 ) -> Section:
     """Cut the pipes with a polyline: crossings, ground, water table, pit and rule checks.
 
@@ -543,8 +671,11 @@ def cross_section(
         ``depth_assumed`` column, e.g. the output of ``pipes_to_3d``).
     line : LineString, coordinates, ``"x1,y1,x2,y2,…"`` or one-row GeoDataFrame
         The section line in the pipes' CRS; chainage runs from its first vertex.
-    ground : Dem or raster path, optional
-        DEM for the ground profile and cover depths. Required for cover depths.
+    ground : Dem, raster path or float, optional
+        The ground: a DEM (profile and cover depths), or one elevation for flat ground. With
+        neither, levels are drawn relative to the ground (0 = ground surface) from the pipes'
+        cover depths (pipes with absolute elevations then need a ground); see
+        :func:`section_ground`.
     groundwater : GeoDataFrame or path, optional
         Boreholes/wells (:func:`~geo3d.underground.groundwater.read_wells`).
     width : float
@@ -575,9 +706,18 @@ def cross_section(
         Radius (m) around the line of the pipes kept for the key plan.
     name : str
         Name of the section (printed on the sheet).
+    groundwater_fields : mapping, optional
+        Column names of the wells, ``{"elevation": …, "depth": …, "date": …}``, when they are
+        not among the recognised ones (:func:`~geo3d.underground.groundwater.read_wells`).
+    structures : GeoDataFrame, optional
+        Point structures (manholes, valves...; ``utility, kind, structure_id, source_layer,
+        depth_m``): those within ``width`` of the line are drawn (manholes as shafts from the
+        ground down to their depth).
     _plan : array, optional
         Internal (:func:`sections_along`): the key-plan geometry of every row of ``pipes``
         (2D, simplified), computed once for many sections.
+    _ground : tuple, optional
+        Internal (:func:`sections_along`): :func:`section_ground` worked out once.
 
     Returns
     -------
@@ -603,12 +743,11 @@ def cross_section(
     line = as_line(line)
     if not width > 0:
         msg = f"width must be a positive corridor half-width in metres, got {width!r}"
-        raise InputError(msg)
+        raise InputError(msg, cli=msg.replace("width", "--width", 1))
     crs = pipes.crs
-    dem = None
-    if ground is not None:
-        dem = as_dem(ground)
-        check_same_crs(dem, crs, what="the pipes")
+    pit_gdf = _pit_frame(pit, pit_depth)   # a bad pit fails before any work
+    dem, ground_mode, ground_text = (section_ground(ground, pipes, line) if _ground is None
+                                     else _ground)
 
     # --- the line must touch the data (no pipe within `nearby` m: outside) ----------------
     near_idx = (np.sort(pipes.sindex.query(line.buffer(max(nearby, width)),
@@ -633,9 +772,16 @@ def cross_section(
         gz = sample_dem(dem, gx, gy)
         if np.isnan(gz).all():
             db = ", ".join(f"{v:.1f}" for v in dem.bounds)
-            msg = (f"the DEM (bounds {db}) does not cover the section line; give a DEM that "
-                   "covers it")
-            raise InputError(msg)
+            if dem_gap_reason(dem, gx, gy) == "nodata":
+                msg = (f"the DEM has only nodata cells along the section line (DEM bounds "
+                       f"{db}); fill the gap in the DEM, or give flat ground (ground=Z)")
+                cli = (f"the --dem has only nodata cells along the section line (DEM bounds "
+                       f"{db}); fill the gap in the DEM, or give --ground Z for flat ground")
+            else:
+                msg = (f"the DEM (bounds {db}) does not cover the section line; give a DEM "
+                       "that covers it")
+                cli = msg.replace("the DEM", "the --dem", 1)
+            raise InputError(msg, cli=cli)
         if np.isnan(gz).any():
             logger.warning("cross_section: %.0f %% of the line has no ground (off the DEM)",
                            100.0 * np.isnan(gz).mean())
@@ -655,6 +801,8 @@ def cross_section(
     sub3: gpd.GeoDataFrame | None = None   # None: the input rows are 3D already
     if not (len(cand) and "depth_assumed" in pipes and shapely.has_z(g3[present]).all()):
         sub = pipes.iloc[cand]
+        if ground_mode == "relative":
+            _check_relative(sub)
         if len(sub):
             sub3 = _to_3d(sub, dem, default_cover, densify)
         else:
@@ -845,13 +993,15 @@ def cross_section(
     gw = None
     if groundwater is not None:
         gw = groundwater_profile(groundwater, line, chainage=ch, dem=dem,
-                                 method=groundwater_method, crs=crs)
+                                 method=groundwater_method, crs=crs, fields=groundwater_fields,
+                                 relative=ground_mode == "relative")
     pit_df = _empty_pit()
-    pit_gdf = _pit_frame(pit, pit_depth)
     if pit_gdf is not None:
         if pit_gdf.crs is not None and not pit_gdf.crs.equals(crs):
             msg = "the pit is in another CRS than the pipes; reproject it with .to_crs(...)"
-            raise CRSError(msg)
+            raise CRSError(msg, cli=(f"the --pit file is in {pit_gdf.crs.to_string()}, the "
+                                     f"pipes in {crs.to_string()}; reproject it (ogr2ogr "
+                                     f"-t_srs {crs.to_string()} pit2.geojson pit.geojson)"))
         pit_df = _pit_in_section(pit_gdf, line, dem)
     plan = (_plan[near_idx] if _plan is not None
             else shapely.simplify(shapely.force_2d(near_geoms), 0.001))
@@ -863,17 +1013,17 @@ def cross_section(
     layers = sorted({str(v) for v in cr["source_layer"].dropna()}) if len(cr) else []
     if layers:
         sources["pipes"] = ", ".join(layers)
-    if isinstance(ground, str | os.PathLike):
-        sources["ground"] = Path(ground).name
-    elif dem is not None:
-        sources["ground"] = "DEM"
+    if ground_text:
+        sources["ground"] = ground_text
     if gw is not None:
         sources["groundwater"] = gw.describe()
     logger.info("cross_section: %.1f m line, %d candidates -> %d crossings (%d along), "
                 "%d violations", line.length, len(cand), len(cr), nb, len(violations))
+    st_df = (structures_in_section(structures, line, width=width, dem=dem, crs=crs)
+             if structures is not None else _empty_structures())
     return Section(line=line, crs=crs, crossings=cr, ground=ground_df, groundwater=gw,
                    pit=pit_df, violations=violations, nearby=near_gdf, name=name,
-                   sources=sources)
+                   sources=sources, ground_mode=ground_mode, structures=st_df)
 
 
 def sections_along(
@@ -897,21 +1047,25 @@ def sections_along(
         names = [""] * len(geoms)
     if not geoms:
         return []
-    ground = kwargs.get("ground")
-    if ground is not None:
-        kwargs["ground"] = as_dem(ground)
+    ground = kwargs.pop("ground", None)
     width = float(kwargs.get("width", 2.0))
     nearby = float(kwargs.get("nearby", 60.0))
     region = shapely.union_all(shapely.buffer(np.asarray(geoms, dtype=object),
                                               max(width, nearby)))
     near = pipes.iloc[np.sort(pipes.sindex.query(region, predicate="intersects"))]
+    dem, mode, text = section_ground(ground, near if len(near) else pipes,
+                                     shapely.LineString(shapely.get_coordinates(region.envelope
+                                                                                .exterior)))
     if not _is_3d(near) and len(near):
-        near = _to_3d(near, kwargs.get("ground"), kwargs.get("default_cover"),
-                      kwargs.get("densify", 0.5))
+        if mode == "relative":
+            _check_relative(near)
+        near = _to_3d(near, dem, kwargs.get("default_cover"), kwargs.get("densify", 0.5))
     plan = shapely.simplify(shapely.force_2d(near.geometry.to_numpy()), 0.001)
     gw = kwargs.get("groundwater")
     if gw is not None:   # read (and checked) once for all the sections
-        kwargs["groundwater"] = ReadWells(read_wells(gw, dem=kwargs.get("ground")))
+        kwargs["groundwater"] = ReadWells(read_wells(
+            gw, dem=dem, relative=mode == "relative",
+            **{k: v for k, v in (kwargs.get("groundwater_fields") or {}).items() if v}))
     stations = (lines["station_m"].to_numpy(np.float64) if isinstance(lines, gpd.GeoDataFrame)
                 and "station_m" in lines else np.full(len(geoms), np.nan))
     out = []
@@ -919,9 +1073,7 @@ def sections_along(
         kw = dict(kwargs)
         if not kwargs.get("name"):
             kw["name"] = nm
-        sec = cross_section(near, g, _plan=plan, **kw)
+        sec = cross_section(near, g, _plan=plan, _ground=(dem, mode, text), **kw)
         sec.station_m = None if np.isnan(st) else float(st)
-        if isinstance(ground, str | os.PathLike):
-            sec.sources["ground"] = Path(ground).name
         out.append(sec)
     return out

@@ -353,7 +353,8 @@ def pipes_to_3d(
         if dem is None:
             msg = ("cover depths need the ground: pass a DEM (a GeoTIFF path or "
                    "geo3d.io.raster.read_dem(...)) to pipes_to_3d")
-            raise InputError(msg)
+            raise InputError(msg, cli="cover depths need the ground: give --dem DEM.tif, or "
+                             "--ground Z for flat ground")
         d = as_dem(dem)
         check_same_crs(d, frame.crs, what="the pipes")
         ground = sample_dem(d, xy[:, 0], xy[:, 1])

@@ -96,4 +96,38 @@ def test_atlas(tmp_path):
     head = (tmp_path / "atlas.csv").read_text(encoding="utf-8").splitlines()[0]
     assert head == "sheet,station_m," + HEADER
     res = run([*base(tmp_path / "b.pdf"), "--road", str(D("road")), "--atlas-step", "150"])
-    assert res.exit_code == 2 and "road_name" in res.output
+    assert res.exit_code == 2 and "--road-name" in res.output
+
+
+def test_section_without_dem_and_with_flat_ground(tmp_path, line):
+    pipes = ["--pipes", str(D("utilities")), "--line", line]
+    res = run([*pipes, "--out", str(tmp_path / "rel.pdf")])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader((tmp_path / "rel.csv").read_text(encoding="utf-8").splitlines()))
+    assert rows and all(float(r["top_z"]) == pytest.approx(-float(r["cover_m"]), abs=2e-3)
+                        for r in rows if r["cover_m"])
+    res = run([*pipes, "--ground", "31.5", "--out", str(tmp_path / "flat.pdf")])
+    assert res.exit_code == 0, res.output
+    flat = list(csv.DictReader((tmp_path / "flat.csv").read_text(encoding="utf-8").splitlines()))
+    assert [r["cover_m"] for r in flat] == [r["cover_m"] for r in rows]
+    res = run([*pipes, "--ground", "31.5", "--dem", str(D("dem")), "--out",
+               str(tmp_path / "both.pdf")])
+    assert res.exit_code == 2 and "not both" in res.output
+    res = run([*pipes, "--ground", "nan", "--out", str(tmp_path / "nan.pdf")])
+    assert res.exit_code == 2 and "--ground must be a finite" in res.output
+    assert "pipes_to_3d" not in res.output
+
+
+def test_groundwater_fields_named_on_the_command_line(tmp_path, line):
+    import geopandas as gpd
+
+    wells = gpd.read_file(D("boreholes"))
+    renamed = wells.rename(columns={"gw_elev_m": "수위값", "gw_depth_m": "깊이값",
+                                    "measured": "검측"})
+    path = tmp_path / "wells.gpkg"
+    renamed.to_file(path)
+    args = [*base(tmp_path / "s.pdf"), "--line", line, "--groundwater", str(path)]
+    res = run(args)
+    assert res.exit_code == 2 and "--gw-elev" in res.output
+    res = run([*args, "--gw-depth", "깊이값", "--gw-date", "검측"])
+    assert res.exit_code == 0, res.output

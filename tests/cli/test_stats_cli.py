@@ -171,3 +171,54 @@ def test_tiles_bad_stats_file_exits_2(runner, paths, tmp_path):
     assert res.exit_code == 2, res.output
     assert len(_error_lines(res)) == 1
     assert not (tmp_path / "t.pmtiles").exists()
+
+
+def test_year_range_is_one_plausible_range(runner, paths, tmp_path):
+    pipes, areas = paths
+    for year in ("1800", "3000"):
+        res = runner.invoke(cli, ["stats", "--pipes", pipes, "--areas", areas, "--area-id",
+                                  "adm_cd2", "--year", year, "--out", str(tmp_path / "s.csv")])
+        assert res.exit_code == 2, res.output
+        assert f"--year {year} is outside the plausible range 1900-" in res.output
+
+
+def test_empty_areas_file_is_called_empty(runner, paths, tmp_path):
+    pipes, _ = paths
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    res = runner.invoke(cli, ["stats", "--pipes", pipes, "--areas", str(empty), "--area-id",
+                              "adm_cd2", "--out", str(tmp_path / "s.csv")])
+    assert res.exit_code == 2 and "empty" in res.output and "no field" not in res.output
+
+
+def test_tiles_options_say_what_each_needs(runner, paths, tmp_path):
+    pipes, areas = paths
+    out = str(tmp_path / "t.pmtiles")
+    res = runner.invoke(cli, ["tiles", "--pipes", pipes, "--areas", areas, "--out", out])
+    assert res.exit_code == 2 and "--areas needs --area-id" in res.output
+    res = runner.invoke(cli, ["tiles", "--pipes", pipes, "--stats", "x.csv", "--out", out])
+    assert res.exit_code == 2 and "--stats needs --areas" in res.output
+
+
+def test_stats_from_geoparquet_with_a_lean_aged_list(runner, paths, tmp_path):
+    from geo3d.underground import read_pipes
+
+    pipes, areas = paths
+    parquet = tmp_path / "pipes.parquet"
+    read_pipes(pipes).to_parquet(parquet)
+    base = ["stats", "--areas", areas, "--area-id", "adm_cd2", "--year", "2025"]
+    res = runner.invoke(cli, [*base, "--pipes", pipes, "--out", str(tmp_path / "a.csv")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, [*base, "--pipes", str(parquet), "--out", str(tmp_path / "b.csv"),
+                              "--aged", str(tmp_path / "b_aged.parquet")])
+    assert res.exit_code == 0, res.output
+    a = pd.read_csv(tmp_path / "a.csv", dtype={"area_id": str})
+    b = pd.read_csv(tmp_path / "b.csv", dtype={"area_id": str})
+    pd.testing.assert_frame_equal(a, b)
+    lean = pd.read_csv(tmp_path / "a_aged.csv", dtype={"area_id": str})
+    assert "geometry_wkt" not in lean.columns and len(lean) > 0
+    import geopandas as gpd
+
+    geo = gpd.read_parquet(tmp_path / "b_aged.parquet")
+    assert len(geo) == len(lean) and geo.geometry.notna().all()
+    assert geo["length_m"].sum() == pytest.approx(lean["length_m"].sum(), rel=1e-9)

@@ -29,8 +29,11 @@ def test_failure_leaves_no_file(tmp_path):
 def test_overwrite_is_explicit(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("old")
-    with pytest.raises(OutputExistsError, match="--overwrite"), atomic_path(target):
+    with pytest.raises(OutputExistsError, match="overwrite=True") as err, atomic_path(target):
         pass
+    from geo3d.errors import cli_text
+
+    assert "--overwrite" in cli_text(err.value) and "overwrite=True" not in cli_text(err.value)
     with atomic_path(target, overwrite=True) as tmp:
         tmp.write_text("new")
     assert target.read_text() == "new"

@@ -105,3 +105,20 @@ def test_as_dem_accepts_dem_like_objects():
     assert np.isnan(dem.elevation[0, 1]) and dem.crs.to_epsg() == 5186
     with pytest.raises(InputError):
         as_dem(42)
+
+
+def test_all_nodata_dem_is_called_all_nodata(tmp_path):
+    t = Affine(1.0, 0.0, 0.0, 0.0, -1.0, 10.0)
+    path = write_tif(tmp_path / "empty.tif", np.full((10, 10), -9999.0), t)
+    with pytest.raises(InputError, match="only nodata"):
+        read_dem(path)
+
+
+def test_gap_reason_tells_nodata_from_outside():
+    from geo3d.io.raster import dem_gap_reason
+
+    z = np.full((4, 4), 10.0)
+    z[:, :2] = np.nan
+    dem = Dem(z, Affine(1.0, 0.0, 0.0, 0.0, -1.0, 4.0), "EPSG:5186")
+    assert dem_gap_reason(dem, [0.5, 1.5], [2.0, 2.0]) == "nodata"
+    assert dem_gap_reason(dem, [50.0], [50.0]) == "outside"

@@ -154,3 +154,20 @@ def test_dask_on_seoul_dongs_equals_single_process(shared_data, client):
                                          client=client, reference_date=2025)
     assert single.attrs["outside_length_m"] > 0 and single["area_id"].nunique() > 400
     assert_same(parallel, single)
+
+
+def test_partitioned_geoparquet_is_read_on_the_workers(pipes, areas, client, tmp_path):
+    """A folder of GeoParquet partitions: the workers read them (no geometry from the client);
+    the same table as one process."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        single = aging_statistics(pipes, areas, area_id="adm_cd2", reference_date=2025)
+        order = np.argsort(pipes.geometry.hilbert_distance().to_numpy(), kind="stable")
+        folder = tmp_path / "pipes"
+        dask_geopandas.from_geopandas(pipes.iloc[order], npartitions=4).to_parquet(folder)
+        df = aging_statistics_dask(folder, areas, area_id="adm_cd2", client=client,
+                                   spatial_shuffle=False, reference_date=2025)
+    assert len(list(folder.glob("*.parquet"))) == 4
+    assert_same(df, single)
+    with pytest.raises(Exception, match="do not exist"):
+        aging_statistics_dask(tmp_path / "nope", areas, area_id="adm_cd2", client=client)

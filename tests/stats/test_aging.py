@@ -393,3 +393,103 @@ def test_areas_in_another_crs_reprojected_by_read_areas_give_the_same_numbers(
                                   b[["area_id", "utility", "period"]].astype({"area_id": object}),
                                   check_dtype=False)
     np.testing.assert_allclose(a["length_m"], b["length_m"], rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# one split for statistics and aged list; lean aged list; no hidden threshold (issue 16)
+# ---------------------------------------------------------------------------------------------
+def test_aging_report_equals_the_two_functions(sample_pipes, sample_areas):
+    from geo3d.stats import aging_report
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats, aged = aging_report(sample_pipes, sample_areas, area_id="adm_cd2",
+                                   reference_date=2025)
+        ref_stats = aging_statistics(sample_pipes, sample_areas, area_id="adm_cd2",
+                                     reference_date=2025)
+        ref_aged = aged_segments(sample_pipes, sample_areas, area_id="adm_cd2",
+                                 reference_date=2025)
+    pd.testing.assert_frame_equal(stats, ref_stats)
+    assert not isinstance(aged, gpd.GeoDataFrame)          # lean: no geometry
+    lean = aged.reset_index(drop=True)
+    full = pd.DataFrame(ref_aged.drop(columns="geometry")).reset_index(drop=True)
+    assert len(lean) == len(full) > 0
+    assert lean.drop(columns="length_m").equals(full.drop(columns="length_m"))
+    np.testing.assert_allclose(lean["length_m"], full["length_m"], rtol=1e-9, atol=1e-6)
+    # the stated rule, with the thresholds written out again (UNDERGROUND.md)
+    thr = lean["utility"].map({"water": 30, "sewer": 30, "gas": 20, "heat": 20, "power": 30,
+                               "telecom": 30})
+    assert ((2025 - lean["install_year"]) >= thr).all()
+
+
+def test_utility_without_threshold_is_never_aged():
+    from geo3d.stats import aging_report
+
+    areas = gpd.GeoDataFrame({"id": ["A"]}, geometry=[shapely.box(0, 0, 100, 100)],
+                             crs="EPSG:5186")
+    pipes = gpd.GeoDataFrame(
+        {"utility": ["oil", "gas"], "install_year": pd.array([1950, 1950], dtype="Int64")},
+        geometry=[shapely.LineString([(10, 10), (20, 10)]), shapely.LineString([(10, 20), (30, 20)])],
+        crs="EPSG:5186")
+    with pytest.warns(UserWarning, match="no aging threshold for 'oil'"):
+        stats, aged = aging_report(pipes, areas, area_id="id", reference_date=2025)
+    assert aged["utility"].tolist() == ["gas"]
+    oil = stats.set_index("utility").loc["oil"]
+    assert pd.isna(oil["threshold_years"]) and np.isnan(oil["share_over_threshold"])
+    stats, aged = aging_report(pipes, areas, area_id="id", reference_date=2025, thresholds=40)
+    assert sorted(aged["utility"]) == ["gas", "oil"]
+
+
+def test_csv_writer_round_trips_text_and_missing_values(tmp_path):
+    table = pd.DataFrame({"area_id": pd.array(["제기동", "a,b", None], dtype="string"),
+                          "n": pd.array([1, None, 3], dtype="Int64"),
+                          "x": [0.1 + 0.2, np.nan, 2.0], "s": ['say "hi"', "x", None]})
+    path = statistics_to_file(table, tmp_path / "t.csv")
+    text = path.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == "area_id,n,x,s"
+    back = pd.read_csv(path, dtype={"area_id": "string", "s": "string"})
+    assert back["area_id"].tolist()[:2] == ["제기동", "a,b"] and pd.isna(back["area_id"][2])
+    assert back["s"].tolist()[:2] == ['say "hi"', "x"]
+    assert back["n"].astype("Int64").tolist()[0] == 1 and pd.isna(back["n"][1])
+    assert back["x"].tolist()[0] == 0.1 + 0.2 and back["x"].tolist()[2] == 2.0
+
+
+def test_read_statistics_pipes_reads_only_what_it_needs(tmp_path, sample_pipes, sample_areas):
+    from geo3d.stats import aging_report, read_statistics_pipes
+
+    parquet = tmp_path / "p.parquet"
+    sample_pipes.to_parquet(parquet)
+    gpkg = tmp_path / "p.gpkg"
+    sample_pipes.to_file(gpkg, layer="pipes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = aging_statistics(sample_pipes, sample_areas, area_id="adm_cd2", reference_date=2025)
+        for path in (parquet, gpkg):
+            fast = read_statistics_pipes(path)
+            assert "depth_m" not in fast.columns and "install_year" in fast.columns
+            got, _ = aging_report(fast, sample_areas, area_id="adm_cd2", reference_date=2025)
+            pd.testing.assert_frame_equal(got[["area_id", "utility", "period"]],
+                                          ref[["area_id", "utility", "period"]])
+            np.testing.assert_allclose(got["length_m"], ref["length_m"], rtol=1e-12)
+    # a year of 0 is unknown, not 2025 years old
+    zero = sample_pipes.iloc[:3].copy()
+    zero["install_year"] = pd.array([0, 1990, None], dtype="Int64")
+    zero.to_parquet(tmp_path / "z.parquet")
+    assert read_statistics_pipes(tmp_path / "z.parquet")["install_year"].isna().tolist() == [
+        True, False, True]
+
+
+def test_install_year_zero_is_unknown_not_aged():
+    from geo3d.stats import aging_report
+
+    areas = gpd.GeoDataFrame({"id": ["A"]}, geometry=[shapely.box(0, 0, 100, 100)],
+                             crs="EPSG:5186")
+    pipes = gpd.GeoDataFrame(
+        {"utility": ["water", "water"], "install_year": pd.array([0, 1980], dtype="Int64")},
+        geometry=[shapely.LineString([(10, 10), (20, 10)]), shapely.LineString([(10, 20), (30, 20)])],
+        crs="EPSG:5186")
+    with pytest.warns(UserWarning, match="before 1850"):
+        stats, aged = aging_report(pipes, areas, area_id="id", reference_date=2025)
+    assert sorted(stats["period"]) == ["1980-1989", "unknown"]
+    assert aged["install_year"].tolist() == [1980]
+    assert pipe_age(pipes, reference_date=2025).tolist() == [pd.NA, 45]

@@ -57,9 +57,8 @@ def test_surface_just_inside_and_just_outside():
     assert c.loc["in", "reached"] and not c.loc["out", "reached"]
     assert c.loc["in", "clearance_m"] == pytest.approx(-0.01, abs=1e-6)
     assert c.loc["out", "clearance_m"] == pytest.approx(0.02, abs=1e-6)
-    # inside the walls for y in [0, 4], plus the rounded reach past both corners
-    assert c.loc["in", "exposed_length_m"] == pytest.approx(4 + 2 * math.sqrt(0.1**2 - 0.09**2),
-                                                            abs=2e-3)
+    # reached by its side only: the centreline stays outside the pit
+    assert c.loc["in", "exposed_length_m"] == 0
     assert c.loc["out", "exposed_length_m"] == 0
     assert ex.conflicts["source_id"].tolist() == ["in"]
     assert list(ex.conflicts.columns[: len(CSV_COLUMNS)]) == list(CSV_COLUMNS)
@@ -90,9 +89,9 @@ def test_pipe_along_the_wall_and_ending_inside():
     ])
     c = by_id(excavate(pipes, PIT, depth=2.5, ground=GROUND))
     assert c.loc["wall", "clearance_m"] == pytest.approx(-0.05, abs=1e-6)
-    assert c.loc["wall", "exposed_length_m"] == pytest.approx(4.1, abs=2e-3)
+    assert c.loc["wall", "exposed_length_m"] == pytest.approx(4.0, abs=2e-3)
     assert c.loc["end", "reached"]
-    assert c.loc["end", "exposed_length_m"] == pytest.approx(2.05, abs=2e-3)
+    assert c.loc["end", "exposed_length_m"] == pytest.approx(2.0, abs=2e-3)
 
 
 def test_concave_pit_notch_is_not_reached():
@@ -107,7 +106,7 @@ def test_concave_pit_notch_is_not_reached():
     assert c.loc["notch", "clearance_m"] == pytest.approx(expected, abs=1e-6)
     assert expected == pytest.approx(0.4)
     assert c.loc["arm", "reached"]
-    assert c.loc["arm", "exposed_length_m"] == pytest.approx(6.2, abs=2e-3)
+    assert c.loc["arm", "exposed_length_m"] == pytest.approx(6.0, abs=2e-3)
 
 
 def test_trench_with_side_slope():
@@ -123,8 +122,9 @@ def test_trench_with_side_slope():
     assert c.loc["near", "clearance_m"] == pytest.approx((0.65 - 0.525) / math.sqrt(1.25), abs=1e-3)
     assert not c.loc["near", "reached"]
     assert c.loc["hit", "reached"]
-    ext = math.sqrt(0.575**2 - 0.5**2)   # reach past the flat ends where the outline is buffered
-    assert c.loc["hit", "exposed_length_m"] == pytest.approx(20 + 2 * ext, abs=5e-3)
+    # the centreline (centre 1 m above the floor) is inside the outline at its height
+    # (half width 0.5 + 0.5 * 1) over the trench's 20 m
+    assert c.loc["hit", "exposed_length_m"] == pytest.approx(20.0, abs=5e-3)
     # both are within 1 m of the top outline (half width 0.5 + 0.5 * 2 = 1.5)
     assert c["in_hand_dig_band"].all()
     assert ex.pit.volume_m3() == pytest.approx(
@@ -247,10 +247,11 @@ def district():
 
 
 def brute_force(pipes3d, floor, floor_z, step=0.01):
-    """Per pipe: sample the centreline every `step` m; a sample is in when it lies within the
-    floor polygon buffered by the half width (shapely buffer) and its envelope bottom... top is
-    above the floor. Exposed = length between consecutive in-samples; clearance (outside) =
-    min sqrt(plan gap^2 + vertical gap^2)."""
+    """Per pipe: sample the centreline every `step` m; a sample reaches the pit when it lies
+    within the floor polygon buffered by the half width (shapely buffer) and the top of the
+    pipe is above the floor; it is exposed when the centreline itself lies in the floor polygon
+    with the top of the pipe above the floor. Exposed = length between consecutive exposed
+    samples; clearance (outside) = min sqrt(plan gap^2 + vertical gap^2)."""
     out = {}
     d = pipes3d["diameter_mm"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     w = pipes3d["width_mm"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -269,8 +270,10 @@ def brute_force(pipes3d, floor, floor_z, step=0.01):
             shapely.distance(shapely.points(xyz[:, :2]), grown) < 1e-9)
         above = xyz[:, 2] + b >= floor_z
         inside = inside_plan & above
+        centre_in = (shapely.contains_xy(floor, xyz[:, 0], xyz[:, 1])
+                     | (shapely.distance(shapely.points(xyz[:, :2]), floor) < 1e-9)) & above
         seg = np.linalg.norm(np.diff(xyz, axis=0), axis=1)
-        exposed = float(seg[inside[1:] & inside[:-1]].sum())
+        exposed = float(seg[centre_in[1:] & centre_in[:-1]].sum())
         plan_gap = np.maximum(shapely.distance(shapely.points(xyz[:, :2]), floor) - a, 0)
         vert_gap = np.maximum(floor_z - (xyz[:, 2] + b), 0)
         clearance = float(np.min(np.hypot(plan_gap, vert_gap)))
@@ -366,6 +369,7 @@ def test_tables_keep_dtypes_of_pandas_inference():
             "violations": np.array(["", "X", ""], dtype=object),
             "agency": np.array([None, None, None], dtype=object),
             "pressure": np.array([None, "low", pd.NA], dtype=object),
+            "depth_source": np.array(["measured", "assumed", "measured"], dtype=object),
             "diameter_mm": np.array([100.0, np.nan, 2.0])}
     geoms = np.array([shapely.LineString([(0, 0, 1), (1, 1, 1)])] * 3, dtype=object)
     fast = _frame(cols, geoms, CRS, frozenset(_STR_COLS))
@@ -407,3 +411,151 @@ def test_cover_rules_taken_with_the_index_match_the_rules_applied_per_query(dist
     assert wide.conflicts["violations"].iloc[0] != ""
     assert narrow.conflicts["violations"].iloc[0] == ""
     assert wide.conflicts["depth_m"].iloc[0] == pytest.approx(1.1)
+
+
+# ---------------------------------------------------------------------------------------------
+# exposed length = centreline inside the pit, against shapely (issue 16)
+# ---------------------------------------------------------------------------------------------
+def length_3d(geom):
+    """3D length of a (Multi)LineString Z from its coordinates (shapely.length is 2D)."""
+    total = 0.0
+    for part in shapely.get_parts(geom):
+        xyz = shapely.get_coordinates(part, include_z=True)
+        total += float(np.linalg.norm(np.diff(xyz, axis=0), axis=1).sum())
+    return total
+
+
+def inside_length(line3d, poly):
+    """The independent check: shapely's intersection of the centreline with the pit outline,
+    its z interpolated by GEOS, measured in 3D."""
+    return length_3d(shapely.intersection(line3d, poly))
+
+
+def test_issue_cases_exposed_is_the_centreline_inside():
+    ell = shapely.Polygon([(0, 0), (10, 0), (10, 4), (3, 4), (3, 10), (0, 10)])
+    pipes = frame([
+        ("main300", "water", 300.0, [(-5, 1.0, 28.35), (25, 1.0, 28.35)]),      # across 20 m pit
+        ("main150", "water", 150.0, [(-2, 7.0, 28.7), (5.0, 7.0, 28.7)]),        # L pit
+        ("heat850", "heat", 850.0, [(1.0, -3, 27.9), (1.0, 3.0, 27.9)]),         # ends inside
+    ])
+    c20 = by_id(excavate(pipes, shapely.box(0, -1, 20, 3), depth=2.5, ground=GROUND))
+    assert c20.loc["main300", "exposed_length_m"] == pytest.approx(20.0, abs=1e-3)
+    assert c20.loc["heat850", "exposed_length_m"] == pytest.approx(4.0, abs=1e-3)
+    # a straight main through the L's two arms and its notch: 3 m in the upright arm only
+    cl = by_id(excavate(pipes, ell, depth=2.5, ground=GROUND))
+    assert cl.loc["main150", "exposed_length_m"] == pytest.approx(3.0, abs=1e-3)
+    # a 850 mm main 6.0 m inside a rectangle (centre below the floor, top above it)
+    heat = frame([("h", "heat", 850.0, [(-4, 2.0, 27.2), (6.0, 2.0, 27.2)])])
+    ch = by_id(excavate(heat, shapely.box(0, 0, 8, 4), depth=2.5, ground=GROUND))
+    assert ch.loc["h", "reached"]
+    assert ch.loc["h", "exposed_length_m"] == pytest.approx(6.0, abs=1e-3)
+
+
+def test_barely_reached_pipe_has_a_reach_and_no_exposed_length():
+    # 300 mm main whose centreline runs 0.149 m outside the wall: its side reaches 1 mm in
+    pipes = frame([("graze", "water", 300.0, [(4.149, -10, 28.8), (4.149, 10, 28.8)]),
+                   ("miss", "water", 300.0, [(4.151, -10, 28.8), (4.151, 10, 28.8)])])
+    ex = excavate(pipes, PIT, depth=2.5, ground=GROUND)
+    c = by_id(ex)
+    assert c.loc["graze", "reached"] and not c.loc["miss", "reached"]
+    assert c.loc["graze", "clearance_m"] == pytest.approx(-0.001, abs=1e-6)
+    assert c.loc["miss", "clearance_m"] == pytest.approx(0.001, abs=1e-6)
+    assert c.loc["graze", "exposed_length_m"] == 0
+    assert ex.conflicts["source_id"].tolist() == ["graze"]
+
+
+def test_depth_source_says_measured_or_assumed(tmp_path):
+    pipes = gpd.GeoDataFrame(
+        {"source_id": ["known", "unknown"], "utility": ["water", "water"],
+         "diameter_mm": [200.0, 200.0], "depth_m": [1.0, np.nan],
+         "depth_reference": ["top", "top"], "depth_kind": ["cover", "cover"]},
+        geometry=[shapely.LineString([(-5, 1), (9, 1)]), shapely.LineString([(-5, 3), (9, 3)])],
+        crs=CRS)
+    ex = excavate(pipes, PIT, depth=2.5, ground=GROUND)
+    c = ex.conflicts.set_index("source_id")
+    assert c.loc["known", "depth_source"] == "measured"
+    assert c.loc["unknown", "depth_source"] == "assumed"
+    assert c.loc["known", "depth_m"] == pytest.approx(1.0)
+    ex.to_csv(tmp_path / "c.csv")
+    table = pd.read_csv(tmp_path / "c.csv")
+    assert list(table.columns) == list(CSV_COLUMNS)
+    assert table.set_index("source_id").loc["unknown", "depth_source"] == "assumed"
+
+
+def star_polygon(radii, phase):
+    ang = phase + np.linspace(0, 2 * np.pi, len(radii), endpoint=False)
+    return shapely.Polygon(np.column_stack([5 + np.asarray(radii) * np.cos(ang),
+                                            5 + np.asarray(radii) * np.sin(ang)]))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_exposed_matches_shapely_on_concave_pits_at_angles(seed):
+    """Random star-shaped (mostly concave) pits, straight and bent pipes at random angles and
+    slopes, all above the floor: exposed length = 3D length of shapely.intersection."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=30, deadline=None, derandomize=True, database=None)
+    @given(radii=st.lists(st.floats(1.0, 6.0), min_size=5, max_size=12),
+           phase=st.floats(0, 6.28), angle=st.floats(0, 3.14159), offset=st.floats(-5, 5),
+           bend=st.floats(-3, 3), z0=st.floats(28.0, 29.5), z1=st.floats(28.0, 29.5),
+           dia=st.sampled_from([50.0, 150.0, 300.0, 850.0]))
+    def check(radii, phase, angle, offset, bend, z0, z1, dia):
+        poly = star_polygon(radii, phase + seed)
+        if not poly.is_valid:
+            return
+        d = np.array([np.cos(angle), np.sin(angle)])
+        n = np.array([-d[1], d[0]])
+        c = np.array([5.0, 5.0]) + offset * n
+        pts = [(*(c - 12 * d), z0), (*(c + bend * n), (z0 + z1) / 2), (*(c + 12 * d), z1)]
+        pipes = frame([("p", "water", dia, pts)])
+        line = shapely.LineString(pts)
+        ex = excavate(pipes, poly, depth=2.5, ground=GROUND)
+        want = inside_length(line, poly)
+        cand = by_id(ex)
+        got = float(cand.loc["p", "exposed_length_m"]) if "p" in cand.index else 0.0
+        assert got == pytest.approx(want, abs=2e-3)
+        if want > 0:
+            assert bool(cand.loc["p", "reached"])
+
+    check()
+
+
+def test_bow_tie_pit_is_refused_by_excavate_and_section_alike():
+    from geo3d.errors import cli_text
+    from geo3d.underground.section import cross_section
+
+    bow = shapely.Polygon([(0, 0), (4, 4), (4, 0), (0, 4)])
+    pipes = gpd.GeoDataFrame(
+        {"utility": ["water"], "diameter_mm": [200.0], "depth_m": [1.0],
+         "depth_reference": ["top"], "depth_kind": ["cover"]},
+        geometry=[shapely.LineString([(-5, 2), (9, 2)])], crs=CRS)
+    with pytest.raises(InputError, match="bow-tie") as e1:
+        excavate(pipes, bow, depth=2.0, ground=GROUND)
+    with pytest.raises(InputError, match="bow-tie") as e2:
+        cross_section(pipes, [(2, -3), (2, 8)], pit=bow, pit_depth=2.0, ground=GROUND)
+    assert str(e1.value) == str(e2.value)
+    assert "--pit" in cli_text(e1.value) and "make_valid" not in cli_text(e1.value)
+
+
+def test_structures_in_and_near_the_pit_are_listed():
+    pipes = frame([("w", "water", 200.0, [(-5, 1, 29.0), (9, 1, 29.0)])])
+    st = gpd.GeoDataFrame(
+        {"utility": ["sewer", "water", "gas", "water"], "kind": ["manhole", "valve", "valve", "hydrant"],
+         "structure_id": ["MH1", "V1", "G1", "H1"],
+         "source_layer": ["SWL_MANH_PS", "WTL_VALV_PS", "UFL_GVAL_PS", "WTL_FIRE_PS"],
+         "depth_m": [2.4, 1.1, None, None]},
+        geometry=[shapely.Point(2, 2), shapely.Point(3.5, 0.5), shapely.Point(4.6, 2),
+                  shapely.Point(20, 20)], crs=CRS)
+    ex = excavate(pipes, PIT, depth=2.5, ground=GROUND, structures=st)
+    s = ex.structures
+    assert s["structure_id"].tolist() == ["MH1", "V1", "G1"]   # nearest first; H1 far away
+    assert s["inside"].tolist() == [True, True, False]
+    assert s["distance_m"].tolist() == pytest.approx([-2.0, -0.5, 0.6])
+    summ = ex.summary["structures"]
+    assert (summ["inside"], summ["near"], summ["inside_by_kind"]) == (
+        2, 1, {"manhole": 1, "valve": 1})
+    assert [r["structure_id"] for r in summ["listed"]] == ["MH1", "V1", "G1"]
+    assert any("2 structure(s) in the pit" in n for n in ex.summary["notes"])
+    with pytest.raises(CRSError):
+        excavate(pipes, PIT, depth=2.5, ground=GROUND, structures=st.set_crs(3857, allow_override=True))

@@ -331,3 +331,111 @@ def test_section_lines_are_perpendicular():
     assert c.tolist() == [[-10.0, 12.5], [10.0, 12.5]]
     with pytest.raises(InputError):
         section_lines(shapely.LineString([(0, 0), (0, 100)]), step=0)
+
+
+# --------------------------------------------------------------------------------------------
+# sections without a DEM, groundwater column names, structures (issue 16)
+# --------------------------------------------------------------------------------------------
+def _two_pipes():
+    return pipes_frame(
+        [{"utility": "water", "diameter_mm": 300.0, "depth_m": 1.2, "source_id": "w"},
+         {"utility": "gas", "diameter_mm": 100.0, "depth_m": 0.9, "source_id": "g"}],
+        [shapely.LineString([(5, 0), (5, 20)]), shapely.LineString([(9, 0), (9, 20)])])
+
+
+def test_section_without_dem_is_relative_to_the_ground():
+    sec = cross_section(_two_pipes(), [(1, 10), (15, 10)])
+    assert sec.ground_mode == "relative"
+    assert "relative" in sec.sources["ground"] and "no DEM" in sec.sources["ground"]
+    t = sec.table().set_index("source_id")
+    assert t.loc["w", "top_z"] == pytest.approx(-1.2) and t.loc["w", "cover_m"] == pytest.approx(1.2)
+    assert t.loc["w", "centre_z"] == pytest.approx(-1.35)
+    assert t.loc["g", "cover_m"] == pytest.approx(0.9)
+    assert np.allclose(sec.ground["z"], 0.0) and len(sec.ground)
+
+
+def test_section_on_flat_ground_at_a_given_elevation():
+    sec = cross_section(_two_pipes(), [(1, 10), (15, 10)], ground=31.5)
+    assert sec.ground_mode == "flat" and "flat at EL 31.50" in sec.sources["ground"]
+    t = sec.table().set_index("source_id")
+    assert t.loc["w", "centre_z"] == pytest.approx(31.5 - 1.2 - 0.15)
+    assert t.loc["w", "cover_m"] == pytest.approx(1.2)
+    # the same numbers as a DEM of that flat ground
+    ref = cross_section(_two_pipes(), [(1, 10), (15, 10)], ground=flat_dem(31.5)).table()
+    pd.testing.assert_frame_equal(sec.table(), ref)
+    with pytest.raises(InputError, match="finite"):
+        cross_section(_two_pipes(), [(1, 10), (15, 10)], ground=float("nan"))
+
+
+def test_relative_section_refuses_absolute_elevations_and_3d_has_no_ground():
+    pipes = _two_pipes()
+    pipes.loc[1, "depth_kind"] = "elevation"
+    pipes.loc[1, "depth_reference"] = "centre"
+    pipes.loc[1, "depth_m"] = 28.0
+    with pytest.raises(InputError, match="absolute elevations"):
+        cross_section(pipes, [(1, 10), (15, 10)])
+    p3 = pipes_to_3d(_two_pipes(), flat_dem(30.0))
+    sec = cross_section(p3, [(1, 10), (15, 10)])
+    assert sec.ground_mode == "none" and not len(sec.ground)
+    assert sec.table()["cover_m"].isna().all()
+
+
+def test_all_nodata_along_the_line_is_called_nodata():
+    z = np.full((40, 40), 30.0)
+    z[5:15, :] = np.nan          # rows 5..14: y from 35 down to 25
+    dem = Dem(z, Affine(1, 0, 0, 0, -1, 40), CRS)
+    with pytest.raises(InputError, match="only nodata cells along the section line"):
+        cross_section(_two_pipes(), [(1, 30), (15, 30)], ground=dem)
+    with pytest.raises(InputError, match="does not cover"):
+        cross_section(_two_pipes(), [(1, 50), (15, 50)], ground=dem, nearby=100)
+
+
+@pytest.mark.parametrize("cols", [
+    {"wt_elev_m": [29.0, 28.0], "survey_date": ["2024-05-01", "2024-06-01"]},
+    {"wt_depth_m": [1.0, 2.0], "ground_z": [30.0, 30.0], "survey_date": ["2024-05-01",
+                                                                         "2024-06-01"]},
+    {"WL Elev": [29.0, 28.0], "측정일": ["2024-05-01", "2024-06-01"]},
+])
+def test_groundwater_column_names_are_recognised(cols):
+    wells = gpd.GeoDataFrame(cols, geometry=[shapely.Point(1, 12), shapely.Point(15, 12)],
+                             crs=CRS)
+    sec = cross_section(_two_pipes(), [(1, 10), (15, 10)], ground=30.0, groundwater=wells,
+                        groundwater_method="linear")
+    assert sec.groundwater.z[0] == pytest.approx(29.0)
+    assert sec.groundwater.z[-1] == pytest.approx(28.0)
+    assert sec.groundwater.dates == ("2024-05-01", "2024-06-01")
+
+
+def test_groundwater_columns_named_and_relative():
+    wells = gpd.GeoDataFrame({"lvl": [1.5, 2.5], "when": ["2023-01-02", "2023-01-03"]},
+                             geometry=[shapely.Point(1, 12), shapely.Point(15, 12)], crs=CRS)
+    from geo3d.errors import SchemaError
+
+    with pytest.raises(SchemaError, match="--gw-elev FIELD"):
+        cross_section(_two_pipes(), [(1, 10), (15, 10)], ground=30.0, groundwater=wells)
+    with pytest.raises(SchemaError, match="no column 'nope'"):
+        cross_section(_two_pipes(), [(1, 10), (15, 10)], ground=30.0, groundwater=wells,
+                      groundwater_fields={"depth": "nope"})
+    sec = cross_section(_two_pipes(), [(1, 10), (15, 10)], groundwater=wells,
+                        groundwater_fields={"depth": "lvl", "date": "when"},
+                        groundwater_method="linear")
+    assert sec.ground_mode == "relative"
+    assert sec.groundwater.z[0] == pytest.approx(-1.5)
+    assert sec.groundwater.dates == ("2023-01-02", "2023-01-03")
+
+
+def test_structures_are_drawn_in_section(tmp_path):
+    from geo3d.sheets import section_to_pdf
+
+    st = gpd.GeoDataFrame(
+        {"utility": ["sewer", "water"], "kind": ["manhole", "valve"], "structure_id": ["MH1", "V1"],
+         "source_layer": ["SWL_MANH_PS", "WTL_VALV_PS"], "depth_m": [2.5, None]},
+        geometry=[shapely.Point(7, 10.5), shapely.Point(7, 18)], crs=CRS)
+    sec = cross_section(_two_pipes(), [(1, 10), (15, 10)], ground=30.0, structures=st)
+    s = sec.structures
+    assert s["structure_id"].tolist() == ["MH1"]          # V1 is 8 m off the line
+    assert s.loc[0, "chainage_m"] == pytest.approx(6.0)
+    assert s.loc[0, "bottom_z"] == pytest.approx(27.5)
+    out = tmp_path / "s.svg"
+    section_to_pdf(sec, out)
+    assert "geo3d-structure" in out.read_text(encoding="utf-8")
