@@ -105,12 +105,13 @@ def test_unrepaired_values_are_problems():
     assert any("install_year before" in p for p in r.problems)
 
 
-def test_negative_groundwater_depths_are_left_out(caplog):
+def test_negative_groundwater_depths_are_flagged(caplog):
+    """Water above the ground (artesian wells exist) is drawn as given, never silently."""
     from geo3d.underground.groundwater import read_wells
 
     wells = gpd.GeoDataFrame({"gw_depth_m": [-2.0, 3.0], "ground_z": [30.0, 30.0]},
                              geometry=[shapely.Point(0, 0), shapely.Point(5, 0)], crs=5186)
     with caplog.at_level(logging.WARNING):
         out = read_wells(wells)
-    assert out["gw_elev_m"].tolist() == [27.0]
-    assert "negative depth" in caplog.text
+    assert out["gw_elev_m"].tolist() == [32.0, 27.0]
+    assert "negative depth" in caplog.text and "1 well" in caplog.text
