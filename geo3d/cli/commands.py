@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import datasets
-from . import excavate, scan, section, segment, stats  # noqa: F401  (register their commands)
+from . import excavate, map3d, scan, section, segment, stats  # noqa: F401  (register their commands)
 from .main import cli, verbosity_options
 
 __all__ = ["datasets_command"]

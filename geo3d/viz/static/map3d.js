@@ -22,8 +22,11 @@
 
   // ---------- geometry helpers --------------------------------------------------------------
   const lat0 = S.origin[1] * Math.PI / 180;
+  // deck.gl's own metre offsets → lng/lat (the same conversion as METER_OFFSETS layers)
+  const originViewport = new deck.WebMercatorViewport({ longitude: S.origin[0], latitude: S.origin[1], zoom: 12, width: 1, height: 1 });
   function toLngLat(x, y) {
-    return [S.origin[0] + x / (R * Math.cos(lat0)) * 180 / Math.PI, S.origin[1] + y / R * 180 / Math.PI];
+    const p = originViewport.addMetersToLngLat([S.origin[0], S.origin[1], 0], [x, y, 0]);
+    return [p[0], p[1]];
   }
   function zoomFor(spanM, px) {
     return Math.log2(2 * Math.PI * R * Math.cos(lat0) * px / (512 * Math.max(spanM, 1)));
@@ -307,15 +310,26 @@
     layers: layers(), getTooltip: tooltip, pickingRadius: 4,
     parameters: { clearColor: (S.background || [236, 239, 242]).map((v) => v / 255).concat([1]) },
     onViewStateChange: ({ viewState: vs }) => { viewState = vs; updateOverlays(vs); return vs; },
-    onClick: (info) => { const f = featureOf(info); if (f && f.feature !== undefined) select(f.table, f.feature); else select(null); },
     onAfterRender: () => { const vp = instance.getViewports()[0]; if (vp) updateOverlays(vp); if (!window.GEO3D.ready) { window.GEO3D.ready = true; document.body.dataset.ready = '1'; } },
     onError: (e) => { window.GEO3D.error = String(e); console.error(e); }
   });
   updateOverlays(viewState);
+  // clicks: picked from the DOM event (a press that moved is a drag, not a click)
+  let down = null;
+  const mapEl = $('g3-map');
+  mapEl.addEventListener('pointerdown', (e) => { down = [e.clientX, e.clientY]; }, true);
+  mapEl.addEventListener('click', (e) => {
+    if (down && Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;
+    const r = mapEl.getBoundingClientRect();
+    const info = instance.pickObject({ x: e.clientX - r.left, y: e.clientY - r.top, radius: 4 });
+    const f = info && featureOf(info);
+    if (f && f.feature !== undefined && f.feature !== null) select(f.table, f.feature); else select(null);
+  });
   window.GEO3D.deck = instance;
   window.GEO3D.select = select;
   window.GEO3D.setLevel = setLevel;
   window.GEO3D.flyTo = flyTo;
+  window.GEO3D.setHidden = (group, hidden) => { state.hidden[group] = !!hidden; const el = document.querySelector('input[data-group="' + group + '"]'); if (el) el.checked = !hidden; redraw(); };
   window.GEO3D.setExaggeration = (k) => { state.exaggeration = k; $('g3-exag').value = String(k); redraw(); };
   window.GEO3D.project = (x, y, z) => { // local metres -> screen pixels (for tests)
     const vp = instance.getViewports()[0]; const [lng, lat] = toLngLat(x, y);

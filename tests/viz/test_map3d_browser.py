@@ -1,0 +1,146 @@
+"""The 3D maps geo3d writes, in headless Chromium with no network: they load, draw the data in
+its colours, show attributes on click, and the market's address search finds a store."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+
+import geo3d.cli.map3d  # noqa: F401  (registers the command)
+from geo3d.cli.main import cli
+from geo3d.datasets import get_path
+
+pytestmark = pytest.mark.browser
+WATER, GAS = (0, 90, 220), (240, 200, 0)
+
+
+def _section_arg() -> str:
+    line = gpd.read_file(get_path("section_line")).geometry.iloc[0]
+    return ",".join(f"{v:.2f}" for v in shapely.get_coordinates(line).ravel())
+
+
+@pytest.fixture(scope="module")
+def underground_html(tmp_path_factory):
+    out = tmp_path_factory.mktemp("map3d") / "underground.html"
+    res = CliRunner().invoke(cli, ["map3d", "--pipes", str(get_path("utilities")), "--dem",
+                                   str(get_path("dem")), "--pit", str(get_path("pit")), "--depth", "2.5",
+                                   "--road-width", "25", "--line", _section_arg(), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _open(page, path):
+    page.goto(path.as_uri())
+    page.wait_for_function("window.GEO3D && window.GEO3D.ready === true", timeout=60_000)
+    assert page.evaluate("window.GEO3D.error || null") is None
+    return page
+
+
+def _pixel(page, x, y):
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"), dtype=int)
+    return np.median(img[y - 2:y + 3, x - 2:x + 3].reshape(-1, 3), axis=0)
+
+
+def _segment_of(page, utility: str):
+    """Midpoint of the longest segment of a pipe of ``utility`` (local metres) and its feature."""
+    return page.evaluate("""(u) => {
+        const S = GEO3D.scene, L = S.layers.find((l) => l.id === 'pipes-round'), util = S.tables.pipes.values.utility;
+        let best = -1, len = 0;
+        for (let i = 0; i < L.feature.length; i++) {
+            if (util[L.feature[i]] !== u) continue;
+            const d = Math.hypot(L.b[3*i] - L.a[3*i], L.b[3*i+1] - L.a[3*i+1]);
+            if (d > len) { len = d; best = i; }
+        }
+        const m = [0, 1, 2].map((k) => (L.a[3*best+k] + L.b[3*best+k]) / 2);
+        return {position: m, feature: L.feature[best]};
+    }""", utility)
+
+
+def _look_down_at(page, position):
+    page.evaluate("(p) => { GEO3D.setHidden('ground', true); GEO3D.setHidden('pit', true); GEO3D.setHidden('section', true); "
+                  "GEO3D.flyTo(p, 3, {pitch: 0, bearing: 0, duration: 0}); }", position)
+    page.wait_for_timeout(1200)
+
+
+def test_underground_map_offline_colours_and_attributes(offline_page, underground_html):
+    page = _open(offline_page, underground_html)
+    assert page.title().startswith("지하시설물 3D 지도")
+    legend = page.inner_text("#g3-legend")
+    assert "water" in legend and "gas" in legend and "pit" in legend and "section" in legend
+    assert "Reached by the pit" in page.inner_text("#g3-list")
+    assert page.inner_text("#g3-scale-label").endswith("m")
+    w, h = page.viewport_size["width"], page.viewport_size["height"]
+    cx, cy = w // 2, h // 2
+    for utility, rgb in (("water", WATER), ("gas", GAS)):
+        seg = _segment_of(page, utility)
+        _look_down_at(page, seg["position"])
+        px = _pixel(page, cx, cy)
+        # lit tubes: the hue of the palette colour, not its exact value
+        if utility == "water":
+            assert px[2] > px[0] + 60 and px[2] > px[1] + 20, (utility, px)
+        else:
+            assert px[0] > 120 and px[1] > 100 and px[2] < px[1] - 60, (utility, px)
+        page.mouse.click(cx, cy)
+        page.wait_for_selector("#g3-info", state="visible")
+        info = page.inner_text("#g3-info")
+        values = page.evaluate("GEO3D.scene.tables.pipes.values")
+        f = seg["feature"]
+        assert values["utility"][f] == utility and values["source_id"][f] in info
+        for column in ("source_layer", "agency", "diameter_mm", "material", "install_year", "depth_source"):
+            assert column in info, column
+        assert page.evaluate("GEO3D.selected.attributes.utility") == utility
+    assert page.blocked_requests == []
+
+
+def test_market_map_offline_search_and_click(offline_page, tmp_path):
+    from geo3d.address import assign_addresses, market_from_dict
+    from geo3d.viz.market_map import market_map_to_html
+
+    x0, y0 = 203400.0, 553300.0
+    m = market_from_dict({"name": "가", "sido": "서울특별시", "sigungu": "동대문구", "parent_road": "고산자로36길",
+                          "parent_number": "3", "crs": "EPSG:5186"})
+    aisles = gpd.GeoDataFrame({"name": ["가1통로", "가2통로"], "floor": [1, 2]},
+                              geometry=[shapely.LineString([(x0, y0), (x0 + 40, y0)])] * 2, crs="EPSG:5186")
+    boxes = [shapely.box(x0 + 2 + 5 * i, y0 + 2, x0 + 6 + 5 * i, y0 + 6) for i in range(6)]
+    stores = gpd.GeoDataFrame({"object_id": range(1, 13), "floor": [1] * 6 + [2] * 6},
+                              geometry=boxes * 2, crs="EPSG:5186")
+    fac = gpd.GeoDataFrame({"object_id": [20], "kind": ["fire_extinguisher"], "floor": [1]},
+                           geometry=[shapely.Point(x0 + 20, y0 - 1.4)], crs="EPSG:5186")
+    a = assign_addresses(stores, fac, aisles, None, m)
+    levels = gpd.GeoDataFrame({"floor": [1, 2], "label": ["1층", "2층"], "slab_z": [32.0, 36.2]},
+                              geometry=[shapely.box(x0 - 2, y0 - 4, x0 + 42, y0 + 8)] * 2, crs="EPSG:5186")
+    path = market_map_to_html(a, tmp_path / "map.html", aisles=aisles, levels=levels, title="가 시장 3D")
+    page = _open(offline_page, path)
+    assert page.title() == "가 시장 3D"
+    assert "store" in page.inner_text("#g3-legend") and "extinguisher" in page.inner_text("#g3-legend")
+    # search a store of 2층 by its address: the level switches, the view flies, its record shows
+    target = a[(a["kind"] == "store") & (a["floor"] == 2)]["address"].iloc[3]
+    page.fill("#g3-search-input", target)
+    page.press("#g3-search-input", "Enter")
+    page.wait_for_selector("#g3-info", state="visible")
+    assert page.inner_text("#g3-info-title") == target
+    assert page.evaluate("GEO3D.state.level") == 2
+    assert "2층" in page.inner_text("#g3-info")
+    page.wait_for_timeout(1200)  # the flight
+    # clicking the store at its screen position shows its 3D address too; stores are blue
+    page.click("#g3-info-close")
+    store = a[a["address"] == target].geometry.iloc[0].centroid
+    xy = page.evaluate("""([x, y, z]) => {
+        const S = GEO3D.scene, f = S.tables.objects.values.address.indexOf(%s);
+        const e = S.search.find((s) => s.feature === f);
+        return GEO3D.project(e.position[0], e.position[1], e.position[2] + 2.0);
+    }""" % json.dumps(target), [store.x, store.y, 0])
+    px = _pixel(page, int(xy[0]), int(xy[1]))
+    assert px[2] > px[0] + 40, px  # steel blue roof
+    page.mouse.click(int(xy[0]), int(xy[1]))
+    page.wait_for_selector("#g3-info", state="visible")
+    assert page.inner_text("#g3-info-title") == target
+    assert page.blocked_requests == []
