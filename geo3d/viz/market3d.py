@@ -63,9 +63,9 @@ def _levels_table(objects: gpd.GeoDataFrame, levels: pd.DataFrame | None) -> pd.
     if levels is not None and len(levels):
         lv = pd.DataFrame(levels.drop(columns="geometry", errors="ignore"))
         table = table.merge(lv, on="floor", how="outer")
-    if "label" not in table:
-        table["label"] = np.nan
-    table["label"] = table["label"].fillna(table["floor"].map(lambda f: _level_label(int(f))))
+    default = table["floor"].map(lambda f: _level_label(int(f)))
+    table["label"] = table["label"].astype(object).where(table["label"].notna(), default) \
+        if "label" in table else default
     if "slab_z" not in table:
         table["slab_z"] = np.nan
     zmin = objects.groupby("floor")["z_min"].min() if "z_min" in objects else pd.Series(dtype=float)

@@ -20,7 +20,7 @@ Examples
 ...     crs="EPSG:5186")
 >>> scene = underground_scene(pipes, title="two pipes")
 >>> [layer["id"] for layer in scene.layers]
-['pipes-round']
+['pipes-gas-round', 'pipes-water-round']
 >>> scene.tables["pipes"]["values"]["utility"]
 ['gas', 'water']
 """
@@ -173,15 +173,18 @@ def _tube_layers(seg: dict[str, NDArray[Any]], pipes3d: gpd.GeoDataFrame,
         np.full(len(pipes3d), "")
     rgba = _colours(util, palette)
     layers = []
-    for shape, mask in (("round", ~box[seg["feature"]]), ("box", box[seg["feature"]])):
-        if not mask.any():
-            continue
-        f = seg["feature"][mask]
-        layers.append({"type": "tubes", "id": f"pipes-{shape}", "group": "pipes", "table": "pipes",
-                       "shape": "box" if shape == "box" else "cylinder",
-                       "a": binary(seg["a"][mask]), "b": binary(seg["b"][mask]),
-                       "w": binary(width[f]), "h": binary(height[f]), "color": binary(rgba[f], "u8"),
-                       "feature": binary(f, "u32"), "line_px": 2})
+    seg_util = util[seg["feature"]]
+    for u in np.unique(seg_util):  # one layer per utility and shape: the legend shows/hides each
+        for shape, mask in (("round", ~box[seg["feature"]]), ("box", box[seg["feature"]])):
+            mask = mask & (seg_util == u)
+            if not mask.any():
+                continue
+            f = seg["feature"][mask]
+            layers.append({"type": "tubes", "id": f"pipes-{u}-{shape}", "group": f"utility-{u}",
+                           "table": "pipes", "shape": "box" if shape == "box" else "cylinder",
+                           "a": binary(seg["a"][mask]), "b": binary(seg["b"][mask]),
+                           "w": binary(width[f]), "h": binary(height[f]), "color": binary(rgba[f], "u8"),
+                           "feature": binary(f, "u32"), "line_px": 2})
     return layers
 
 
@@ -208,8 +211,8 @@ def _ground_layer(dem: Dem, frame: LocalFrame, z_ref: float, bounds: tuple[float
     tri = tri[np.isfinite(z[tri]).all(axis=1)]
     pos = np.column_stack([lx, ly, np.nan_to_num(z)])
     return {"type": "mesh", "id": "ground", "group": "ground", "positions": binary(pos),
-            "normals": binary(normals), "indices": binary(tri, "u32"), "color": [160, 140, 110, 255],
-            "opacity": 0.22, "depth_write": False}
+            "normals": binary(normals), "indices": binary(tri, "u32"), "color": [150, 135, 115, 255],
+            "opacity": 0.15, "depth_write": False}
 
 
 def _points_layer(points: gpd.GeoDataFrame, frame: LocalFrame, z_ref: float, dem: Dem | None,
@@ -269,14 +272,13 @@ def _pit_layers(excavation: Any, seg: dict[str, NDArray[Any]], pipes3d: gpd.GeoD
     if not len(hit):
         return layers
     mask = np.isin(seg["feature"], hit["pipe"].to_numpy())
-    if mask.any():  # a dark translucent sleeve around each reached pipe, drawn after the pipes
-        width, height, _ = _sizes(pipes3d)
-        f = seg["feature"][mask]
-        layers.append({"type": "tubes", "id": "reached", "group": "pit", "table": "pipes", "on_top": True,
+    if mask.any():  # a black band under the reached pipes' lines (drawn first, under everything)
+        n = int(mask.sum())
+        layers.append({"type": "tubes", "id": "reached", "group": "pit", "table": "pipes", "mesh": False,
                        "a": binary(seg["a"][mask]), "b": binary(seg["b"][mask]),
-                       "w": binary(width[f] * 1.3 + 0.1), "h": binary(height[f] * 1.3 + 0.1),
-                       "color": binary(np.tile([0, 0, 0, 255], (len(f), 1)), "u8"), "opacity": 0.2,
-                       "feature": binary(f, "u32"), "line_px": 7, "halo": True})
+                       "w": binary(np.zeros(n)), "h": binary(np.zeros(n)),
+                       "color": binary(np.tile([0, 0, 0, 255], (n, 1)), "u8"),
+                       "feature": binary(seg["feature"][mask], "u32"), "line_px": 8, "halo": True})
     centre = vol.floor.centroid
     near = shapely.line_interpolate_point(
         hit.geometry.to_numpy(), shapely.line_locate_point(hit.geometry.to_numpy(), centre))
@@ -358,7 +360,9 @@ def underground_scene(
                        if tables["points"]["columns"] else "points", "color": [90, 90, 90], "shape": "dot",
                        "group": "points"})
     if excavation is not None:
-        layers = layers + _pit_layers(excavation, seg, pipes3d, frame, z_ref)
+        pit_layers = _pit_layers(excavation, seg, pipes3d, frame, z_ref)
+        layers = [lay for lay in pit_layers if lay.get("halo")] + layers + \
+            [lay for lay in pit_layers if not lay.get("halo")]
         n_hit = len(excavation.conflicts)
         legend += [{"label": f"pit, floor {excavation.pit.floor_z:.2f} m", "color": [255, 255, 255, 160],
                     "shape": "box", "group": "pit"},
@@ -398,7 +402,7 @@ def _reached_list(excavation: Any, colours: Mapping[str, tuple[int, int, int]]) 
     hit = excavation.conflicts
     d = pd.to_numeric(hit["diameter_mm"], errors="coerce").to_numpy(dtype=float)
     rows = [{"key": str(i + 1), "table": "pipes", "feature": int(p), "color": list(colours.get(str(u), _OTHER)),
-             "text": f"{u} {'D%g' % dm if np.isfinite(dm) and dm > 0 else 'D?'} · {s} · clearance {cl:.2f} m"
+             "text": f"{u} {f'D{dm:g}' if np.isfinite(dm) and dm > 0 else 'D?'} · {s} · clearance {cl:.2f} m"
                      + (" · hand-dig band" if band else "") + (" · rule broken" if v else "")}
             for i, (p, u, dm, s, cl, band, v) in enumerate(zip(
                 hit["pipe"], hit["utility"].astype(str), d, hit["source_id"].astype(str),
@@ -411,7 +415,7 @@ def _legend(pipes3d: gpd.GeoDataFrame, colours: Mapping[str, tuple[int, int, int
     counts = pipes3d["utility"].astype(str).value_counts() if "utility" in pipes3d else pd.Series(dtype=int)
     order = [u for u in UTILITY_LABELS if u in counts.index] + sorted(set(counts.index) - set(UTILITY_LABELS))
     return [{"label": f"{UTILITY_LABELS.get(u, u)} ({int(counts[u]):,})", "color": list(colours.get(u, _OTHER)),
-             "shape": "line"} for u in order]
+             "shape": "line", "group": f"utility-{u}"} for u in order]
 
 
 def _subtitle(pipes3d: gpd.GeoDataFrame) -> str:

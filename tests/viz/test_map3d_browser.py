@@ -4,7 +4,6 @@ its colours, show attributes on click, and the market's address search finds a s
 from __future__ import annotations
 
 import io
-import json
 
 import geopandas as gpd
 import numpy as np
@@ -12,12 +11,11 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-import geo3d.cli.map3d  # noqa: F401  (registers the command)
+import geo3d.cli.commands  # noqa: F401  (registers the commands)
 from geo3d.cli.main import cli
 from geo3d.datasets import get_path
 
 pytestmark = pytest.mark.browser
-WATER, GAS = (0, 90, 220), (240, 200, 0)
 
 
 def _section_arg() -> str:
@@ -52,7 +50,7 @@ def _pixel(page, x, y):
 def _segment_of(page, utility: str):
     """Midpoint of the longest segment of a pipe of ``utility`` (local metres) and its feature."""
     return page.evaluate("""(u) => {
-        const S = GEO3D.scene, L = S.layers.find((l) => l.id === 'pipes-round'), util = S.tables.pipes.values.utility;
+        const S = GEO3D.scene, L = S.layers.find((l) => l.id === 'pipes-' + u + '-round'), util = S.tables.pipes.values.utility;
         let best = -1, len = 0;
         for (let i = 0; i < L.feature.length; i++) {
             if (util[L.feature[i]] !== u) continue;
@@ -64,10 +62,15 @@ def _segment_of(page, utility: str):
     }""", utility)
 
 
+def _frames(page, n=3):
+    """Wait for ``n`` animation frames (deck.gl redraws on the next one after a change)."""
+    page.evaluate("(n) => new Promise((r) => { const f = (k) => k ? requestAnimationFrame(() => f(k - 1)) : r(); f(n); })", n)
+
+
 def _look_down_at(page, position):
     page.evaluate("(p) => { GEO3D.setHidden('ground', true); GEO3D.setHidden('pit', true); GEO3D.setHidden('section', true); "
                   "GEO3D.flyTo(p, 3, {pitch: 0, bearing: 0, duration: 0}); }", position)
-    page.wait_for_timeout(1200)
+    _frames(page)
 
 
 def test_underground_map_offline_colours_and_attributes(offline_page, underground_html):
@@ -79,7 +82,7 @@ def test_underground_map_offline_colours_and_attributes(offline_page, undergroun
     assert page.inner_text("#g3-scale-label").endswith("m")
     w, h = page.viewport_size["width"], page.viewport_size["height"]
     cx, cy = w // 2, h // 2
-    for utility, rgb in (("water", WATER), ("gas", GAS)):
+    for utility in ("water", "gas"):
         seg = _segment_of(page, utility)
         _look_down_at(page, seg["position"])
         px = _pixel(page, cx, cy)
@@ -132,15 +135,63 @@ def test_market_map_offline_search_and_click(offline_page, tmp_path):
     page.wait_for_timeout(1200)  # the flight
     # clicking the store at its screen position shows its 3D address too; stores are blue
     page.click("#g3-info-close")
-    store = a[a["address"] == target].geometry.iloc[0].centroid
-    xy = page.evaluate("""([x, y, z]) => {
-        const S = GEO3D.scene, f = S.tables.objects.values.address.indexOf(%s);
+    xy = page.evaluate("""(address) => {
+        const S = GEO3D.scene, f = S.tables.objects.values.address.indexOf(address);
         const e = S.search.find((s) => s.feature === f);
         return GEO3D.project(e.position[0], e.position[1], e.position[2] + 2.0);
-    }""" % json.dumps(target), [store.x, store.y, 0])
+    }""", target)
     px = _pixel(page, int(xy[0]), int(xy[1]))
     assert px[2] > px[0] + 40, px  # steel blue roof
     page.mouse.click(int(xy[0]), int(xy[1]))
     page.wait_for_selector("#g3-info", state="visible")
     assert page.inner_text("#g3-info-title") == target
+    assert page.blocked_requests == []
+
+
+def test_stats_html_map_offline_with_title_and_legend(offline_page, tmp_path):
+    out = tmp_path / "stats.csv"
+    html = tmp_path / "stats_map.html"
+    res = CliRunner().invoke(cli, ["stats", "--pipes", str(get_path("utilities")), "--areas",
+                                   str(get_path("neighbourhoods")), "--area-id", "adm_cd2", "--year", "2025",
+                                   "--utility", "water", "--out", str(out), "--map", str(html)])
+    assert res.exit_code == 0, res.output
+    page = offline_page
+    page.goto(html.as_uri())
+    page.wait_for_selector("#deck-container canvas", timeout=60_000)
+    page.wait_for_timeout(2500)
+    assert page.title() == "share_over_threshold · water"
+    assert "share_over_threshold" in page.inner_text("#geo3d-legend")
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"), dtype=int)
+    r, b = img[..., 0], img[..., 2]
+    ramp = (r > 200) & (b < 160) & (r - b > 60)  # yellow→red fills of the areas
+    assert ramp.mean() > 0.05, ramp.mean()
+    assert page.blocked_requests == []
+
+
+def test_notebook_displays_render_offline(offline_page, tmp_path):
+    """What notebooks 01 and 03 display (``Scene3D`` and ``offline_view(deck)``) is an iframe
+    whose page draws with no network, as JupyterLab shows it."""
+    from geo3d.stats import aging_statistics
+    from geo3d.underground import read_pipes
+    from geo3d.viz import offline_view, statistics_deck
+
+    pipes = read_pipes(get_path("utilities"), layers=["WTL_PIPE_LM"])
+    areas = gpd.read_file(get_path("neighbourhoods")).to_crs(pipes.crs)
+    stats = aging_statistics(pipes, areas, area_id="adm_cd2", reference_date=2025)
+    deck = statistics_deck(stats, areas, area_id="adm_cd2", utility="water")
+    doc = tmp_path / "notebook_output.html"
+    doc.write_text(f"<html><body>{offline_view(deck, height=500)._repr_html_()}</body></html>", encoding="utf-8")
+    page = offline_page
+    page.set_viewport_size({"width": 900, "height": 540})
+    page.goto(doc.as_uri())
+    frame = page.frames[1]
+    frame.wait_for_selector("#deck-container canvas", timeout=60_000)
+    page.wait_for_timeout(2500)
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"), dtype=int)
+    ramp = (img[..., 0] > 200) & (img[..., 2] < 160) & (img[..., 0] - img[..., 2] > 60)
+    assert ramp.mean() > 0.05, ramp.mean()
     assert page.blocked_requests == []

@@ -107,7 +107,7 @@
           data: { length: n, attributes: { getSourcePosition: { value: g.src, size: 3 }, getTargetPosition: { value: g.dst, size: 3 },
                    getColor: { value: l.color, size: 4, normalized: true } } },
           getWidth: l.line_px || 2, widthUnits: 'pixels', opacity: l.opacity || 1,
-          parameters: {} }));
+          parameters: l.halo ? { depthCompare: 'always', depthWriteEnabled: false } : {} }));
       }
       if (l.mesh !== false) {
         out.push(new deck.SimpleMeshLayer({ ...common, id: id + '-tubes', visible: vis, pickable: true, tableName: l.table, feature: l.feature,
