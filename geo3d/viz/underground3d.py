@@ -148,10 +148,11 @@ def _pipe_table(pipes3d: gpd.GeoDataFrame, excavation: Any) -> dict[str, Any]:
                                      "measured (from the source)")
     if excavation is not None:
         cand = excavation.candidates.set_index("pipe")
-        frame["pit_reached"] = cand["reached"].reindex(frame.index)
+        yes_no = {True: "yes", False: "no"}
+        frame["pit_reached"] = cand["reached"].astype(bool).map(yes_no).reindex(frame.index)
         frame["pit_clearance_m"] = cand["clearance_m"].reindex(frame.index)
         frame["pit_exposed_length_m"] = cand["exposed_length_m"].reindex(frame.index)
-        frame["pit_in_hand_dig_band"] = cand["in_hand_dig_band"].reindex(frame.index)
+        frame["pit_in_hand_dig_band"] = cand["in_hand_dig_band"].astype(bool).map(yes_no).reindex(frame.index)
         frame["pit_violations"] = cand["violations"].reindex(frame.index)
     first = [c for c in (*_ATTRS, *_PIT_ATTRS) if c in frame]
     rest = [c for c in frame.columns if c not in first and c not in ("depth_assumed", "depth_unknown")
