@@ -240,8 +240,12 @@ def statistics_deck(
         sub = pipes if utility is None else pipes[pipes["utility"].astype(str) == utility]
         layers.append(pipes_layer(sub))
     lon_lat = gpd.GeoSeries(joined.geometry.values, crs=areas.crs).to_crs(4326).total_bounds
-    span = max(lon_lat[2] - lon_lat[0], lon_lat[3] - lon_lat[1], 1e-4)
-    zoom = float(np.clip(np.log2(360.0 / span) - 0.5, 1, 18))
+    # fit the areas in a ~1000 × `height` px view (Web Mercator: 512 px for 360° at zoom 0)
+    lat_mid = float((lon_lat[1] + lon_lat[3]) / 2)
+    span_x = max(lon_lat[2] - lon_lat[0], 1e-5)
+    span_y = max(lon_lat[3] - lon_lat[1], 1e-5) / np.cos(np.radians(lat_mid))
+    zoom = float(np.clip(min(np.log2(1000 * 360.0 / (512 * span_x)),
+                             np.log2(height * 360.0 / (512 * span_y))) - 0.3, 1, 18))
     view = pdk.ViewState(longitude=float((lon_lat[0] + lon_lat[2]) / 2),
                          latitude=float((lon_lat[1] + lon_lat[3]) / 2), zoom=zoom)
     tooltip = {"html": f"<b>{{{name}}}</b><br/>{column}: {{{column}}}<br/>"
@@ -250,10 +254,15 @@ def statistics_deck(
     deck = pdk.Deck(layers=layers, initial_view_state=view, map_provider="carto" if map_style else None,
                     map_style=map_style, tooltip=tooltip, height=height)
     share_lo, share_hi = (0.0, 1.0) if share else (float(frame[column].min()), float(frame[column].max()))
-    deck._geo3d_title = title or f"{column} · {utility or 'all utilities'}"
+    what = _STATISTIC_LABELS.get(column, column)
+    deck._geo3d_title = title or f"{what} · {utility or 'all utilities'}"
     deck._geo3d_legend = _legend_html(deck._geo3d_title, column, share_lo, share_hi,
                                       utility if pipes is not None else None)
     return deck
+
+
+_STATISTIC_LABELS = {"share_over_threshold": "노후 비율 aged share", "density_km_per_km2": "밀도 km/km²",
+                     "length_m": "연장 length (m)"}
 
 
 def _legend_html(title: str, column: str, lo: float, hi: float, utility: str | None) -> str:

@@ -159,7 +159,7 @@ def test_stats_html_map_offline_with_title_and_legend(offline_page, tmp_path):
     page.goto(html.as_uri())
     page.wait_for_selector("#deck-container canvas", timeout=60_000)
     page.wait_for_timeout(2500)
-    assert page.title() == "share_over_threshold · water"
+    assert page.title() == "노후 비율 aged share · water"
     assert "share_over_threshold" in page.inner_text("#geo3d-legend")
     from PIL import Image
 

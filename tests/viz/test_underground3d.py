@@ -96,5 +96,5 @@ def test_bad_input(pipes):
         underground_scene(pipes.iloc[:0])
     with pytest.raises(InputError, match="palette"):
         underground_scene(pipes_in_3d(pipes), palette="rainbow")
-    with pytest.raises(InputError, match=".html"):
+    with pytest.raises(InputError, match=r"\.html"):
         underground_scene(pipes_in_3d(pipes)).to_html("x.png")
