@@ -170,28 +170,47 @@ def test_stats_html_map_offline_with_title_and_legend(offline_page, tmp_path):
     assert page.blocked_requests == []
 
 
-def test_notebook_displays_render_offline(offline_page, tmp_path):
-    """What notebooks 01 and 03 display (``Scene3D`` and ``offline_view(deck)``) is an iframe
-    whose page draws with no network, as JupyterLab shows it."""
-    from geo3d.stats import aging_statistics
-    from geo3d.underground import read_pipes
-    from geo3d.viz import offline_view, statistics_deck
-
-    pipes = read_pipes(get_path("utilities"), layers=["WTL_PIPE_LM"])
-    areas = gpd.read_file(get_path("neighbourhoods")).to_crs(pipes.crs)
-    stats = aging_statistics(pipes, areas, area_id="adm_cd2", reference_date=2025)
-    deck = statistics_deck(stats, areas, area_id="adm_cd2", utility="water")
-    doc = tmp_path / "notebook_output.html"
-    doc.write_text(f"<html><body>{offline_view(deck, height=500)._repr_html_()}</body></html>", encoding="utf-8")
+def test_notebook_outputs_render_offline(offline_page, tmp_path):
+    """A notebook that displays a 3D map (``Scene3D``, as notebook 01) and a pydeck map through
+    ``offline_view`` (as notebook 03) is executed in a Jupyter kernel; its ``text/html`` outputs,
+    what JupyterLab puts in the page, draw in Chromium with no network."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    code = [
+        "import geopandas as gpd, shapely\n"
+        "from geo3d.viz.market3d import market_scene\n"
+        "objs = gpd.GeoDataFrame({'kind': ['store', 'aed'], 'floor': [1, 1], 'address': ['가1통로 1', None]},\n"
+        "    geometry=[shapely.box(203400, 553300, 203404, 553304), shapely.Point(203406, 553300)], crs=5186)\n"
+        "market_scene(objs, title='nb market')",
+        "from geo3d import datasets\n"
+        "from geo3d.stats import aging_statistics\n"
+        "from geo3d.underground import read_pipes\n"
+        "from geo3d.viz import offline_view, statistics_deck\n"
+        "pipes = read_pipes(datasets.get_path('utilities'), layers=['WTL_PIPE_LM'])\n"
+        "areas = gpd.read_file(datasets.get_path('neighbourhoods')).to_crs(pipes.crs)\n"
+        "stats = aging_statistics(pipes, areas, area_id='adm_cd2', reference_date=2025)\n"
+        "offline_view(statistics_deck(stats, areas, area_id='adm_cd2', utility='water'), height=500)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in code])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = [o["data"]["text/html"] for c in nb.cells for o in c.outputs if "text/html" in o.get("data", {})]
+    assert len(outputs) == 2 and all(o.startswith("<iframe") for o in outputs)
     page = offline_page
-    page.set_viewport_size({"width": 900, "height": 540})
+    page.set_viewport_size({"width": 900, "height": 1300})
+    doc = tmp_path / "notebook_output.html"
+    doc.write_text("<html><body>" + "".join(f"<div>{o}</div>" for o in outputs) + "</body></html>",
+                   encoding="utf-8")
     page.goto(doc.as_uri())
-    frame = page.frames[1]
-    frame.wait_for_selector("#deck-container canvas", timeout=60_000)
+    market, stats = page.frames[1], page.frames[2]
+    market.wait_for_function("window.GEO3D && window.GEO3D.ready === true", timeout=60_000)
+    assert market.title() == "nb market"
+    stats.wait_for_selector("#deck-container canvas", timeout=60_000)
     page.wait_for_timeout(2500)
     from PIL import Image
 
     img = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB"), dtype=int)
-    ramp = (img[..., 0] > 200) & (img[..., 2] < 160) & (img[..., 0] - img[..., 2] > 60)
-    assert ramp.mean() > 0.05, ramp.mean()
+    r, b = img[..., 0], img[..., 2]
+    blue = (b > r + 40) & (b > 120)            # the store (steel blue) in the 3D map
+    ramp = (r > 200) & (b < 160) & (r - b > 60)  # the areas' yellow→red fills
+    assert blue[:620].mean() > 0.002 and ramp[620:].mean() > 0.03, (blue[:620].mean(), ramp[620:].mean())
     assert page.blocked_requests == []
