@@ -72,11 +72,11 @@ def best(fn, reps: int) -> tuple[float, Path]:
 def first_frame_seconds(path: Path) -> float | None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     try:
-        from conftest import CHROMIUM_FLAGS, _chromium_path
+        from conftest import CHROMIUM_FLAGS, chromium_path
         from playwright.sync_api import sync_playwright
     except ImportError:
         return None
-    exe = _chromium_path()
+    exe = chromium_path()
     if exe is None:
         return None
     with sync_playwright() as pw:

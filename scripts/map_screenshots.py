@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from conftest import CHROMIUM_FLAGS, _chromium_path, request_is_local
+from conftest import CHROMIUM_FLAGS, chromium_path, request_is_local
 
 SHOTS = [  # (page, image, JavaScript run once the map is drawn)
     ("underground/map3d.html", "map3d_underground.png", None),
@@ -39,7 +39,7 @@ def main() -> int:
     args.img.mkdir(parents=True, exist_ok=True)
     blocked: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=_chromium_path(), args=CHROMIUM_FLAGS, headless=True)
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.route("**/*", lambda r: r.continue_() if request_is_local(r.request.url)
                    else (blocked.append(r.request.url), r.abort())[1])

@@ -49,7 +49,7 @@ def request_is_local(url: str) -> bool:
     return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname in _LOCAL_HOSTS
 
 
-def _chromium_path() -> str | None:
+def chromium_path() -> str | None:
     import os
     import shutil
 
@@ -63,7 +63,7 @@ def _chromium_path() -> str | None:
 @pytest.fixture(scope="session")
 def _chromium(tmp_path_factory: pytest.TempPathFactory):
     """One headless Chromium for the session (skips when Chromium or Playwright is absent)."""
-    exe = _chromium_path()
+    exe = chromium_path()
     if exe is None:
         pytest.skip("headless Chromium is absent (Debian: apt-get install chromium; `make test` "
                     "installs it as root)")
