@@ -329,7 +329,10 @@
   window.GEO3D.select = select;
   window.GEO3D.setLevel = setLevel;
   window.GEO3D.flyTo = flyTo;
-  window.GEO3D.setHidden = (group, hidden) => { state.hidden[group] = !!hidden; const el = document.querySelector('input[data-group="' + group + '"]'); if (el) el.checked = !hidden; redraw(); };
+  window.GEO3D.setHidden = (groups, hidden) => { // one group or a list, one redraw
+    [].concat(groups).forEach((g) => { state.hidden[g] = !!hidden; const el = document.querySelector('input[data-group="' + g + '"]'); if (el) el.checked = !hidden; });
+    redraw();
+  };
   window.GEO3D.setExaggeration = (k) => { state.exaggeration = k; $('g3-exag').value = String(k); redraw(); };
   window.GEO3D.project = (x, y, z) => { // local metres -> screen pixels (for tests)
     const vp = instance.getViewports()[0]; const [lng, lat] = toLngLat(x, y);
