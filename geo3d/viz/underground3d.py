@@ -272,7 +272,7 @@ def _pit_layers(excavation: Any, seg: dict[str, NDArray[Any]], pipes3d: gpd.GeoD
     hit = excavation.conflicts
     if not len(hit):
         return layers
-    mask = np.isin(seg["feature"], hit["pipe"].to_numpy())
+    mask = np.isin(seg["feature"], pipes3d.index.get_indexer(hit["pipe"]))  # labels → rows
     if mask.any():  # a black band under the reached pipes' lines (drawn first, under everything)
         n = int(mask.sum())
         layers.append({"type": "tubes", "id": "reached", "group": "pit", "table": "pipes", "mesh": False,
@@ -386,7 +386,7 @@ def underground_scene(
             f"Elevations relative to {z_ref:g} m" + ("" if ground is not None else " (no DEM: flat ground at 0)")
             + ". Click a pipe for its attributes.")
     search = _search(tables["pipes"], seg)
-    lists = [_reached_list(excavation, colours)] if excavation is not None and len(excavation.conflicts) else []
+    lists = [_reached_list(excavation, pipes3d, colours)] if excavation is not None and len(excavation.conflicts) else []
     if excavation is not None:
         c = excavation.pit.floor.centroid
         cx, cy = frame.local(np.array([c.x]), np.array([c.y]))
@@ -399,14 +399,16 @@ def underground_scene(
                    search=search, lists=lists)
 
 
-def _reached_list(excavation: Any, colours: Mapping[str, tuple[int, int, int]]) -> dict[str, Any]:
+def _reached_list(excavation: Any, pipes3d: gpd.GeoDataFrame,
+                  colours: Mapping[str, tuple[int, int, int]]) -> dict[str, Any]:
     hit = excavation.conflicts
+    rows_of = pipes3d.index.get_indexer(hit["pipe"])
     d = pd.to_numeric(hit["diameter_mm"], errors="coerce").to_numpy(dtype=float)
     rows = [{"key": str(i + 1), "table": "pipes", "feature": int(p), "color": list(colours.get(str(u), _OTHER)),
              "text": f"{u} {f'D{dm:g}' if np.isfinite(dm) and dm > 0 else 'D?'} · {s} · clearance {cl:.2f} m"
                      + (" · hand-dig band" if band else "") + (" · rule broken" if v else "")}
             for i, (p, u, dm, s, cl, band, v) in enumerate(zip(
-                hit["pipe"], hit["utility"].astype(str), d, hit["source_id"].astype(str),
+                rows_of, hit["utility"].astype(str), d, hit["source_id"].astype(str),
                 hit["clearance_m"].astype(float), hit["in_hand_dig_band"].astype(bool),
                 hit["violations"].fillna("").astype(str), strict=True))]
     return {"title": f"Reached by the pit: {len(hit)} · {excavation.verdict}", "rows": rows}

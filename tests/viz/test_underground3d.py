@@ -70,6 +70,7 @@ def test_tubes_boxes_depths_and_attributes(pipes, dem):
 
 def test_pit_section_and_points(pipes, dem, tmp_path):
     p3 = pipes_in_3d(pipes, dem=dem)
+    p3.index = [10, 20, 30]  # the excavation reports index labels; the map draws rows
     pit = shapely.box(X0 + 15, Y0 - 5, X0 + 25, Y0 + 5)
     ex = excavate(p3, gpd.GeoSeries([pit], crs="EPSG:5186"), depth=2.5, dem=dem)
     src = tmp_path / "u.gpkg"
@@ -83,6 +84,10 @@ def test_pit_section_and_points(pipes, dem, tmp_path):
     assert ids[0] == "reached" and {"pit", "points", "section", "section-labels"} <= set(ids)
     reached = {r["text"].split()[0] for r in scene.lists[0]["rows"]}
     assert reached == {"water", "gas"}  # the pit (2.5 m) reaches both; the duct runs outside it
+    util = scene.tables["pipes"]["values"]["utility"]
+    assert {util[r["feature"]] for r in scene.lists[0]["rows"]} == {"water", "gas"}
+    halo = next(layer for layer in scene.layers if layer["id"] == "reached")
+    assert set(np.frombuffer(base64.b64decode(halo["feature"]["b64"]), "<u4").tolist()) == {0, 1}
     assert scene.search[0]["text"] == "pit 굴착"
     pit_layer = next(layer for layer in scene.layers if layer["id"] == "pit")
     assert pit_layer["base"][0] == pytest.approx(27.5 - 30.0) and pit_layer["height"][0] == pytest.approx(2.5)
