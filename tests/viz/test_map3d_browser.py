@@ -183,14 +183,16 @@ def test_notebook_outputs_render_offline(offline_page, tmp_path):
         "objs = gpd.GeoDataFrame({'kind': ['store', 'aed'], 'floor': [1, 1], 'address': ['가1통로 1', None]},\n"
         "    geometry=[shapely.box(203400, 553300, 203404, 553304), shapely.Point(203406, 553300)], crs=5186)\n"
         "market_scene(objs, title='nb market')",
-        "from geo3d import datasets\n"
+        "import pandas as pd\n"
         "from geo3d.stats import aging_statistics\n"
-        "from geo3d.underground import read_pipes\n"
         "from geo3d.viz import offline_view, statistics_deck\n"
-        "pipes = read_pipes(datasets.get_path('utilities'), layers=['WTL_PIPE_LM'])\n"
-        "areas = gpd.read_file(datasets.get_path('neighbourhoods')).to_crs(pipes.crs)\n"
-        "stats = aging_statistics(pipes, areas, area_id='adm_cd2', reference_date=2025)\n"
-        "offline_view(statistics_deck(stats, areas, area_id='adm_cd2', utility='water'), height=500)",
+        "areas = gpd.GeoDataFrame({'id': ['A', 'B']}, geometry=[shapely.box(203000, 553000, 203500, 554000),\n"
+        "    shapely.box(203500, 553000, 204000, 554000)], crs=5186)\n"
+        "pipes = gpd.GeoDataFrame({'utility': ['water'] * 4, 'install_year': pd.array([1970, 2020, 1970, 2020])},\n"
+        "    geometry=[shapely.LineString([(x, 553500), (x + 200, 553500)]) for x in (203050, 203250, 203550, 203700)],\n"
+        "    crs=5186)  # half the length in each area is aged: orange fills\n"
+        "stats = aging_statistics(pipes, areas, area_id='id', reference_date=2025)\n"
+        "offline_view(statistics_deck(stats, areas, area_id='id', utility='water'), height=500)",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in code])
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
