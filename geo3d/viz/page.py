@@ -38,7 +38,8 @@ from pyproj import CRS, Transformer
 from ..errors import InputError
 from ..io.atomic import atomic_path
 
-__all__ = ["DECKGL_FILE", "LocalFrame", "Scene3D", "binary", "table_columns"]
+__all__ = ["DECKGL_FILE", "LocalFrame", "Scene3D", "binary", "decode_column", "encode_column",
+           "table_columns"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,34 @@ def table_columns(frame: pd.DataFrame, columns: list[str], *, digits: int = 3) -
             o = s.astype(object)
             out[c] = [str(x) for x in o.where(o.notna(), "").to_numpy()]
     return out
+
+
+def encode_column(values: list[Any]) -> Any:
+    """A column of the attribute table as the page stores it: the list itself, or — when few
+    distinct values repeat (utility, agency, material …) — ``{"dict": [...], "codes": binary}``.
+
+    Examples
+    --------
+    >>> encode_column(["gas"] * 100)["dict"]
+    ['gas']
+    >>> encode_column(["a", "b"])
+    ['a', 'b']
+    """
+    if len(values) < 64:
+        return values
+    keys = [json.dumps(v, ensure_ascii=False) for v in values]
+    uniq, codes = np.unique(np.asarray(keys, dtype=object).astype(str), return_inverse=True)
+    if len(uniq) > 65535 or len(uniq) * 4 > len(values):
+        return values
+    return {"dict": [json.loads(u) for u in uniq], "codes": binary(codes, "u32")}
+
+
+def decode_column(value: Any) -> list[Any]:
+    """The inverse of :func:`encode_column` (for reading a page's scene in Python)."""
+    if isinstance(value, dict) and "dict" in value:
+        codes = np.frombuffer(base64.b64decode(value["codes"]["b64"]), dtype="<u4")
+        return [value["dict"][int(i)] for i in codes]
+    return list(value)
 
 
 @dataclass(frozen=True)
@@ -171,17 +200,22 @@ class Scene3D:
     bounds: list[float] = field(default_factory=lambda: [-50.0, -50.0, 0.0, 50.0, 50.0, 0.0])
     view: dict[str, float] = field(default_factory=lambda: {"pitch": 45.0, "bearing": 0.0})
     lists: list[dict[str, Any]] = field(default_factory=list)
+    search_features: str | None = None
     exaggerations: list[float] | None = None
     exaggeration: float = 1.0
     background: tuple[int, int, int] = (236, 239, 242)
 
     def to_dict(self) -> dict[str, Any]:
-        """The scene as the viewer reads it (``window.GEO3D_SCENE``)."""
+        """The scene as the viewer reads it (``window.GEO3D_SCENE``); repetitive attribute
+        columns are dictionary-coded (:func:`encode_column`)."""
+        tables = {name: {**t, "values": {c: encode_column(v) for c, v in t["values"].items()}}
+                  for name, t in self.tables.items()}
         return {"title": self.title, "subtitle": self.subtitle, "origin": [self.frame.lon, self.frame.lat],
-                "z_ref": self.z_ref, "layers": self.layers, "tables": self.tables, "legend": self.legend,
+                "z_ref": self.z_ref, "layers": self.layers, "tables": tables, "legend": self.legend,
                 "legend_title": self.legend_title, "legend_note": self.legend_note,
                 "levels": self.levels, "search": self.search, "bounds": [float(b) for b in self.bounds],
-                "view": self.view, "lists": self.lists, "exaggerations": self.exaggerations,
+                "view": self.view, "lists": self.lists, "search_features": self.search_features,
+                "exaggerations": self.exaggerations,
                 "exaggeration": self.exaggeration, "background": list(self.background)}
 
     def html(self) -> str:

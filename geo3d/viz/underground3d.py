@@ -385,7 +385,7 @@ def underground_scene(
             f"Depth: {len(pipes3d) - assumed:,} measured, {assumed:,} assumed at the default cover. "
             f"Elevations relative to {z_ref:g} m" + ("" if ground is not None else " (no DEM: flat ground at 0)")
             + ". Click a pipe for its attributes.")
-    search = _search(tables["pipes"], seg)
+    search: list[dict[str, Any]] = []  # the page adds one entry per pipe (search_features)
     lists = [_reached_list(excavation, pipes3d, colours)] if excavation is not None and len(excavation.conflicts) else []
     if excavation is not None:
         c = excavation.pit.floor.centroid
@@ -396,7 +396,7 @@ def underground_scene(
                    layers=layers, tables=tables, legend=legend, legend_title="Utilities 시설물",
                    legend_note=note, bounds=[*map(float, lo), *map(float, hi)],
                    view={"pitch": 50.0, "bearing": -20.0}, exaggerations=[1, 2, 5, 10],
-                   search=search, lists=lists)
+                   search=search, lists=lists, search_features="pipes")
 
 
 def _reached_list(excavation: Any, pipes3d: gpd.GeoDataFrame,
@@ -424,14 +424,3 @@ def _legend(pipes3d: gpd.GeoDataFrame, colours: Mapping[str, tuple[int, int, int
 def _subtitle(pipes3d: gpd.GeoDataFrame) -> str:
     crs = pipes3d.crs.to_string() if pipes3d.crs is not None else ""
     return f"{len(pipes3d):,} pipes · {crs} · true diameters · drag: pan, right-drag: tilt"
-
-
-def _search(table: dict[str, Any], seg: dict[str, NDArray[Any]]) -> list[dict[str, Any]]:
-    """Search entries ``utility source_id`` → the middle of the pipe's first segment."""
-    if not len(seg["feature"]):
-        return []
-    first = np.unique(seg["feature"], return_index=True)
-    mid = (seg["a"][first[1]] + seg["b"][first[1]]) / 2
-    labels = table["values"]["label"]
-    return [{"text": labels[int(f)], "table": "pipes", "feature": int(f), "position": [round(float(v), 2) for v in p]}
-            for f, p in zip(first[0], mid, strict=True)]

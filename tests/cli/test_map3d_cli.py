@@ -12,6 +12,7 @@ from click.testing import CliRunner
 import geo3d.cli.map3d  # noqa: F401  (registers the command)
 from geo3d.cli.main import cli
 from geo3d.datasets import get_path
+from geo3d.viz.page import decode_column
 
 
 def run(args):
@@ -35,7 +36,8 @@ def test_pipes_pit_and_line(tmp_path):
     scene = scene_of(out)
     ids = {layer["id"] for layer in scene["layers"]}
     assert {"pipes-water-round", "pipes-gas-round", "ground", "pit", "reached", "section"} <= ids
-    values = scene["tables"]["pipes"]["values"]
+    values = {c: decode_column(v) for c, v in scene["tables"]["pipes"]["values"].items()}
+    assert isinstance(scene["tables"]["pipes"]["values"]["utility"], dict)  # dictionary-coded
     assert set(values["depth_source"]) == {"measured (from the source)",
                                            "assumed (default cover: depth unknown in the source)"}
     reached = [i for i, v in enumerate(values["pit_reached"]) if v == "yes"]

@@ -101,6 +101,12 @@ def test_underground_map_offline_colours_and_attributes(offline_page, undergroun
         for column in ("source_layer", "agency", "diameter_mm", "material", "install_year", "depth_source"):
             assert column in info, column
         assert page.evaluate("GEO3D.selected.attributes.utility") == utility
+    # the search box finds a pipe by "utility source_id", and the pit
+    label = page.evaluate("(f) => GEO3D.scene.tables.pipes.values.label[f]", seg["feature"])
+    page.fill("#g3-search-input", label)
+    page.press("#g3-search-input", "Enter")
+    page.wait_for_function("(l) => document.getElementById('g3-info-title').textContent === l", arg=label)
+    assert page.evaluate("GEO3D.scene.search[0].text") == "pit 굴착"
     assert page.blocked_requests == []
 
 

@@ -19,6 +19,20 @@
   const TYPES = { f32: Float32Array, u8: Uint8Array, u32: Uint32Array, i32: Int32Array };
   function arr(v) { return v && v.b64 !== undefined ? b64(v.b64, TYPES[v.dtype]) : v; }
   S.layers.forEach((l) => { Object.keys(l).forEach((k) => { if (l[k] && l[k].b64 !== undefined) l[k] = arr(l[k]); }); });
+  Object.values(S.tables).forEach((t) => { // dictionary-coded columns back to plain arrays
+    Object.keys(t.values).forEach((c) => { const v = t.values[c]; if (v && v.dict) { const codes = arr(v.codes); t.values[c] = Array.from(codes, (i) => v.dict[i]); } });
+  });
+  if (S.search_features) { // one entry per feature of the tubes: its title → its first segment
+    const t = S.tables[S.search_features], seen = new Set();
+    S.layers.forEach((l) => {
+      if (l.type !== 'tubes' || l.halo || l.table !== S.search_features) return;
+      for (let i = 0; i < l.feature.length; i++) {
+        const f = l.feature[i]; if (seen.has(f)) continue; seen.add(f);
+        S.search.push({ text: String(t.values[t.title_column][f]), table: l.table, feature: f,
+          position: [0, 1, 2].map((k) => (l.a[3 * i + k] + l.b[3 * i + k]) / 2) });
+      }
+    });
+  }
 
   // ---------- geometry helpers --------------------------------------------------------------
   const lat0 = S.origin[1] * Math.PI / 180;
