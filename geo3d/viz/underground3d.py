@@ -190,7 +190,7 @@ def _tube_layers(seg: dict[str, NDArray[Any]], pipes3d: gpd.GeoDataFrame,
 
 
 def _ground_layer(dem: Dem, frame: LocalFrame, z_ref: float, bounds: tuple[float, float, float, float],
-                  *, max_cells: int = 160) -> dict[str, Any] | None:
+                  *, max_cells: int = 100) -> dict[str, Any] | None:
     """The DEM over ``bounds`` (data CRS) as a translucent triangle mesh."""
     left, bottom, right, top = bounds
     step = max(right - left, top - bottom) / max_cells
