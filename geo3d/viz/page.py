@@ -109,11 +109,10 @@ def encode_column(values: list[Any]) -> Any:
     """
     if len(values) < 64:
         return values
-    keys = [json.dumps(v, ensure_ascii=False) for v in values]
-    uniq, codes = np.unique(np.asarray(keys, dtype=object).astype(str), return_inverse=True)
-    if len(uniq) > 65535 or len(uniq) * 4 > len(values):
+    codes, uniq = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    if len(uniq) * 4 > len(values):
         return values
-    return {"dict": [json.loads(u) for u in uniq], "codes": binary(codes, "u32")}
+    return {"dict": list(uniq), "codes": binary(codes, "u32")}
 
 
 def decode_column(value: Any) -> list[Any]:
