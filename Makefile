@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 OUT    ?= out
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck sample-data benchmarks clean help
+.PHONY: demo test lint typecheck sample-data benchmarks clean help chromium
 
 help:
 	@echo "make demo   - set up .venv and run the main jobs on sample_data/ (outputs in $(OUT)/)"
@@ -27,10 +27,19 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed-all
 	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
 	@touch $@
 
+# headless Chromium (+ a Hangul font) for the browser tests in tests/viz: Debian's packages,
+# installed once when missing; without root or apt the browser tests are skipped, with the reason
+chromium:
+	@if command -v chromium >/dev/null 2>&1 && [ -d /usr/share/fonts/truetype/nanum ]; then :; \
+	elif [ "$$(id -u)" != 0 ]; then echo "chromium: missing and not root, browser tests will be skipped (as root: apt-get install chromium fonts-nanum)"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then echo "chromium: missing and no apt-get here, browser tests will be skipped"; \
+	else echo "installing chromium fonts-nanum (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null \
+	  || echo "chromium: apt-get install failed, browser tests will be skipped"; fi
+
 demo: $(VENV)/.installed-all
 	$(BIN)/python scripts/demo.py --out $(OUT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=900 $(PYTEST_ARGS) tests geo3d notebooks
 	$(BIN)/ruff check geo3d scripts benchmarks tests
 	$(BIN)/mypy geo3d

@@ -13,6 +13,8 @@ the notebooks and the command line:
 4. ``geo3d section``  a cross-section sheet (A3 PDF, Hangul) along the sample line
 5. ``geo3d stats``    aging statistics per 행정동 → CSV and a choropleth map
 6. ``geo3d tiles``    pipes and area statistics as vector tiles (PMTiles)
+7. ``geo3d map3d``    the underground 3D map (sample pit and section line) and the market 3D map,
+   each one HTML page that works offline
 
 The script ends by listing every output it wrote.
 """
@@ -82,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     run(["tiles", "--pipes", D("utilities"), "--stats", under / "stats.csv", "--areas",
          D("neighbourhoods"), "--area-id", "adm_cd2", "--out", under / "pipes.pmtiles",
          "--minzoom", 12, "--maxzoom", 16, "--overwrite"])
+
+    run(["map3d", "--pipes", D("utilities"), "--dem", D("dem"), "--pit", D("pit"), "--depth", 2.5,
+         "--road-width", 25, "--line", section_line_arg(), "--out", under / "map3d.html", "--overwrite"])
+    run(["map3d", "--scan", market, "--out", out / "market_map3d.html", "--overwrite"])
 
     print("\noutputs:")
     for p in sorted(q for q in out.rglob("*") if q.is_file()):

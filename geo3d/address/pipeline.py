@@ -220,7 +220,8 @@ def write_scan(cloud: PointCloud, result: Any, scan: ScanAddresses, market: Mark
         write_addresses_csv(a, tmp / "addresses.csv")
         to_imdf(a, scan.aisles, layers["levels"], market, tmp / "imdf.zip", exits=paths.exit_doors())
         to_osm_geojson(a, tmp / "objects.osm.geojson", crs=a.crs or market.crs)
-        market_map_to_html(a, tmp / "map.html", aisles=scan.aisles, levels=layers["levels"])
+        market_map_to_html(a, tmp / "map.html", aisles=scan.aisles, levels=layers["levels"],
+                           title=f"{market.name} 3D 주소 지도 · 3D address map")
     log.info("write_scan: %s", out)
     return [out / n for n in names]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import datasets
-from . import excavate, scan, section, segment, stats  # noqa: F401  (register their commands)
+from . import excavate, map3d, scan, section, segment, stats  # noqa: F401  (register their commands)
 from . import paths as path_commands  # noqa: F401  (locate, where, route, evacuation)
 from .main import cli, verbosity_options
 

@@ -1,4 +1,5 @@
-"""Maps: static choropleths for reports (matplotlib) and pydeck maps for notebooks.
+"""Maps: static choropleths for reports (matplotlib), pydeck maps for notebooks, and offline 3D
+map pages (:func:`underground_scene`, :func:`market_scene` → :class:`Scene3D`).
 
 matplotlib, koreanize-matplotlib and pydeck are optional (``pip install 'geo3d[viz]'``);
 importing this package does not import them.
@@ -15,22 +16,32 @@ from .deck import (
     UTILITY_COLOURS,
     areas_layer,
     deck_to_html,
+    offline_view,
     pipes_layer,
     statistics_deck,
     value_colours,
 )
 from .fonts import use_hangul_font
+from .market3d import market_scene, market_scene_from_scan
+from .page import Scene3D
 from .plot import figure_to_file, plot_statistics
+from .underground3d import pipes_in_3d, underground_scene
 
 __all__ = [
     "UTILITY_COLOURS",
+    "Scene3D",
     "areas_layer",
     "deck_to_html",
     "figure_to_file",
+    "market_scene",
+    "market_scene_from_scan",
+    "offline_view",
+    "pipes_in_3d",
     "pipes_layer",
     "plot_statistics",
     "save_map",
     "statistics_deck",
+    "underground_scene",
     "use_hangul_font",
     "value_colours",
 ]

@@ -35,12 +35,16 @@ from ..io.atomic import atomic_path
 from ..stats.aging import areas_with_statistics
 
 # <script src="https://…"> and <link rel="stylesheet" href="https://…"> in pydeck's page head
-_EXTERNAL_TAG = re.compile(r'[ \t]*<(?:script src|link rel="stylesheet" href)="https?://[^"]*"[^>]*>(?:</script>)?[ \t]*\n?')
+_EXTERNAL_TAG = re.compile(r'[ \t]*<(?:script src|link rel="stylesheet" href)="?https?://[^"\s>]*"?[^>]*>'
+                           r'(?:</script>)?[ \t]*\n?')
 
 __all__ = [
     "UTILITY_COLOURS",
+    "OfflineHTML",
     "areas_layer",
+    "deck_html",
     "deck_to_html",
+    "offline_view",
     "pipes_layer",
     "statistics_deck",
     "value_colours",
@@ -173,8 +177,9 @@ def statistics_deck(
     column: str = "share_over_threshold",
     pipes: gpd.GeoDataFrame | None = None,
     label: str | None = None,
-    map_style: str = "light",
+    map_style: str | None = None,
     height: int = 500,
+    title: str | None = None,
 ) -> Any:
     """An interactive pydeck map of one statistic per area (and optionally the pipes).
 
@@ -194,10 +199,13 @@ def statistics_deck(
         Also draw these pipes (filtered to ``utility`` when given).
     label : str, optional
         Field with area names for the tooltip; default ``adm_nm`` when present.
-    map_style : str
-        Carto base map style (no API key needed): ``light``, ``dark``, ``road`` …
+    map_style : str, optional
+        Carto base map style (``light``, ``dark``, ``road`` …; no API key, but the tiles need the
+        network). Default none: the page works offline.
     height : int
         Height in pixels in a notebook.
+    title : str, optional
+        Title of the page and its legend; default the statistic and the utility.
 
     Returns
     -------
@@ -232,15 +240,98 @@ def statistics_deck(
         sub = pipes if utility is None else pipes[pipes["utility"].astype(str) == utility]
         layers.append(pipes_layer(sub))
     lon_lat = gpd.GeoSeries(joined.geometry.values, crs=areas.crs).to_crs(4326).total_bounds
-    span = max(lon_lat[2] - lon_lat[0], lon_lat[3] - lon_lat[1], 1e-4)
-    zoom = float(np.clip(np.log2(360.0 / span) - 0.5, 1, 18))
+    # fit the areas in a ~1000 × `height` px view (Web Mercator: 512 px for 360° at zoom 0)
+    lat_mid = float((lon_lat[1] + lon_lat[3]) / 2)
+    span_x = max(lon_lat[2] - lon_lat[0], 1e-5)
+    span_y = max(lon_lat[3] - lon_lat[1], 1e-5) / np.cos(np.radians(lat_mid))
+    zoom = float(np.clip(min(np.log2(1000 * 360.0 / (512 * span_x)),
+                             np.log2(height * 360.0 / (512 * span_y))) - 0.3, 1, 18))
     view = pdk.ViewState(longitude=float((lon_lat[0] + lon_lat[2]) / 2),
                          latitude=float((lon_lat[1] + lon_lat[3]) / 2), zoom=zoom)
     tooltip = {"html": f"<b>{{{name}}}</b><br/>{column}: {{{column}}}<br/>"
                        "density km/km²: {density_km_per_km2}",
                "style": {"fontSize": "12px"}}
-    return pdk.Deck(layers=layers, initial_view_state=view, map_provider="carto",
+    deck = pdk.Deck(layers=layers, initial_view_state=view, map_provider="carto" if map_style else None,
                     map_style=map_style, tooltip=tooltip, height=height)
+    share_lo, share_hi = (0.0, 1.0) if share else (float(frame[column].min()), float(frame[column].max()))
+    what = _STATISTIC_LABELS.get(column, column)
+    deck._geo3d_title = title or f"{what} · {utility or 'all utilities'}"
+    deck._geo3d_legend = _legend_html(deck._geo3d_title, column, share_lo, share_hi,
+                                      utility if pipes is not None else None)
+    return deck
+
+
+_STATISTIC_LABELS = {"share_over_threshold": "노후 비율 aged share", "density_km_per_km2": "밀도 km/km²",
+                     "length_m": "연장 length (m)"}
+
+
+def _legend_html(title: str, column: str, lo: float, hi: float, utility: str | None) -> str:
+    """A legend box (title, the yellow→red ramp with its range, the pipes' colour) for the page."""
+    import html as html_lib
+
+    stops = ", ".join(f"rgb({r},{g},{b})" for r, g, b in _YLORRD.astype(int))
+    pipes = ""
+    if utility is not None:
+        r, g, b = UTILITY_COLOURS.get(utility, (90, 90, 90))
+        pipes = (f'<div style="margin-top:6px"><span style="display:inline-block;width:24px;height:4px;'
+                 f'background:rgb({r},{g},{b});vertical-align:middle"></span> {html_lib.escape(utility)} pipes</div>')
+    return (f'<div id="geo3d-legend" style="position:absolute;left:10px;bottom:10px;z-index:10;background:'
+            f'rgba(255,255,255,.94);padding:8px 10px;border-radius:6px;font:13px sans-serif;'
+            f'box-shadow:0 1px 4px rgba(0,0,0,.3)"><div style="font-weight:bold;font-size:15px">'
+            f'{html_lib.escape(title)}</div><div>{html_lib.escape(column)}</div>'
+            f'<div style="width:180px;height:10px;background:linear-gradient(to right,{stops})"></div>'
+            f'<div style="display:flex;justify-content:space-between;width:180px"><span>{lo:.3g}</span>'
+            f'<span>{hi:.3g}</span></div><div style="color:#666">grey: no data</div>{pipes}</div>')
+
+
+def deck_html(deck: Any, *, offline: bool = True) -> str:
+    """A pydeck map as one HTML string: deck.gl bundled (``offline``), the page titled and a
+    legend added when the Deck came from :func:`statistics_deck`; for a map with no base map the
+    stylesheets pydeck links from CDNs are left out, so the page opens with no network."""
+    import html as html_lib
+
+    html = str(deck.to_html(as_string=True, notebook_display=False, offline=offline))
+    if offline and not getattr(deck, "map_style", None):
+        head, sep, body = html.partition("<body>")  # the page's own tags, not the bundle's strings
+        html = _EXTERNAL_TAG.sub("", head) + sep + body
+    title = getattr(deck, "_geo3d_title", None)
+    if title:
+        html = html.replace("<title>pydeck</title>", f"<title>{html_lib.escape(title)}</title>", 1)
+    legend = getattr(deck, "_geo3d_legend", None)
+    if legend:
+        html = html.replace('<div id="deck-container">', legend + '\n    <div id="deck-container">', 1)
+    return html
+
+
+class OfflineHTML:
+    """A page shown in a notebook as a sandboxed ``<iframe srcdoc>`` (no CDN, works offline)."""
+
+    def __init__(self, html: str, *, height: int = 600) -> None:
+        self.html = html
+        self.height = height
+
+    def _repr_html_(self) -> str:
+        import html as html_lib
+
+        return (f'<iframe style="width:100%;height:{self.height}px;border:0" sandbox="allow-scripts" '
+                f'srcdoc="{html_lib.escape(self.html, quote=True)}"></iframe>')
+
+
+def offline_view(obj: Any, *, height: int = 600) -> OfflineHTML:
+    """Show a pydeck ``Deck`` or a :class:`~geo3d.viz.page.Scene3D` in JupyterLab with no network.
+
+    pydeck's own notebook display loads its JavaScript from a CDN (blank on an office network
+    with no internet); this puts the self-contained page in an iframe instead.
+
+    Examples
+    --------
+    >>> import pydeck
+    >>> view = offline_view(pydeck.Deck(map_style=None))
+    >>> view._repr_html_().startswith("<iframe")
+    True
+    """
+    html = obj.html() if hasattr(obj, "frame") and hasattr(obj, "html") else deck_html(obj)
+    return OfflineHTML(html, height=height)
 
 
 def deck_to_html(deck: Any, path: str | os.PathLike[str], *, overwrite: bool = False,
@@ -250,7 +341,7 @@ def deck_to_html(deck: Any, path: str | os.PathLike[str], *, overwrite: bool = F
     With ``offline`` (the default) deck.gl is bundled into the page, and for a map with no
     base map (``map_style=None``) the base-map and widget stylesheets pydeck links from CDNs
     are left out: the page opens with no network at all. A map on a base map still needs the
-    network for its tiles.
+    network for its tiles. See :func:`deck_html`.
 
     Examples
     --------
@@ -263,11 +354,7 @@ def deck_to_html(deck: Any, path: str | os.PathLike[str], *, overwrite: bool = F
     if path.suffix.lower() not in (".html", ".htm"):
         msg = f"pydeck maps are written as .html, not {path.name!r}; name the file .html"
         raise InputError(msg)
-    html = str(deck.to_html(as_string=True, notebook_display=False, offline=offline))
-    if offline and not getattr(deck, "map_style", None):
-        head, sep, body = html.partition("<script type")
-        head = _EXTERNAL_TAG.sub("", head)
-        html = head + sep + body
+    html = deck_html(deck, offline=offline)
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(html, encoding="utf-8")
     logger.info("deck_to_html: %s", path)

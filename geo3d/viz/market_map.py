@@ -132,14 +132,18 @@ def market_deck(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame | None = N
 
 def market_map_to_html(addresses: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
                        aisles: gpd.GeoDataFrame | None = None, levels: gpd.GeoDataFrame | None = None,
-                       overwrite: bool = False, offline: bool = True) -> Path:
-    """Write the :func:`market_deck` map as self-contained HTML (deck.gl bundled when ``offline``)."""
-    from .deck import deck_to_html
+                       overwrite: bool = False, offline: bool = True, title: str | None = None) -> Path:
+    """Write the market's 3D address map as one self-contained HTML page (no network needed).
 
-    deck = market_deck(addresses, aisles, levels)
-    return deck_to_html(deck, path, overwrite=overwrite, offline=offline)
+    The page is :func:`~geo3d.viz.market3d.market_scene`'s: levels stacked with a level
+    switcher, stores and facilities coloured by class with a legend, the 3D address on click and
+    an address search. ``offline`` is kept for compatibility: the page is always self-contained.
+    """
+    from .market3d import market_scene
 
-
+    kwargs = {"title": title} if title else {}
+    scene = market_scene(addresses, aisles, levels, **kwargs)
+    return scene.to_html(path, overwrite=overwrite)
 
 
 def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:

@@ -7,6 +7,10 @@ else the highest pipe vertex) so the scene sits at the map plane. The pit is an 
 from its floor to its top; pipes the excavation reaches are drawn again, wider, in a highlight
 colour. pydeck is optional (``pip install 'geo3d[viz]'``) and imported only when a view is made.
 
+For a map to hand out (offline page, tubes of true diameter, attributes on click, pit and
+section, legend), use :func:`geo3d.viz.underground3d.underground_scene` (``geo3d map3d``): these
+flat paths disappear at district scale.
+
 Examples
 --------
 >>> import geopandas as gpd, shapely

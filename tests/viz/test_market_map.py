@@ -39,18 +39,21 @@ def test_deck_layers_and_stacking(addresses):
 
 def test_html_is_self_contained(addresses, tmp_path):
     a, aisles = addresses
-    p = market_map_to_html(a, tmp_path / "map.html", aisles=aisles)
+    p = market_map_to_html(a, tmp_path / "map.html", aisles=aisles, title="가 시장")
     text = p.read_text(encoding="utf-8")
-    assert "deck" in text.lower()
-    # the layers are embedded as JSON (non-ASCII escaped): decode it to find the address
-    start = text.index("const jsonInput = ") + len("const jsonInput = ")
-    spec, _ = json.JSONDecoder().raw_decode(text[start:])
-    addresses = [d.get("address", "") for layer in spec["layers"] for d in layer["data"]]
+    assert "<title>가 시장</title>" in text
+    # the scene is embedded as JSON: decode it to find the addresses, levels and legend
+    start = text.index("window.GEO3D_SCENE = ") + len("window.GEO3D_SCENE = ")
+    scene, _ = json.JSONDecoder().raw_decode(text[start:])
+    addresses = scene["tables"]["objects"]["values"]["address"]
     assert any(a.endswith("소화기") for a in addresses)
+    assert [lv["label"] for lv in scene["levels"]] == ["1층", "2층"]
+    assert any(e["label"].startswith("소화기") for e in scene["legend"])
     # nothing fetched from the network: no external scripts or stylesheets (the bundled
     # deck.gl source mentions CDN addresses of optional loaders, which a map never loads)
-    assert not re.search(r'<script src="https?://', text)
-    assert not re.search(r'<link rel="stylesheet" href="https?://', text)
+    skeleton = re.sub(r"<script>.*?</script>", "<script></script>", text, flags=re.S)
+    assert skeleton.count("<script></script>") == 3  # deck.gl, the scene, the viewer: all inline
+    assert not re.search(r'(src|href)="?https?://', skeleton)
 
 
 def test_plan_draws_one_level_by_class_with_aisles_and_facilities(addresses):
