@@ -28,9 +28,9 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from ..errors import EmptyResultError, InputError
-from ..pointcloud.classify import CLASS_CODES, DEFAULT_RULES, Rule, classify_objects, colour_classes
+from ..pointcloud.classes import CLASS_CODES, CLASS_NAMES, STORE
+from ..pointcloud.classify import DEFAULT_RULES, Rule, classify_objects, colour_classes
 from ..pointcloud.cloud import PointCloud
-from ..pointcloud.evaluate import CLASS_NAMES
 from ..pointcloud.filter import voxel_thin
 from ..pointcloud.objects import objects_from_segments
 from ..pointcloud.segment import (
@@ -40,6 +40,7 @@ from ..pointcloud.segment import (
     split_at_gaps,
     voxel_components,
 )
+from .evidence import WarningLog, market_evidence
 from .levels import ground_level, levels_from_cloud, levels_of_points
 from .structure import VERTICAL, structure_classes
 
@@ -47,8 +48,6 @@ __all__ = ["ScanSegmentation", "absorb_parts", "attach_trim", "into_hosts", "joi
            "segment_scan"]
 
 log = logging.getLogger(__name__)
-
-STORE = 1
 
 
 @dataclass
@@ -70,6 +69,13 @@ class ScanSegmentation:
         Class code of every input point (0 = structure or clutter).
     timings : dict
         Seconds per stage.
+    warnings : list of str
+        Every warning issued or logged during the run (report.json carries them).
+    market_check : dict
+        :func:`~geo3d.indoor.evidence.market_evidence`: whether the scan looks like a market,
+        and why not.
+    unclassified : GeoDataFrame or None
+        Objects no rule took (class 0; their points keep object_id −1).
     """
 
     levels: pd.DataFrame
@@ -78,6 +84,9 @@ class ScanSegmentation:
     object_id: NDArray[np.int32]
     object_class: NDArray[np.uint8]
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    market_check: dict[str, Any] = field(default_factory=dict)
+    unclassified: gpd.GeoDataFrame | None = None
 
     @property
     def stores(self) -> gpd.GeoDataFrame:
@@ -138,6 +147,7 @@ def segment_scan(
     join_across: float = 2.5,
     max_store_size: tuple[float, float] | None = (4.2, 3.2),
     seed: int = 0,
+    check_market: bool = True,
 ) -> ScanSegmentation:
     """Levels, stores and safety facilities of an indoor scan.
 
@@ -184,6 +194,10 @@ def segment_scan(
         joined pieces never exceed it.
     seed : int
         Seed of the plane search (same input and seed, same output).
+    check_market : bool
+        Weigh whether the scan looks like a market (:func:`~geo3d.indoor.evidence.market_evidence`)
+        and warn when it does not (off for the tiles of a larger scan). Without an indoor storey
+        no object is a store, whatever this says.
 
     Returns
     -------
@@ -196,6 +210,32 @@ def segment_scan(
     >>> result = segment_scan(read_las(datasets.get_path("market")))  # doctest: +SKIP
     >>> result.objects["kind"].value_counts()  # doctest: +SKIP
     """
+    args = {k: v for k, v in locals().items() if k not in ("cloud", "check_market")}
+    with WarningLog() as record:
+        result, indoor = _segment_scan(cloud, **args)
+        result.market_check = market_evidence(result.levels, result.objects["kind"], indoor=indoor)
+        check = result.market_check
+        if len(result.objects) == 0 and check_market:
+            _warn("segment_scan: no store and no facility found; the outputs are empty")
+        if not check["looks_like_market"] and check_market:
+            _warn("segment_scan: this scan does not look like a market: " + "; ".join(check["reasons"]))
+    result.warnings = record.messages
+    return result
+
+
+def _warn(msg: str) -> None:
+    warnings.warn(msg, stacklevel=3)
+    log.warning(msg)
+
+
+def _segment_scan(cloud: PointCloud, *, thin: float | None, levels: pd.DataFrame | None,
+                  entrance_level: int | None, ground_z: float | None, method: str | Callable[..., Labels],
+                  voxel_size: float, min_points: int, plan_cell: float,
+                  classify: str | Callable[[gpd.GeoDataFrame], Any], rules: Sequence[Rule],
+                  point_class: NDArray[Any] | None, join_facilities: float, join_gap: float,
+                  join_across: float, max_store_size: tuple[float, float] | None,
+                  seed: int) -> tuple[ScanSegmentation, bool]:
+    """The body of :func:`segment_scan`; also says whether a storey was found (indoor)."""
     if not isinstance(cloud, PointCloud):
         raise InputError(f"segment_scan needs a PointCloud (geo3d.io.las.read_las), not {type(cloud).__name__}")
     if len(cloud) == 0:
@@ -217,8 +257,7 @@ def segment_scan(
             # no storey (an outdoor tile, a facade): one level on the ground, no ceiling
             msg = (f"segment_scan: {exc}; falling back to one level on the ground (ground class "
                    "or low percentile of z) — pass levels= if the scan has storeys")
-            warnings.warn(msg, stacklevel=2)
-            log.warning(msg)
+            _warn(msg)
             levels = ground_level(work)
             outdoor = True
     point_level = levels_of_points(work, levels)
@@ -354,10 +393,16 @@ def segment_scan(
         codes = classify_objects(objects, rules=rules)
     else:
         codes = classify_objects(objects, method=classify)
+    if outdoor and (codes == STORE).any():
+        # no storey, no market: what stands on the ground is a car, a tree or a shed
+        _warn(f"segment_scan: {int((codes == STORE).sum())} store-sized volumes left unclassified: "
+              "the scan has no indoor storey (pass levels= if it is a market)")
+        codes = codes.where(codes != STORE, 0)
     timings["objects"] = time.perf_counter() - t
 
     # keep classified objects; number them 1..n by floor, class, then position
     objects["object_class"] = codes.astype(np.uint8)
+    unclassified = objects[objects["object_class"] == 0].drop(columns="object_class")
     objects = objects[objects["object_class"] > 0].copy()
     objects = objects.sort_values(["floor", "object_class", "x", "y"], kind="stable")
     new_id = pd.Series(np.arange(1, len(objects) + 1, dtype=np.int32), index=objects.index)
@@ -378,13 +423,14 @@ def segment_scan(
         object_id=work_id[inverse],
         object_class=work_class[inverse],
         timings={**timings, "total": time.perf_counter() - t0},
+        unclassified=unclassified,
     )
     counts = objects["kind"].value_counts()
     log.info("segment_scan: %s points -> %d levels, %d stores, %d facilities (%s) in %.1f s",
              f"{len(cloud):,}", len(levels), int(counts.get("store", 0)),
              int(len(objects) - counts.get("store", 0)),
              ", ".join(f"{n} {k}" for k, n in counts.items() if k != "store"), result.timings["total"])
-    return result
+    return result, not outdoor
 
 
 def join_pieces(xyz: NDArray[np.float64], labels: Labels, kinds: pd.Series, *, reach: float = 0.25,

@@ -7,14 +7,14 @@ over the object columns, so the table can be printed, copied and changed:
 
 >>> for rule in DEFAULT_RULES:  # doctest: +NORMALIZE_WHITESPACE
 ...     print(f"{rule.kind:<18} {rule.expr}")
-store              length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 0.4 <= height <= 3.3 and base <= 0.3 and n_points >= 50
-fire_extinguisher  red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
-indoor_hydrant     red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
-fire_alarm         red and base >= 0.7 and length <= 0.45 and height <= 0.45 and wall <= 0.3
-exit_sign          green and base >= 1.9 and length <= 0.9 and height >= 0.05
-aed                green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
-cctv               white and base >= 1.9 and length <= 0.5 and wall <= 0.4
-other_facility     white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0 and wall <= 0.3
+store              length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 1.2 <= height <= 3.3 and base <= 0.3 and n_points >= 50 and not below_ceiling < 0.3
+fire_extinguisher  red and n_points >= 10 and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
+indoor_hydrant     red and n_points >= 10 and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
+fire_alarm         red and n_points >= 10 and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3
+exit_sign          green and n_points >= 10 and base >= 1.9 and length <= 0.9 and height >= 0.05
+aed                green and n_points >= 10 and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
+cctv               not red and not green and n_points >= 10 and base >= 2.0 and length <= 0.45 and width >= 0.08 and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)
+other_facility     white and n_points >= 10 and 0.5 <= base < 1.9 and length <= 0.8 and width >= 0.08 and 0.15 <= height <= 1.0 and wall <= 0.3
 
 ``base`` is the object's height above its floor slab (``height_above_slab``), ``wall`` its
 distance to the nearest wall or column (``wall_distance``; 0 when the objects lack that column,
@@ -29,10 +29,29 @@ behind the numbers:
   distance from them). A sheet against a wall or column (within 0.3 m) is the residue of that
   face, a single plane (under 0.2 m) is one partition of a stall, something hanging in the air
   is no stall, and nothing taller than 3.3 m (a storey: a wall reaching the ceiling) is one;
+  nor is a volume lower than 1.2 m (``height``): tables stand at 0.72–0.76 m (KS G 6006 /
+  ISO 5970 desk heights), benches at 0.45 m and hand carts at about 1 m, while a stall's back
+  partition, shelf, awning or shutter housing rises to 1.8 m and more; nor one whose top comes
+  within 0.3 m of its level's ceiling (``below_ceiling``, when the level has one): a stall
+  stands free under a hall's roof, and what fills a storey to its ceiling is a partition, a
+  wall or a built-in cupboard (a room, an office);
 - an extinguisher (≤ 0.6 m, under 0.9 m tall) stands on the floor or hangs low; a hydrant
   cabinet (0.45–1.3 m wide, up to 1.6 m tall) stands on the floor against a wall or hangs on
   it, so its base may be anywhere up to 1.5 m;
-- a fire alarm call point (bell, lamp and button box, ≤ 0.45 m) hangs at hand height;
+- a fire alarm call point (bell, lamp and button box, ≤ 0.45 m) hangs at hand height: its
+  switch 0.8–1.5 m above the floor (NFTC 203, 자동화재탐지설비의 화재안전기술기준, 2.8.1), so
+  its base lies between 0.7 and 1.6 m;
+- every facility needs :data:`MIN_FACILITY_POINTS` (10) points: fewer cannot measure a
+  size, and a few points of wall residue are no equipment (precision first: what fails every
+  rule stays an unclassified object, reported as such);
+- a CCTV camera is told by its shape and mounting, not its colour (housings are white, grey
+  or black): a compact body at most 0.45 m long (bullet cameras 0.2–0.35 m, domes
+  Ø 0.1–0.16 m in makers' data sheets) and at least 0.08 m in every direction (a flat patch
+  is wall or ceiling residue), 2 m or more above the floor (out of reach), hanging from the
+  ceiling (top within 0.6 m of it) or on a wall or column bracket; red and green are the
+  other facilities' colours;
+- a first-aid box (``other_facility``) is a white cabinet of 0.15–1.0 m height, at least
+  0.08 m deep, on a wall at hand height;
 - exit signs are panels hanging near the ceiling (``height >= 0.05``: a flat green patch up
   there is an awning), cameras near the ceiling, AED cabinets at hand height —
   on a wall, a column or a store's own partition, so above the counters (``base >= 1.0``:
@@ -57,14 +76,11 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError, SchemaError
-from .evaluate import CLASS_NAMES
+from .classes import CLASS_CODES, CLASS_NAMES
 
-__all__ = ["CLASS_CODES", "DEFAULT_RULES", "Rule", "classify_objects", "colour_classes", "colour_flags"]
+__all__ = ["CLASS_CODES", "DEFAULT_RULES", "MIN_FACILITY_POINTS", "Rule", "classify_objects", "colour_classes", "colour_flags"]
 
 log = logging.getLogger(__name__)
-
-#: kind name -> object_class code (CONTRACTS.md)
-CLASS_CODES: dict[str, int] = {name: code for code, name in CLASS_NAMES.items()}
 
 
 @dataclass(frozen=True)
@@ -80,19 +96,25 @@ class Rule:
         return CLASS_CODES[self.kind]
 
 
+#: Fewest points from which a size can be measured: a box has 9 parameters (centre, sides,
+#: orientation); fewer points are a fragment (wall residue, a stray return), never a facility.
+MIN_FACILITY_POINTS = 10
+
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("store", "length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 0.4 <= height <= 3.3 "
-                  "and base <= 0.3 and n_points >= 50"),
+    Rule("store", "length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 1.2 <= height <= 3.3 "
+                  "and base <= 0.3 and n_points >= 50 and not below_ceiling < 0.3"),
     Rule("fire_extinguisher",
-         "red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5"),
+         "red and n_points >= 10 and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5"),
     Rule("indoor_hydrant",
-         "red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4"),
-    Rule("fire_alarm", "red and base >= 0.7 and length <= 0.45 and height <= 0.45 and wall <= 0.3"),
-    Rule("exit_sign", "green and base >= 1.9 and length <= 0.9 and height >= 0.05"),
-    Rule("aed", "green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1"),
-    Rule("cctv", "white and base >= 1.9 and length <= 0.5 and wall <= 0.4"),
-    Rule("other_facility",
-         "white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0 and wall <= 0.3"),
+         "red and n_points >= 10 and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4"),
+    Rule("fire_alarm",
+         "red and n_points >= 10 and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3"),
+    Rule("exit_sign", "green and n_points >= 10 and base >= 1.9 and length <= 0.9 and height >= 0.05"),
+    Rule("aed", "green and n_points >= 10 and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1"),
+    Rule("cctv", "not red and not green and n_points >= 10 and base >= 2.0 and length <= 0.45 and width >= 0.08 "
+                 "and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)"),
+    Rule("other_facility", "white and n_points >= 10 and 0.5 <= base < 1.9 and length <= 0.8 and width >= 0.08 "
+                           "and 0.15 <= height <= 1.0 and wall <= 0.3"),
 )
 
 
