@@ -20,12 +20,18 @@ from numpy.typing import NDArray
 from .. import __version__
 from ..io.atomic import atomic_dir
 from ..io.las import write_las
-from ..pointcloud.cloud import PointCloud
 from ..pointcloud.classes import CLASS_NAMES
+from ..pointcloud.cloud import PointCloud
 from .scan import ScanSegmentation
 
-__all__ = ["level_footprints", "plan_spacing", "object_layers", "segmentation_layers", "write_segmentation",
-           "write_tiled_segmentation"]
+__all__ = [
+    "level_footprints",
+    "object_layers",
+    "plan_spacing",
+    "segmentation_layers",
+    "write_segmentation",
+    "write_tiled_segmentation",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ def level_footprints(cloud: PointCloud, result: ScanSegmentation, *, cell: float
     >>> xy = np.array([[x, y] for x in np.arange(0, 10, 0.2) for y in np.arange(0, 4, 0.2)])
     >>> cloud = PointCloud(np.column_stack([xy, np.zeros(len(xy))]))
     >>> res = type("R", (), {"levels": pd.DataFrame({"floor": [1]}), "level": np.ones(len(xy), np.int8)})()
-    >>> round(level_footprints(cloud, res).area.iloc[0], 1)
+    >>> float(round(level_footprints(cloud, res).area.iloc[0], 1))
     40.0
     """
     from rasterio import features

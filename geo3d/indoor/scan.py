@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -291,7 +292,8 @@ def _segment_scan(cloud: PointCloud, *, thin: float | None, levels: pd.DataFrame
 
     t = time.perf_counter()
     wall_d = _point_wall_distance(xyz, structure == VERTICAL, structure == 0)
-    facility_rules = [r for r in rules if r.kind != "store"]
+    # pieces are classified before they are joined: the point count is checked on the whole
+    facility_rules = [dataclasses.replace(r, min_points=0) for r in rules if r.kind != "store"]
 
     def facility_parts(labels: Labels) -> tuple[gpd.GeoDataFrame, pd.Series | None]:
         objs = objects_from_segments(work, labels, levels=levels, point_levels=point_level)

@@ -31,8 +31,8 @@ import laspy
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import FileFormatError, MissingFileError
 from .._compat import import_optional
+from ..errors import FileFormatError, MissingFileError
 
 __all__ = ["E57_SCALE", "e57_to_las", "las_of_e57"]
 

@@ -6,17 +6,17 @@ matches get class 0 (clutter, structure left-overs). Every rule is a pandas ``ev
 over the object columns, so the table can be printed, copied and changed:
 
 >>> for rule in DEFAULT_RULES:  # doctest: +NORMALIZE_WHITESPACE
-...     print(f"{rule.kind:<18} {rule.expr}")
-store              length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 1.2 <= height <= 3.3 and base <= 0.3 and n_points >= 50 and not below_ceiling < 0.3
-fire_extinguisher  red and n_points >= 10 and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
-indoor_hydrant     red and n_points >= 10 and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
-fire_alarm         red and n_points >= 10 and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3
-exit_sign          green and n_points >= 10 and base >= 1.9 and length <= 0.9 and height >= 0.05
-aed                green and n_points >= 10 and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
-cctv               not red and not green and n_points >= 10 and base >= 2.0 and length <= 0.45 and width >= 0.08 and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)
-other_facility     white and n_points >= 10 and 0.5 <= base < 1.9 and length <= 0.8 and width >= 0.08 and 0.15 <= height <= 1.0 and wall <= 0.3
+...     print(f"{rule.kind:<18} {rule.min_points:>2} {rule.expr}")
+store               0 length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 1.2 <= height <= 3.3 and base <= 0.3 and n_points >= 50 and not below_ceiling < 0.3
+fire_extinguisher  10 red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
+indoor_hydrant     10 red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
+fire_alarm         10 red and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3
+exit_sign          10 green and base >= 1.9 and length <= 0.9 and height >= 0.05
+aed                10 green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
+cctv               10 not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)
+other_facility     10 white and 0.5 <= base < 1.9 and length <= 0.8 and width >= 0.08 and 0.15 <= height <= 1.0 and wall <= 0.3
 
-``base`` is the object's height above its floor slab (``height_above_slab``), ``wall`` its
+The middle column is each rule's ``min_points``. ``base`` is the object's height above its floor slab (``height_above_slab``), ``wall`` its
 distance to the nearest wall or column (``wall_distance``; 0 when the objects lack that column,
 i.e. every object counts as mounted); ``red``, ``green`` and ``white`` are colour tests on the
 mean RGB (see :func:`colour_flags`). Facilities are small, coloured, and mounted on walls or
@@ -85,10 +85,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Rule:
-    """Objects for which ``expr`` is true are of ``kind``."""
+    """Objects for which ``expr`` is true, with at least ``min_points`` points, are of ``kind``.
+
+    ``min_points`` is kept apart from the expression so that pieces of one object can be
+    classified before they are joined (``dataclasses.replace(rule, min_points=0)``).
+    """
 
     kind: str
     expr: str
+    min_points: int = 0
 
     @property
     def code(self) -> int:
@@ -100,21 +105,22 @@ class Rule:
 #: orientation); fewer points are a fragment (wall residue, a stray return), never a facility.
 MIN_FACILITY_POINTS = 10
 
+_N = MIN_FACILITY_POINTS
+
 DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("store", "length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 1.2 <= height <= 3.3 "
                   "and base <= 0.3 and n_points >= 50 and not below_ceiling < 0.3"),
-    Rule("fire_extinguisher",
-         "red and n_points >= 10 and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5"),
+    Rule("fire_extinguisher", "red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5",
+         _N),
     Rule("indoor_hydrant",
-         "red and n_points >= 10 and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4"),
-    Rule("fire_alarm",
-         "red and n_points >= 10 and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3"),
-    Rule("exit_sign", "green and n_points >= 10 and base >= 1.9 and length <= 0.9 and height >= 0.05"),
-    Rule("aed", "green and n_points >= 10 and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1"),
-    Rule("cctv", "not red and not green and n_points >= 10 and base >= 2.0 and length <= 0.45 and width >= 0.08 "
-                 "and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)"),
-    Rule("other_facility", "white and n_points >= 10 and 0.5 <= base < 1.9 and length <= 0.8 and width >= 0.08 "
-                           "and 0.15 <= height <= 1.0 and wall <= 0.3"),
+         "red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4", _N),
+    Rule("fire_alarm", "red and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3", _N),
+    Rule("exit_sign", "green and base >= 1.9 and length <= 0.9 and height >= 0.05", _N),
+    Rule("aed", "green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1", _N),
+    Rule("cctv", "not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 "
+                 "and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)", _N),
+    Rule("other_facility", "white and 0.5 <= base < 1.9 and length <= 0.8 and width >= 0.08 "
+                           "and 0.15 <= height <= 1.0 and wall <= 0.3", _N),
 )
 
 
@@ -259,9 +265,10 @@ def _apply_rules(objects: pd.DataFrame, rules: Sequence[Rule]) -> pd.Series:
         if rule.kind not in CLASS_CODES:
             raise InputError(f"rule kind {rule.kind!r} is not one of {sorted(CLASS_CODES)}")
         try:
-            hit = np.asarray(frame.eval(rule.expr), dtype=bool)
+            hit = np.array(frame.eval(rule.expr), dtype=bool)
         except Exception as exc:
             raise InputError(f"cannot evaluate rule {rule.kind!r}: {rule.expr!r} ({exc})") from exc
+        hit &= frame["n_points"].to_numpy() >= rule.min_points
         new = hit & ~done
         codes[new] = rule.code
         done |= hit

@@ -32,7 +32,7 @@ import shapely
 
 from .._compat import import_optional
 from ..errors import InputError
-from ..pointcloud.classes import CLASSES
+from ..pointcloud.classes import CLASS_LABELS
 
 __all__ = ["CLASS_COLOURS", "FACILITY_COLOURS", "market_deck", "market_map_to_html", "plot_level_profile",
            "plot_scan_plan"]
@@ -53,8 +53,7 @@ CLASS_COLOURS: dict[int, tuple[int, int, int]] = {
     4: FACILITY_COLOURS["exit_sign"], 5: FACILITY_COLOURS["aed"], 6: FACILITY_COLOURS["fire_alarm"],
     7: FACILITY_COLOURS["cctv"], 8: FACILITY_COLOURS["other_facility"],
 }
-_CLASS_LABEL = {int(code): (f"{r.english} {r.korean}" if r.korean and r.korean != r.english else str(r.english))
-                for code, r in CLASSES.iterrows()}
+_CLASS_LABEL = CLASS_LABELS
 
 
 def market_deck(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame | None = None,

@@ -17,7 +17,8 @@ def same_cloud(tmp_path_factory):
     n = 3000
     # coordinates on the 1 mm grid of both files, blobs so that segmentation has something to do
     centres = rng.uniform(0, 20, size=(6, 3))
-    xyz = np.round(np.repeat(centres, n // 6, axis=0) + rng.normal(scale=0.2, size=(n, 3)), 3) + [200000.0, 500000.0, 30.0]
+    xyz = np.round(np.repeat(centres, n // 6, axis=0) + rng.normal(scale=0.2, size=(n, 3)), 3)
+    xyz += np.array([200000.0, 500000.0, 30.0])
     rgb8 = rng.integers(0, 256, size=(n, 3))
     inten = rng.integers(0, 65536, size=n)
     inten[[0, 1, n // 2, n // 2 + 1]] = [0, 65535, 0, 65535]  # the E57 writer takes each scan's range as its limits
@@ -34,7 +35,7 @@ def same_cloud(tmp_path_factory):
     e57 = pye57.E57(str(d / "cloud.e57"), mode="w")
     half = n // 2
     origin = np.array([200000.0, 500000.0, 30.0])
-    for sl, shift in ((slice(0, half), origin), (slice(half, n), origin + [5.0, -3.0, 1.0])):
+    for sl, shift in ((slice(0, half), origin), (slice(half, n), origin + np.array([5.0, -3.0, 1.0]))):
         # stored in the scan's own frame (pye57 writes single-precision coordinates, so the
         # georeference goes into the pose, as scanners do), moved back by the pose's translation
         part = xyz[sl] - shift
