@@ -8,13 +8,13 @@ over the object columns, so the table can be printed, copied and changed:
 >>> for rule in DEFAULT_RULES:  # doctest: +NORMALIZE_WHITESPACE
 ...     print(f"{rule.kind:<18} {rule.min_points:>2} {rule.expr}")
 store               0 length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 1.2 <= height <= 3.3 and base <= 0.3 and n_points >= 50 and not below_ceiling < 0.3
-fire_extinguisher  10 red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
-indoor_hydrant     10 red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
-fire_alarm         10 red and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3
-exit_sign          10 green and base >= 1.9 and length <= 0.9 and height >= 0.05
-aed                10 green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
-cctv               10 not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)
-other_facility     10 white and 0.5 <= base < 1.9 and length <= 0.8 and width >= 0.08 and 0.15 <= height <= 1.0 and wall <= 0.3
+fire_extinguisher   5 red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
+indoor_hydrant      5 red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
+fire_alarm          5 red and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3
+exit_sign           5 green and base >= 1.9 and length <= 0.9 and height >= 0.05
+aed                 5 green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
+cctv                5 not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)
+other_facility      5 white and 0.5 <= base < 1.9 and length <= 0.8 and 0.15 <= height <= 1.0 and wall <= 0.3
 
 The middle column is each rule's ``min_points``. ``base`` is the object's height above its floor slab (``height_above_slab``), ``wall`` its
 distance to the nearest wall or column (``wall_distance``; 0 when the objects lack that column,
@@ -41,8 +41,8 @@ behind the numbers:
 - a fire alarm call point (bell, lamp and button box, ≤ 0.45 m) hangs at hand height: its
   switch 0.8–1.5 m above the floor (NFTC 203, 자동화재탐지설비의 화재안전기술기준, 2.8.1), so
   its base lies between 0.7 and 1.6 m;
-- every facility needs :data:`MIN_FACILITY_POINTS` (10) points: fewer cannot measure a
-  size, and a few points of wall residue are no equipment (precision first: what fails every
+- every facility needs :data:`MIN_FACILITY_POINTS` (5) points: fewer cannot show a body,
+  and a few points of wall residue are no equipment (precision first: what fails every
   rule stays an unclassified object, reported as such);
 - a CCTV camera is told by its shape and mounting, not its colour (housings are white, grey
   or black): a compact body at most 0.45 m long (bullet cameras 0.2–0.35 m, domes
@@ -50,8 +50,8 @@ behind the numbers:
   is wall or ceiling residue), 2 m or more above the floor (out of reach), hanging from the
   ceiling (top within 0.6 m of it) or on a wall or column bracket; red and green are the
   other facilities' colours;
-- a first-aid box (``other_facility``) is a white cabinet of 0.15–1.0 m height, at least
-  0.08 m deep, on a wall at hand height;
+- a first-aid box (``other_facility``) is a white cabinet of 0.15–1.0 m height on a wall at
+  hand height (seen from the front its depth does not show);
 - exit signs are panels hanging near the ceiling (``height >= 0.05``: a flat green patch up
   there is an awning), cameras near the ceiling, AED cabinets at hand height —
   on a wall, a column or a store's own partition, so above the counters (``base >= 1.0``:
@@ -101,9 +101,11 @@ class Rule:
         return CLASS_CODES[self.kind]
 
 
-#: Fewest points from which a size can be measured: a box has 9 parameters (centre, sides,
-#: orientation); fewer points are a fragment (wall residue, a stray return), never a facility.
-MIN_FACILITY_POINTS = 10
+#: Fewest points of a facility: fewer than 5 cannot show a body with three extents (4 points
+#: span at most a tetrahedron); they are a fragment (wall residue, a stray return). A count
+#: only: how many points a real facility gets depends on the scanner and the range, so the
+#: other evidence (size, thickness, mounting, colour) must do the rest.
+MIN_FACILITY_POINTS = 5
 
 _N = MIN_FACILITY_POINTS
 
@@ -119,8 +121,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("aed", "green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1", _N),
     Rule("cctv", "not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 "
                  "and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)", _N),
-    Rule("other_facility", "white and 0.5 <= base < 1.9 and length <= 0.8 and width >= 0.08 "
-                           "and 0.15 <= height <= 1.0 and wall <= 0.3", _N),
+    Rule("other_facility", "white and 0.5 <= base < 1.9 and length <= 0.8 and 0.15 <= height <= 1.0 "
+                           "and wall <= 0.3", _N),
 )
 
 
