@@ -238,6 +238,7 @@ def _report(result: ScanSegmentation, source: Path, extra: Mapping[str, Any] | N
         "levels": _levels_records(result.levels),
         "counts": counts,
         "market_check": dict(result.market_check),
+        "parameters": dict(result.parameters),
         "warnings": list(result.warnings),
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "software": _software(),

@@ -92,6 +92,10 @@ class ScanSegmentation:
         and why not.
     unclassified : GeoDataFrame or None
         Objects no rule took (class 0; their points keep object_id −1).
+    parameters : dict
+        What was measured on the scan and used: ``point_spacing_m`` (90th percentile of
+        nearest-neighbour distances of the non-structure points) and ``voxel_size_m`` (the
+        linking distance: ``voxel_size`` or that spacing, whichever is larger).
     """
 
     levels: pd.DataFrame
@@ -103,6 +107,7 @@ class ScanSegmentation:
     warnings: list[str] = field(default_factory=list)
     market_check: dict[str, Any] = field(default_factory=dict)
     unclassified: gpd.GeoDataFrame | None = None
+    parameters: dict[str, float] = field(default_factory=dict)
 
     @property
     def stores(self) -> gpd.GeoDataFrame:
@@ -148,11 +153,13 @@ def segment_scan(
         Known levels (skips detection); else :func:`levels_from_cloud` with
         ``entrance_level`` / ``ground_z``. When no storey is found (an outdoor tile) a
         :class:`UserWarning` is issued, :func:`~geo3d.indoor.levels.ground_level` gives one
-        level on the ground, and ``voxel_size`` is raised to the tile's point spacing.
+        level on the ground, and no object is a store.
     method : {"voxel_cc", "dbscan"} or callable
         Segmentation of the non-structure points (see :func:`segment_points`).
     voxel_size : float
         Linking distance of the segmentation. Stalls closer than 2 × ``voxel_size`` may join.
+        Raised to the scan's point spacing when the scan is sparser than that (see
+        ``parameters`` of the result).
     min_points : int
         Smallest fragment kept (on the working cloud).
     plan_cell : float
@@ -210,6 +217,20 @@ def segment_scan(
     return result
 
 
+def _point_spacing(xyz: NDArray[np.float64], *, sample: int = 50_000) -> float:
+    """90th percentile of nearest-neighbour distances (m) on an evenly strided subset (0: too few).
+
+    The stride makes the subset sparser than the cloud: its distances are scaled back by the
+    cube root of the stride (points on surfaces and in volumes fall between 1/2 and 1/3).
+    """
+    if len(xyz) <= 10:
+        return 0.0
+    stride = max(1, len(xyz) // sample)
+    probe = xyz[::stride]
+    nn, _ = cKDTree(probe).query(probe, k=2, workers=-1)
+    return float(np.percentile(nn[:, 1], 90) / stride ** (1 / 3))
+
+
 def _warn(msg: str) -> None:
     warnings.warn(msg, stacklevel=3)
     log.warning(msg)
@@ -263,12 +284,13 @@ def _segment_scan(cloud: PointCloud, *, thin: float | None, levels: pd.DataFrame
     # (an AED, a call point) lies within the plane tolerance of the column it hangs on
     structure = np.where((structure == VERTICAL) & ((colour == 1) | (colour == 2)), 0, structure)
     free = np.flatnonzero(structure == 0)
-    if outdoor and len(free) > 10:
-        # an airborne or street tile is far sparser than an indoor scan: link at its point
-        # spacing (90th percentile of nearest-neighbour distances, on an evenly strided subset)
-        probe = xyz[free[:: max(1, len(free) // 50_000)]]
-        nn, _ = cKDTree(probe).query(probe, k=2, workers=-1)
-        voxel_size = max(voxel_size, float(np.percentile(nn[:, 1], 90)))
+    spacing = _point_spacing(xyz[free])
+    if spacing > voxel_size:
+        # a sparse scan (an airborne or street tile, a far corner of a hall) falls apart at the
+        # default linking distance: link at its point spacing instead
+        log.info("segment_scan: linking distance %.3f m -> %.3f m (the point spacing)", voxel_size, spacing)
+        voxel_size = spacing
+    parameters = {"point_spacing_m": round(spacing, 4), "voxel_size_m": round(voxel_size, 4)}
     for floor in levels["floor"].to_numpy():
         for c in np.unique(colour):
             lab = segment_points(work, method=method, voxel_size=voxel_size, min_points=min_points,
@@ -412,6 +434,7 @@ def _segment_scan(cloud: PointCloud, *, thin: float | None, levels: pd.DataFrame
         object_class=work_class[inverse],
         timings={**timings, "total": time.perf_counter() - t0},
         unclassified=unclassified,
+        parameters=parameters,
     )
     counts = objects["kind"].value_counts()
     log.info("segment_scan: %s points -> %d levels, %d stores, %d facilities (%s) in %.1f s",

@@ -13,13 +13,14 @@ indoor_hydrant      5 red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= h
 fire_alarm          5 red and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3
 exit_sign           5 green and base >= 1.9 and length <= 0.9 and height >= 0.05
 aed                 5 green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
-cctv                5 not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)
+cctv                5 coloured and not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)
 other_facility      5 white and 0.5 <= base < 1.9 and length <= 0.8 and 0.15 <= height <= 1.0 and wall <= 0.3
 
-The middle column is each rule's ``min_points``. ``base`` is the object's height above its floor slab (``height_above_slab``), ``wall`` its
-distance to the nearest wall or column (``wall_distance``; 0 when the objects lack that column,
-i.e. every object counts as mounted); ``red``, ``green`` and ``white`` are colour tests on the
-mean RGB (see :func:`colour_flags`). Facilities are small, coloured, and mounted on walls or
+The middle column is each rule's ``min_points``. ``base`` is the object's height above its
+floor slab (``height_above_slab``), ``wall`` its distance to the nearest wall or column
+(``wall_distance``; 0 when the objects lack that column, i.e. every object counts as
+mounted); ``coloured`` says whether the objects carry RGB at all; ``red``, ``green`` and
+``white`` are colour tests on the mean RGB (see :func:`colour_flags`). Facilities are small, coloured, and mounted on walls or
 columns (or stand at their foot); stores are stall volumes on the floor. The physical reasons
 behind the numbers:
 
@@ -49,7 +50,8 @@ behind the numbers:
   Ø 0.1–0.16 m in makers' data sheets) and at least 0.08 m in every direction (a flat patch
   is wall or ceiling residue), 2 m or more above the floor (out of reach), hanging from the
   ceiling (top within 0.6 m of it) or on a wall or column bracket; red and green are the
-  other facilities' colours;
+  other facilities' colours, and a scan without colour (``coloured`` false) gets no camera:
+  a compact box under a ceiling is as likely a lamp, a speaker or a detector;
 - a first-aid box (``other_facility``) is a white cabinet of 0.15–1.0 m height on a wall at
   hand height (seen from the front its depth does not show);
 - exit signs are panels hanging near the ceiling (``height >= 0.05``: a flat green patch up
@@ -119,7 +121,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("fire_alarm", "red and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3", _N),
     Rule("exit_sign", "green and base >= 1.9 and length <= 0.9 and height >= 0.05", _N),
     Rule("aed", "green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1", _N),
-    Rule("cctv", "not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 "
+    Rule("cctv", "coloured and not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 "
                  "and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)", _N),
     Rule("other_facility", "white and 0.5 <= base < 1.9 and length <= 0.8 and 0.15 <= height <= 1.0 "
                            "and wall <= 0.3", _N),
@@ -261,6 +263,7 @@ def _apply_rules(objects: pd.DataFrame, rules: Sequence[Rule]) -> pd.Series:
         },
         index=objects.index,
     ).join(colour_flags(objects))
+    frame["coloured"] = {"red", "green", "blue"} <= set(objects.columns)
     codes = np.zeros(len(frame), dtype=np.uint8)
     done = np.zeros(len(frame), dtype=bool)
     for rule in rules:

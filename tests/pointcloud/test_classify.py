@@ -89,3 +89,11 @@ def test_facilities_need_points_and_a_body():
                    wall_distance=[0.05] * len(rows))
     objs["below_ceiling"] = [r[6] for r in rows]
     assert classify_objects(objs).tolist() == [r[7] for r in rows]
+
+
+def test_no_camera_without_colour():
+    # a real room scanned without RGB: a compact box under the ceiling may be a lamp or a speaker
+    objs = objects(length=0.25, width=0.12, height=0.15, height_above_slab=2.6, wall_distance=np.inf)
+    objs["below_ceiling"] = 0.2
+    assert classify_objects(objs.drop(columns=["red", "green", "blue"])).tolist() == [0]
+    assert classify_objects(objs.assign(red=40.0, green=40.0, blue=45.0)).tolist() == [7]
