@@ -360,7 +360,9 @@ def io_floor_report(rows: list[dict[str, Any]], header: str) -> str:
     """The part (e) table (Markdown)."""
     lines = ["### (e) `geo3d segment` against the I/O floor (plain laspy read + 3 extra dims + LAZ write)",
              "", header, "",
-             "Each in a fresh process; peak RSS of the process. Target (issue 11): ≤ 1.5× time, ≤ 2× memory.", "",
+             "Each in a fresh process; peak RSS of the process. Target (issue 11): ≤ 1.5× time, ≤ 2× memory. "
+             f"Load average when measured: {os.getloadavg()[0]:.1f} (the machine is shared; ratios under load "
+             "are not those of a quiet machine).", "",
              "| scan | points | floor s | segment s | time ratio | floor MiB | segment MiB | memory ratio | "
              "slowest stages (s) |",
              "|---|---|---|---|---|---|---|---|---|"]

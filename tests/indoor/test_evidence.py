@@ -71,3 +71,19 @@ def test_an_outdoor_tile_has_no_stores(shared_data, tmp_path):
     t = report["timings_s"]
     assert {"read", "segment_scan", "layers", "write_points", "write_objects", "total"} <= set(t)
     assert t["total"] >= t["segment_scan"] + t["layers"]
+
+
+def test_scan_with_no_object_ends_cleanly(shared_data, tmp_path, repo):
+    # regression (issue 11, a pump room): `geo3d scan` exited 1 with a zip() error
+    from geo3d.cli import commands  # noqa: F401
+    from geo3d.cli.main import cli
+
+    out = tmp_path / "scan"
+    market = repo / "sample_data" / "market" / "market.toml"
+    res = CliRunner().invoke(cli, ["scan", str(shared_data / "lidar" / "simple.las"), "--market", str(market),
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "no store and no facility found" in res.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["counts"]["per_class"] == {} and report["market_check"]["looks_like_market"] is False
+    assert (out / "addresses.csv").read_text(encoding="utf-8").count("\n") == 1  # the header only
