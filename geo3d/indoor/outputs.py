@@ -22,6 +22,7 @@ from ..io.atomic import atomic_dir
 from ..io.las import write_las
 from ..pointcloud.classes import CLASS_NAMES
 from ..pointcloud.cloud import PointCloud
+from .evidence import WarningLog
 from .scan import ScanSegmentation
 
 __all__ = [
@@ -183,7 +184,8 @@ def write_tiled_segmentation(
     out = check_can_write(out_dir, overwrite=overwrite)
     names = ["points.laz", "objects.gpkg", "report.json"]
     with atomic_dir(out, overwrite=overwrite) as tmp:
-        res = segment_file(scan, tmp / "points.laz", tile_size=tile_size, crs=crs, **segment_kwargs)
+        with WarningLog() as record:
+            res = segment_file(scan, tmp / "points.laz", tile_size=tile_size, crs=crs, **segment_kwargs)
         objs = res.objects.reset_index()
         hull = objs.groupby("floor").geometry.agg(lambda g: shapely.convex_hull(shapely.union_all(g.to_numpy())))
         outlines = [hull.get(f, shapely.Polygon()) for f in res.levels["floor"]]
@@ -195,6 +197,7 @@ def write_tiled_segmentation(
             "tiles": {"n": res.n_tiles, "size_m": res.tile_size, "margin_m": res.margin,
                       "largest_tile_points": res.largest_tile},
             "levels": _levels_records(res.levels), "counts": _counts(res.objects),
+            "warnings": record.messages,
             "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
             "peak_rss_mb": None if res.peak_rss is None else round(res.peak_rss / 2**20, 1),
             "software": _software(),
