@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from .. import __version__
 from ..io.atomic import atomic_dir
+from ..io.e57 import original_path
 from ..io.las import write_las
 from ..pointcloud.classes import CLASS_NAMES
 from ..pointcloud.cloud import PointCloud
@@ -293,7 +294,7 @@ def write_segmentation(
     steps = {**(dict(timings) if timings else {}),
              **{("segment_scan" if k == "total" else k): v for k, v in result.timings.items()},
              "layers": time.perf_counter() - t0}
-    source = cloud.source.path if cloud.source is not None else Path("<memory>")
+    source = original_path(cloud.source.path) if cloud.source is not None else Path("<memory>")
     names = ["points.laz", "objects.gpkg", "report.json"]
     with atomic_dir(out, overwrite=overwrite) as tmp:
         t = time.perf_counter()

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from .._compat import import_optional
 from ..errors import FileFormatError, MissingFileError
 
-__all__ = ["E57_SCALE", "e57_to_las", "las_of_e57"]
+__all__ = ["E57_SCALE", "e57_to_las", "las_of_e57", "original_path"]
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,21 @@ def las_of_e57(path: str | os.PathLike[str]) -> Path:
     out = e57_to_las(path, Path(_TMP[0]) / f"{len(_CACHE)}-{path.stem}.las")
     _CACHE[key] = out
     return out
+
+
+def original_path(path: str | os.PathLike[str]) -> Path:
+    """The E57 file a LAS made by :func:`las_of_e57` came from; any other path unchanged.
+
+    Examples
+    --------
+    >>> original_path("scan.laz").name
+    'scan.laz'
+    """
+    path = Path(path)
+    for (source, *_), las in _CACHE.items():
+        if las == path:
+            return Path(source)
+    return path
 
 
 def _scan(e57: Any, index: int) -> dict[str, NDArray[Any]]:

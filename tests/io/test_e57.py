@@ -78,3 +78,20 @@ def test_bad_e57(tmp_path):
     bad.write_bytes(b"not an e57 file at all" * 100)
     with pytest.raises(FileFormatError, match="not a readable E57"):
         read_las(bad)
+
+
+def test_geo3d_segment_reads_e57(same_cloud, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from geo3d.cli import commands  # noqa: F401
+    from geo3d.cli.main import cli
+
+    _, e57_path = same_cloud
+    out = tmp_path / "seg"
+    res = CliRunner().invoke(cli, ["segment", str(e57_path), "--out", str(out), "--crs", "EPSG:5186"])
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["source"] == str(e57_path) and report["points"] == 3000
+    assert len(laspy.read(out / "points.laz").points) == 3000
