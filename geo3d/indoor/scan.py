@@ -93,9 +93,10 @@ class ScanSegmentation:
     unclassified : GeoDataFrame or None
         Objects no rule took (class 0; their points keep object_id −1).
     parameters : dict
-        What was measured on the scan and used: ``point_spacing_m`` (90th percentile of
-        nearest-neighbour distances of the non-structure points) and ``voxel_size_m`` (the
-        linking distance: ``voxel_size`` or that spacing, whichever is larger).
+        What was measured on the scan and used: ``point_spacing_median_m`` and
+        ``point_spacing_p90_m`` (nearest-neighbour distances of the non-structure points) and
+        ``voxel_size_m``, the linking distance: ``voxel_size`` or the spacing, whichever is
+        larger (the 90th percentile for an outdoor tile, the median indoors).
     """
 
     levels: pd.DataFrame
@@ -217,18 +218,21 @@ def segment_scan(
     return result
 
 
-def _point_spacing(xyz: NDArray[np.float64], *, sample: int = 50_000) -> float:
-    """90th percentile of nearest-neighbour distances (m) on an evenly strided subset (0: too few).
+def _point_spacing(xyz: NDArray[np.float64], *, sample: int = 50_000) -> tuple[float, float]:
+    """Median and 90th percentile of nearest-neighbour distances (m) on an evenly strided subset.
+
+    (0, 0) when there are too few points.
 
     The stride makes the subset sparser than the cloud: its distances are scaled back by the
     cube root of the stride (points on surfaces and in volumes fall between 1/2 and 1/3).
     """
     if len(xyz) <= 10:
-        return 0.0
+        return 0.0, 0.0
     stride = max(1, len(xyz) // sample)
     probe = xyz[::stride]
     nn, _ = cKDTree(probe).query(probe, k=2, workers=-1)
-    return float(np.percentile(nn[:, 1], 90) / stride ** (1 / 3))
+    q50, q90 = np.percentile(nn[:, 1], [50, 90]) / stride ** (1 / 3)
+    return float(q50), float(q90)
 
 
 def _warn(msg: str) -> None:
@@ -284,13 +288,16 @@ def _segment_scan(cloud: PointCloud, *, thin: float | None, levels: pd.DataFrame
     # (an AED, a call point) lies within the plane tolerance of the column it hangs on
     structure = np.where((structure == VERTICAL) & ((colour == 1) | (colour == 2)), 0, structure)
     free = np.flatnonzero(structure == 0)
-    spacing = _point_spacing(xyz[free])
+    median, p90 = _point_spacing(xyz[free])
+    # a scan sparser than the linking distance falls apart at it: an airborne or street tile
+    # links at the spacing of its sparser parts (90th percentile), an indoor scan only when it is
+    # sparse throughout (median): a hall's far corners are sparse, its stalls must not merge
+    spacing = p90 if outdoor else median
     if spacing > voxel_size:
-        # a sparse scan (an airborne or street tile, a far corner of a hall) falls apart at the
-        # default linking distance: link at its point spacing instead
         log.info("segment_scan: linking distance %.3f m -> %.3f m (the point spacing)", voxel_size, spacing)
         voxel_size = spacing
-    parameters = {"point_spacing_m": round(spacing, 4), "voxel_size_m": round(voxel_size, 4)}
+    parameters = {"point_spacing_median_m": round(median, 4), "point_spacing_p90_m": round(p90, 4),
+                  "voxel_size_m": round(voxel_size, 4)}
     for floor in levels["floor"].to_numpy():
         for c in np.unique(colour):
             lab = segment_points(work, method=method, voxel_size=voxel_size, min_points=min_points,
