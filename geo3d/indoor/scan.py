@@ -235,6 +235,22 @@ def _point_spacing(xyz: NDArray[np.float64], *, sample: int = 50_000) -> tuple[f
     return float(q50), float(q90)
 
 
+def _keep_facility_kinds(codes: pd.Series, objects: pd.DataFrame, kinds: pd.Series,
+                         rules: Sequence[Rule]) -> pd.Series:
+    """Codes where each facility object keeps the kind its coloured piece was given (``kinds``).
+
+    The whole object (the piece and its trim) still needs the rule's ``min_points``.
+    """
+    ids = kinds.index.intersection(codes.index)
+    kind = kinds.reindex(ids)
+    need = {r.code: r.min_points for r in rules if r.kind in CLASS_CODES}
+    enough = objects.loc[ids, "n_points"].to_numpy() >= kind.map(need).fillna(0).to_numpy()
+    ok = ids[(kind.to_numpy() > 0) & enough]
+    out = codes.copy()
+    out.loc[ok] = kind.loc[ok].to_numpy().astype(np.uint8)
+    return out
+
+
 def _warn(msg: str) -> None:
     warnings.warn(msg, stacklevel=3)
     log.warning(msg)
@@ -350,11 +366,22 @@ def _segment_scan(cloud: PointCloud, *, thin: float | None, levels: pd.DataFrame
         parts, part_class = classified_parts(frag)
         # the shaded side of a camera or a cabinet fails the colour test and forms a tiny
         # fragment of its own, touching the facility: it is part of it
+        # (only pieces that failed every colour test: a white panel is a thing of its own)
+        hue = np.zeros(int(frag.max()) + 1, dtype=np.uint8)
+        hue[frag[frag >= 0]] = colour[frag >= 0]  # one colour class per piece (segmented per class)
         trim = part_class.index[(part_class == 0) & (parts["length"] <= 0.5) & (parts["height"] <= 0.5)
-                                & (parts["n_points"] <= 60)]
+                                & (parts["n_points"] <= 60) & (hue[part_class.index.to_numpy()] == 0)]
         frag = pieces.attach_trim(xyz, frag, facilities=part_class.index[part_class > 0].to_numpy(),
-                           trim=trim.to_numpy(), reach=voxel_size, by=point_level)
-        parts, part_class = facility_parts(frag)
+                                   trim=trim.to_numpy(), reach=voxel_size, by=point_level)
+        found = part_class[part_class > 0]
+        piece_points = parts["n_points"].reindex(found.index)
+        parts, part_class = classified_parts(frag)
+        # trim adds a shaded side or a label to a facility: while the coloured piece holds most
+        # of the points, it does not change the kind (the mean colour could: a green cabinet
+        # with a white panel); a piece that is the smaller part yields to the whole
+        same = found.index.intersection(part_class.index)
+        same = same[piece_points.loc[same].to_numpy() * 2 >= parts.loc[same, "n_points"].to_numpy()]
+        part_class.loc[same] = found.loc[same]
     keep_ids = part_class.index[part_class > 0] if part_class is not None else pd.Index([])
     keep = np.isin(frag, keep_ids.to_numpy())
     merged = merge_in_plan(xyz, frag, cell=plan_cell, keep=keep, by=point_level)
@@ -408,6 +435,12 @@ def _segment_scan(cloud: PointCloud, *, thin: float | None, levels: pd.DataFrame
                                  point_class=np.asarray(point_class)[work.index])
     elif classify == "rules":
         codes = classify_objects(objects, rules=rules)
+        if part_class is not None and keep.any():
+            # merged labels were renumbered: each kept facility's kind comes from its piece
+            pair = pd.DataFrame({"m": merged[keep], "f": frag[keep]}).drop_duplicates("m")
+            kinds = pd.Series(part_class.reindex(pair["f"].to_numpy()).fillna(0).to_numpy(),
+                              index=pair["m"].to_numpy())
+            codes = _keep_facility_kinds(codes, objects, kinds, rules)
     else:
         codes = classify_objects(objects, method=classify)
     if outdoor and (codes == STORE).any():

@@ -14,7 +14,7 @@ fire_alarm          5 red and 0.7 <= base <= 1.6 and length <= 0.45 and height <
 exit_sign           5 green and base >= 1.9 and length <= 0.9 and height >= 0.05
 aed                 5 green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
 cctv                5 coloured and not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)
-other_facility      5 white and 0.5 <= base < 1.9 and length <= 0.8 and 0.15 <= height <= 1.0 and (width >= 0.08 or wall >= 0.08) and wall <= 0.3
+other_facility      5 white and 0.5 <= base < 1.9 and length <= 0.8 and 0.15 <= height <= 1.0 and width >= 0.08 and wall <= 0.3
 
 The middle column is each rule's ``min_points``. ``base`` is the object's height above its
 floor slab (``height_above_slab``), ``wall`` its distance to the nearest wall or column
@@ -53,9 +53,9 @@ behind the numbers:
   other facilities' colours, and a scan without colour (``coloured`` false) gets no camera:
   a compact box under a ceiling is as likely a lamp, a speaker or a detector;
 - a first-aid box (``other_facility``) is a white cabinet of 0.15–1.0 m height on a wall at
-  hand height that stands out of it: either its depth shows (``width >= 0.08``) or, seen
-  only from the front, its face lies off the wall (``wall >= 0.08``; cabinets are 0.1–0.2 m
-  deep). A white patch within a few cm of a white (tiled) wall is that wall;
+  hand height whose depth shows (``width >= 0.08``; cabinets are 0.1–0.2 m deep): a flat
+  white patch is a piece of a white (tiled, painted) wall. A cabinet seen only from straight
+  in front is missed (precision first);
 - exit signs are panels hanging near the ceiling (``height >= 0.05``: a flat green patch up
   there is an awning), cameras near the ceiling, AED cabinets at hand height —
   on a wall, a column or a store's own partition, so above the counters (``base >= 1.0``:
@@ -126,7 +126,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("cctv", "coloured and not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 "
                  "and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)", _N),
     Rule("other_facility", "white and 0.5 <= base < 1.9 and length <= 0.8 and 0.15 <= height <= 1.0 "
-                           "and (width >= 0.08 or wall >= 0.08) and wall <= 0.3", _N),
+                           "and width >= 0.08 and wall <= 0.3", _N),
 )
 
 
