@@ -60,3 +60,17 @@ def test_wall_distances_and_labels_of() -> None:
     assert segment_wall_distance(d, np.array([-1, 0, 0, 1]), 2).tolist() == [0.3, np.inf]
     assert labels_of(np.array([-1, 0, 0, 1]), np.array([True, True, False, False])).tolist() == [0]
     assert point_wall_distance(xyz, np.zeros(4, dtype=bool), np.ones(4, dtype=bool)).tolist() == [np.inf] * 4
+
+
+def test_pointcloud_never_imports_indoor() -> None:
+    import ast
+    from pathlib import Path
+
+    import geo3d.pointcloud
+
+    for path in Path(geo3d.pointcloud.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert "indoor" not in (node.module or ""), f"{path.name} imports {node.module}"
+            elif isinstance(node, ast.Import):
+                assert not any("indoor" in a.name for a in node.names), path.name
