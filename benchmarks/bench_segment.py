@@ -17,8 +17,13 @@ Three parts, results in the ``bench_segment`` section of benchmarks/RESULTS.md:
     F1 each reaches and the process's peak RSS.
 (c) **Scaling**: the sample scan tiled side by side (copies translated in x and y) from ~1 M to
     20 M points, whole pipeline in a subprocess per size, until the time budget is spent.
+(e) **The I/O floor** (issue 11): ``geo3d segment`` end to end (read, segment, write the three
+    files) against plain laspy reading the same LAZ, adding ``level``/``object_id``/
+    ``object_class`` and writing it back, on the sample and on a 2.5 M-point tiling of it
+    (scripts/make_big_scan.py); time and peak-memory ratios, each run in a fresh process.
+    Section ``bench_segment_io`` of RESULTS.md; ``--io-floor-only`` runs just this part.
 
-Usage: python benchmarks/bench_segment.py [--budget 600] [--max-points 20e6] [--no-write]
+Usage: python benchmarks/bench_segment.py [--budget 600] [--max-points 20e6] [--no-write] [--io-floor-only]
 """
 
 from __future__ import annotations
@@ -137,6 +142,37 @@ def child(kind: str, arg: str) -> dict[str, Any]:
         r = segment_scan(cloud)
         out.update(seconds=time.perf_counter() - t, build_seconds=t_build, points=len(cloud),
                    objects=len(r.objects), timings=r.timings)
+    elif kind == "io_floor":  # plain laspy: read the file, add the three dimensions, write LAZ
+        import laspy
+
+        src, dst = arg.split("|")
+        t = time.perf_counter()
+        las = laspy.read(src)
+        n = len(las.points)
+        las.add_extra_dims([laspy.ExtraBytesParams("level", np.int8), laspy.ExtraBytesParams("object_id", np.int32),
+                            laspy.ExtraBytesParams("object_class", np.uint8)])
+        las.level = np.zeros(n, np.int8)
+        las.object_id = np.full(n, -1, np.int32)
+        las.object_class = np.zeros(n, np.uint8)
+        las.write(dst)
+        out.update(seconds=time.perf_counter() - t, points=n)
+    elif kind == "geo3d_segment_cli":  # `geo3d segment SRC --out DST`, in process (the CLI's own code)
+        from click.testing import CliRunner
+
+        from geo3d.cli import commands  # noqa: F401  (registers the commands)
+        from geo3d.cli.main import cli
+
+        # the command's own lazy imports happen before the clock, as laspy's does for the floor
+        from geo3d.indoor import outputs, scan  # noqa: F401
+        from geo3d.io import las
+
+        src, dst = arg.split("|")
+        t = time.perf_counter()
+        res = CliRunner().invoke(cli, ["segment", src, "--out", dst, "--overwrite", "--crs", "EPSG:5186"])
+        if res.exit_code != 0:
+            raise SystemExit(res.output)
+        out["seconds"] = time.perf_counter() - t
+        out["timings"] = json.loads((Path(dst) / "report.json").read_text())["timings_s"]
     else:
         raise SystemExit(f"unknown child {kind}")
     out["peak_rss_mb"] = peak_rss_mb()
@@ -306,6 +342,43 @@ def real_data() -> list[dict[str, Any]]:
     return rows
 
 
+def io_floor(tmp: Path, big_points: int) -> list[dict[str, Any]]:
+    """Part (e): `geo3d segment` end to end against plain laspy read + 3 dims + write (I/O floor)."""
+    big = tmp / f"market_{big_points // 1000}k.laz"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "make_big_scan.py"), "--points", str(big_points),
+                    "--out", str(big)], check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    rows = []
+    for name, path in (("sample market", datasets.get_path("market")), (f"tiled sample, {big_points:,} pts", big)):
+        floor = run_child("io_floor", f"{path}|{tmp / 'floor.laz'}")
+        seg = run_child("geo3d_segment_cli", f"{path}|{tmp / 'seg'}")
+        rows.append({"scan": name, "points": floor["points"], "floor_s": floor["seconds"],
+                     "floor_mb": floor["peak_rss_mb"], "segment_s": seg["seconds"], "segment_mb": seg["peak_rss_mb"],
+                     "timings": seg["timings"]})
+        print(f"  {name}: segment {seg['seconds']:.1f} s / floor {floor['seconds']:.1f} s = "
+              f"{seg['seconds'] / floor['seconds']:.2f}x; memory {seg['peak_rss_mb']:.0f} / "
+              f"{floor['peak_rss_mb']:.0f} MiB = {seg['peak_rss_mb'] / floor['peak_rss_mb']:.2f}x", flush=True)
+    return rows
+
+
+def io_floor_report(rows: list[dict[str, Any]], header: str) -> str:
+    """The part (e) table (Markdown)."""
+    lines = ["### (e) `geo3d segment` against the I/O floor (plain laspy read + 3 extra dims + LAZ write)",
+             "", header, "",
+             "Each in a fresh process; peak RSS of the process. Target (issue 11): ≤ 1.5× time, ≤ 2× memory. "
+             f"Load average when measured: {os.getloadavg()[0]:.1f} (the machine is shared; ratios under load "
+             "are not those of a quiet machine).", "",
+             "| scan | points | floor s | segment s | time ratio | floor MiB | segment MiB | memory ratio | "
+             "slowest stages (s) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        t = {k: v for k, v in r["timings"].items() if k not in ("total", "segment_scan")}
+        top = ", ".join(f"{k} {v:.1f}" for k, v in sorted(t.items(), key=lambda kv: -kv[1])[:4])
+        lines.append(f"| {r['scan']} | {r['points']:,} | {r['floor_s']:.1f} | {r['segment_s']:.1f} | "
+                     f"{r['segment_s'] / r['floor_s']:.2f}× | {r['floor_mb']:.0f} | {r['segment_mb']:.0f} | "
+                     f"{r['segment_mb'] / r['floor_mb']:.2f}× | {top} |")
+    return "\n".join(lines) + "\n"
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -419,9 +492,20 @@ def main() -> None:
     ap.add_argument("--max-points", type=float, default=20e6)
     ap.add_argument("--layouts", default=",".join(LAYOUTS))
     ap.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
+    ap.add_argument("--io-floor-only", action="store_true",
+                    help="run part (e) only (its own section bench_segment_io of RESULTS.md)")
+    ap.add_argument("--big-points", type=int, default=2_500_000, help="points of the large scan of part (e)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     header = machine('open3d', 'scipy')
+    print("(e) against the I/O floor", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        floor_text = io_floor_report(io_floor(Path(tmp), args.big_points), header)
+    print(floor_text)
+    if not args.no_write:
+        write_section("bench_segment_io", floor_text)
+    if args.io_floor_only:
+        return
     print("(a) accuracy", flush=True)
     acc = accuracy(tuple(args.layouts.split(",")))
     print("(b) speed and memory", flush=True)

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 # module name -> (pip extra, conda-forge / pip package name)
 _EXTRAS: dict[str, tuple[str, str]] = {
     "open3d": ("pointcloud", "open3d-cpu"),
+    "pye57": ("pointcloud", "pye57"),
     "matplotlib": ("viz", "matplotlib"),
     "pydeck": ("viz", "pydeck"),
     "koreanize_matplotlib": ("viz", "koreanize-matplotlib"),

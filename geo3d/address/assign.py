@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 
 from ..errors import InputError
 from ..indoor.entrances import project_on_aisles, store_entrances
-from ..pointcloud.evaluate import CLASS_NAMES
+from ..pointcloud.classes import CLASS_NAMES
 from .format import FACILITY_SUFFIX, check_road_name, floor_label, floor_ordinal
 from .market import Market
 

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from ..errors import InputError
+from ..pointcloud.classes import FACILITY_SUFFIX as _VOCABULARY_SUFFIX
 
 __all__ = [
     "ADDRESS_PATTERN",
@@ -32,14 +33,8 @@ __all__ = [
 ]
 
 #: Korean type name appended to a facility's object address (ADDRESS.md); CCTV is not addressed.
-FACILITY_SUFFIX: dict[str, str] = {
-    "fire_extinguisher": "소화기",
-    "indoor_hydrant": "옥내소화전",
-    "aed": "자동심장충격기",
-    "fire_alarm": "발신기",
-    "exit_sign": "비상구",
-    "other_facility": "구급함",
-}
+#: (the vocabulary lives in :mod:`geo3d.pointcloud.classes`)
+FACILITY_SUFFIX: dict[str, str] = dict(_VOCABULARY_SUFFIX)
 
 #: Road names: Hangul syllables, digits and '.', no spaces.
 ROAD_NAME_PATTERN = re.compile(r"^[가-힣0-9.]+$")

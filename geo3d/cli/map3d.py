@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import EmptyResultError, FileFormatError, InputError
-from ..io.atomic import check_can_write
-from .main import cli, verbosity_options
+from .inputs import pipe_input_options, read_pipes_from_options
+from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["map3d_command", "read_point_layers"]
 
@@ -63,26 +62,18 @@ def _read_pit(path: Path) -> Any:
     return pit
 
 
-def _read(pipes_path: Path, schema: Path | None) -> Any:
-    from ..underground import read_pipes
-
+def _read(pipes_path: Path, schema: Path | None, crs: str | None) -> Any:
     if not pipes_path.exists():
         msg = f"--pipes {pipes_path} does not exist"
         raise InputError(msg)
-    if schema is None:
-        return read_pipes(pipes_path)
-    if "schema" not in inspect.signature(read_pipes).parameters:
-        msg = "--schema is not supported by this geo3d build's pipe reader; map the layer with UIS or canonical fields"
-        raise InputError(msg)
-    return read_pipes(pipes_path, schema=schema)  # type: ignore[call-arg]
+    return read_pipes_from_options(pipes_path, schema=schema, crs=crs)
 
 
 @cli.command("map3d")
 @verbosity_options
+@pipe_input_options
 @click.option("--pipes", "pipes_path", type=click.Path(path_type=Path), default=None,
               help="Pipe layers: a GeoPackage or a folder (canonical schema or Korean UIS).")
-@click.option("--schema", "schema", type=click.Path(path_type=Path), default=None,
-              help="MAP.toml saying how to read agency layers that are neither UIS nor canonical.")
 @click.option("--dem", "dem_path", type=click.Path(path_type=Path), default=None,
               help="Ground elevation GeoTIFF: places the pipes at depth and draws the ground.")
 @click.option("--pit", "pit_path", type=click.Path(path_type=Path), default=None,
@@ -102,7 +93,7 @@ def _read(pipes_path: Path, schema: Path | None) -> Any:
 def map3d_command(pipes_path: Path | None, schema: Path | None, dem_path: Path | None,
                   pit_path: Path | None, depth: float | None, road_width: float | None,
                   line: str | None, scan_dir: Path | None, palette: str, title: str | None,
-                  out_path: Path, overwrite: bool) -> None:
+                  out_path: Path, overwrite: bool, crs: str | None = None) -> None:
     """An offline 3D map (HTML): pipes at depth with pit and section, or a scanned market."""
     if (pipes_path is None) == (scan_dir is None):
         msg = "give either --pipes P (underground) or --scan DIR (a geo3d scan output folder)"
@@ -110,21 +101,21 @@ def map3d_command(pipes_path: Path | None, schema: Path | None, dem_path: Path |
     if out_path.suffix.lower() not in (".html", ".htm"):
         msg = f"--out {out_path.name} must end in .html (the map is one web page)"
         raise InputError(msg)
-    check_can_write(out_path, overwrite=overwrite)
+    claim_outputs(out_path, overwrite=overwrite)
     if scan_dir is not None:
-        if any(v is not None for v in (dem_path, pit_path, line, schema)):
-            msg = "--dem, --pit, --line and --schema go with --pipes, not with --scan"
+        if any(v is not None for v in (dem_path, pit_path, line, schema, crs)):
+            msg = "--dem, --pit, --line, --schema and --crs go with --pipes, not with --scan"
             raise InputError(msg)
         from ..viz.market3d import market_scene_from_scan
 
         scene = market_scene_from_scan(scan_dir, title=title)
     else:
-        scene = _pipes_scene(pipes_path, schema, dem_path, pit_path, depth, road_width, line, palette, title)
+        scene = _pipes_scene(pipes_path, schema, crs, dem_path, pit_path, depth, road_width, line, palette, title)
     scene.to_html(out_path, overwrite=overwrite)
     click.echo(f"{out_path}: {scene.subtitle}")
 
 
-def _pipes_scene(pipes_path: Any, schema: Path | None, dem_path: Path | None, pit_path: Path | None,
+def _pipes_scene(pipes_path: Any, schema: Path | None, crs: str | None, dem_path: Path | None, pit_path: Path | None,
                  depth: float | None, road_width: float | None, line: str | None, palette: str,
                  title: str | None) -> Any:
     from ..io.raster import read_dem
@@ -142,7 +133,7 @@ def _pipes_scene(pipes_path: Any, schema: Path | None, dem_path: Path | None, pi
     section = as_line(line) if line is not None else None
     pit = _read_pit(pit_path) if pit_path is not None else None
     dem = read_dem(dem_path) if dem_path is not None else None
-    pipes3d = pipes_in_3d(_read(Path(pipes_path), schema), dem=dem)
+    pipes3d = pipes_in_3d(_read(Path(pipes_path), schema, crs), dem=dem)
     ex = None
     if pit is not None:
         ex = excavate(pipes3d, pit, depth=depth, dem=dem, road_width=road_width)

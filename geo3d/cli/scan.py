@@ -35,6 +35,9 @@ def scan_command(scan: Path, market: Path, out: Path, method: str, overwrite: bo
         raise MissingFileError(msg)
     files, res = scan_to_addresses(scan, m, out, overwrite=overwrite, method=method)
     a = res.addresses
+    if len(a) == 0:
+        click.echo("no store and no facility found: the outputs are empty (report.json's warnings and "
+                   "market_check say why)")
     click.echo(f"{int(a['address'].notna().sum())} of {len(a)} objects addressed on "
                f"{len(res.aisles)} {res.aisles_source} aisles; {len(res.validation.warnings)} warnings, "
                f"{len(res.validation.unaddressed)} not addressed")

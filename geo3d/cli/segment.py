@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -30,6 +31,7 @@ STREAM_ABOVE = 30_000_000
 def segment_command(scan: Path, out: Path, crs: str | None, method: str, tile_size: float | None,
                     overwrite: bool) -> None:
     """Find levels, stores and safety facilities in SCAN (LAS/LAZ/COPC)."""
+    from ..indoor.evidence import WarningLog
     from ..indoor.outputs import write_segmentation, write_tiled_segmentation
     from ..indoor.scan import segment_scan
     from ..io.las import open_las, read_las
@@ -49,9 +51,13 @@ def segment_command(scan: Path, out: Path, crs: str | None, method: str, tile_si
         for f in files:
             click.echo(f"  {f}")
         return
-    cloud = read_las(scan, crs=crs)
+    t0 = time.perf_counter()
+    with WarningLog() as record:  # report.json carries the reader's warnings too
+        cloud = read_las(scan, crs=crs)
+    read_s = time.perf_counter() - t0
     result = segment_scan(cloud, method=method)
-    files = write_segmentation(cloud, result, out, overwrite=overwrite)
+    result.warnings[:0] = [m for m in record.messages if m not in result.warnings]
+    files = write_segmentation(cloud, result, out, overwrite=overwrite, timings={"read": read_s})
     kinds = result.objects["kind"].value_counts()
     levels = ", ".join(f"{r.label} {r.slab_z:.2f} m" for r in result.levels.itertuples())
     n_file = cloud.source.point_count if cloud.source is not None else len(cloud)

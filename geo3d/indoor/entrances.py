@@ -58,10 +58,10 @@ def project_on_aisles(
     # points and aisles grouped by floor with one sort each (not one pass per floor)
     p_order = np.argsort(floor, kind="stable")
     p_floors, p_start = np.unique(floor[p_order], return_index=True)
-    p_end = np.r_[p_start[1:], n]
+    p_end = np.r_[p_start[1:], n][: len(p_start)]  # no points: no group (not one ending at 0)
     a_order = np.argsort(a_floor, kind="stable")
     a_floors, a_start = np.unique(a_floor[a_order], return_index=True)
-    a_end = np.r_[a_start[1:], len(a_floor)]
+    a_end = np.r_[a_start[1:], len(a_floor)][: len(a_start)]
     a_at = dict(zip(a_floors.tolist(), zip(a_start.tolist(), a_end.tolist(), strict=True), strict=True))
     for f, i0, i1 in zip(p_floors.tolist(), p_start.tolist(), p_end.tolist(), strict=True):
         if f not in a_at:

@@ -13,8 +13,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -28,9 +28,10 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from ..errors import EmptyResultError, InputError
-from ..pointcloud.classify import CLASS_CODES, DEFAULT_RULES, Rule, classify_objects, colour_classes
+from ..pointcloud import join, pieces
+from ..pointcloud.classes import CLASS_CODES, CLASS_NAMES, STORE
+from ..pointcloud.classify import DEFAULT_RULES, Rule, classify_objects, colour_classes
 from ..pointcloud.cloud import PointCloud
-from ..pointcloud.evaluate import CLASS_NAMES
 from ..pointcloud.filter import voxel_thin
 from ..pointcloud.objects import objects_from_segments
 from ..pointcloud.segment import (
@@ -38,17 +39,31 @@ from ..pointcloud.segment import (
     merge_in_plan,
     segment_points,
     split_at_gaps,
-    voxel_components,
 )
+from .evidence import WarningLog, market_evidence
 from .levels import ground_level, levels_from_cloud, levels_of_points
 from .structure import VERTICAL, structure_classes
 
-__all__ = ["ScanSegmentation", "absorb_parts", "attach_trim", "into_hosts", "join_fragments", "join_pieces",
-           "segment_scan"]
+__all__ = ["ScanSegmentation", "segment_scan"]
+
+#: names that moved to geo3d.pointcloud (issue 11); importing them from here still works, with a
+#: DeprecationWarning, until the next minor release
+_MOVED = {
+    "join_pieces": ("pieces", "join_pieces"), "attach_trim": ("pieces", "attach_trim"),
+    "into_hosts": ("pieces", "into_hosts"), "frag_ids_of": ("pieces", "labels_of"),
+    "join_fragments": ("join", "join_fragments"), "absorb_parts": ("join", "absorb_parts"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        module, new = _MOVED[name]
+        warnings.warn(f"geo3d.indoor.scan.{name} moved to geo3d.pointcloud.{module}.{new}",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(pieces if module == "pieces" else join, new)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 log = logging.getLogger(__name__)
-
-STORE = 1
 
 
 @dataclass
@@ -70,6 +85,18 @@ class ScanSegmentation:
         Class code of every input point (0 = structure or clutter).
     timings : dict
         Seconds per stage.
+    warnings : list of str
+        Every warning issued or logged during the run (report.json carries them).
+    market_check : dict
+        :func:`~geo3d.indoor.evidence.market_evidence`: whether the scan looks like a market,
+        and why not.
+    unclassified : GeoDataFrame or None
+        Objects no rule took (class 0; their points keep object_id −1).
+    parameters : dict
+        What was measured on the scan and used: ``point_spacing_median_m`` and
+        ``point_spacing_p90_m`` (nearest-neighbour distances of the non-structure points) and
+        ``voxel_size_m``, the linking distance: ``voxel_size`` or the spacing, whichever is
+        larger (the 90th percentile for an outdoor tile, the median indoors).
     """
 
     levels: pd.DataFrame
@@ -78,6 +105,10 @@ class ScanSegmentation:
     object_id: NDArray[np.int32]
     object_class: NDArray[np.uint8]
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    market_check: dict[str, Any] = field(default_factory=dict)
+    unclassified: gpd.GeoDataFrame | None = None
+    parameters: dict[str, float] = field(default_factory=dict)
 
     @property
     def stores(self) -> gpd.GeoDataFrame:
@@ -88,35 +119,6 @@ class ScanSegmentation:
     def facilities(self) -> gpd.GeoDataFrame:
         """The facility objects (every class but stores)."""
         return self.objects[self.objects["object_class"] > STORE]
-
-
-def frag_ids_of(labels: Labels, keep: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Labels of the kept (facility) points."""
-    return np.unique(labels[keep & (labels >= 0)])
-
-
-def _point_wall_distance(xyz: NDArray[np.float64], vertical: NDArray[np.bool_], candidates: NDArray[np.bool_],
-                         reach: float = 1.0) -> NDArray[np.float64]:
-    """3D distance from each ``candidates`` point to the nearest wall or column point.
-
-    ``inf`` beyond ``reach``, for points that are not candidates, or when there is no wall.
-    Computed once per scan: segments change as they are split and joined, their points do not.
-    """
-    out = np.full(len(xyz), np.inf)
-    if not vertical.any():
-        return out
-    sel = np.flatnonzero(candidates)
-    d, _ = cKDTree(xyz[vertical]).query(xyz[sel], k=1, distance_upper_bound=reach, workers=-1)
-    out[sel] = d
-    return out
-
-
-def _wall_distance(point_distance: NDArray[np.float64], labels: Labels, n: int) -> NDArray[np.float64]:
-    """Smallest distance from each segment 0..n−1 to a wall or column (per-point distances in)."""
-    out = np.full(n, np.inf)
-    sel = np.flatnonzero(labels >= 0)
-    np.minimum.at(out, labels[sel], point_distance[sel])
-    return out
 
 
 def segment_scan(
@@ -138,6 +140,7 @@ def segment_scan(
     join_across: float = 2.5,
     max_store_size: tuple[float, float] | None = (4.2, 3.2),
     seed: int = 0,
+    check_market: bool = True,
 ) -> ScanSegmentation:
     """Levels, stores and safety facilities of an indoor scan.
 
@@ -151,11 +154,13 @@ def segment_scan(
         Known levels (skips detection); else :func:`levels_from_cloud` with
         ``entrance_level`` / ``ground_z``. When no storey is found (an outdoor tile) a
         :class:`UserWarning` is issued, :func:`~geo3d.indoor.levels.ground_level` gives one
-        level on the ground, and ``voxel_size`` is raised to the tile's point spacing.
+        level on the ground, and no object is a store.
     method : {"voxel_cc", "dbscan"} or callable
         Segmentation of the non-structure points (see :func:`segment_points`).
     voxel_size : float
         Linking distance of the segmentation. Stalls closer than 2 × ``voxel_size`` may join.
+        Raised to the scan's point spacing when the scan is sparser than that (see
+        ``parameters`` of the result).
     min_points : int
         Smallest fragment kept (on the working cloud).
     plan_cell : float
@@ -184,6 +189,10 @@ def segment_scan(
         joined pieces never exceed it.
     seed : int
         Seed of the plane search (same input and seed, same output).
+    check_market : bool
+        Weigh whether the scan looks like a market (:func:`~geo3d.indoor.evidence.market_evidence`)
+        and warn when it does not (off for the tiles of a larger scan). Without an indoor storey
+        no object is a store, whatever this says.
 
     Returns
     -------
@@ -196,6 +205,65 @@ def segment_scan(
     >>> result = segment_scan(read_las(datasets.get_path("market")))  # doctest: +SKIP
     >>> result.objects["kind"].value_counts()  # doctest: +SKIP
     """
+    args = {k: v for k, v in locals().items() if k not in ("cloud", "check_market")}
+    with WarningLog() as record:
+        result, indoor = _segment_scan(cloud, **args)
+        result.market_check = market_evidence(result.levels, result.objects["kind"], indoor=indoor)
+        check = result.market_check
+        if len(result.objects) == 0 and check_market:
+            _warn("segment_scan: no store and no facility found; the outputs are empty")
+        if not check["looks_like_market"] and check_market:
+            _warn("segment_scan: this scan does not look like a market: " + "; ".join(check["reasons"]))
+    result.warnings = record.messages
+    return result
+
+
+def _point_spacing(xyz: NDArray[np.float64], *, sample: int = 50_000) -> tuple[float, float]:
+    """Median and 90th percentile of nearest-neighbour distances (m) on an evenly strided subset.
+
+    (0, 0) when there are too few points.
+
+    The stride makes the subset sparser than the cloud: its distances are scaled back by the
+    cube root of the stride (points on surfaces and in volumes fall between 1/2 and 1/3).
+    """
+    if len(xyz) <= 10:
+        return 0.0, 0.0
+    stride = max(1, len(xyz) // sample)
+    probe = xyz[::stride]
+    nn, _ = cKDTree(probe).query(probe, k=2, workers=-1)
+    q50, q90 = np.percentile(nn[:, 1], [50, 90]) / stride ** (1 / 3)
+    return float(q50), float(q90)
+
+
+def _keep_facility_kinds(codes: pd.Series, objects: pd.DataFrame, kinds: pd.Series,
+                         rules: Sequence[Rule]) -> pd.Series:
+    """Codes where each facility object keeps the kind its coloured piece was given (``kinds``).
+
+    The whole object (the piece and its trim) still needs the rule's ``min_points``.
+    """
+    ids = kinds.index.intersection(codes.index)
+    kind = kinds.reindex(ids)
+    need = {r.code: r.min_points for r in rules if r.kind in CLASS_CODES}
+    enough = objects.loc[ids, "n_points"].to_numpy() >= kind.map(need).fillna(0).to_numpy()
+    ok = ids[(kind.to_numpy() > 0) & enough]
+    out = codes.copy()
+    out.loc[ok] = kind.loc[ok].to_numpy().astype(np.uint8)
+    return out
+
+
+def _warn(msg: str) -> None:
+    warnings.warn(msg, stacklevel=3)
+    log.warning(msg)
+
+
+def _segment_scan(cloud: PointCloud, *, thin: float | None, levels: pd.DataFrame | None,
+                  entrance_level: int | None, ground_z: float | None, method: str | Callable[..., Labels],
+                  voxel_size: float, min_points: int, plan_cell: float,
+                  classify: str | Callable[[gpd.GeoDataFrame], Any], rules: Sequence[Rule],
+                  point_class: NDArray[Any] | None, join_facilities: float, join_gap: float,
+                  join_across: float, max_store_size: tuple[float, float] | None,
+                  seed: int) -> tuple[ScanSegmentation, bool]:
+    """The body of :func:`segment_scan`; also says whether a storey was found (indoor)."""
     if not isinstance(cloud, PointCloud):
         raise InputError(f"segment_scan needs a PointCloud (geo3d.io.las.read_las), not {type(cloud).__name__}")
     if len(cloud) == 0:
@@ -217,8 +285,7 @@ def segment_scan(
             # no storey (an outdoor tile, a facade): one level on the ground, no ceiling
             msg = (f"segment_scan: {exc}; falling back to one level on the ground (ground class "
                    "or low percentile of z) — pass levels= if the scan has storeys")
-            warnings.warn(msg, stacklevel=2)
-            log.warning(msg)
+            _warn(msg)
             levels = ground_level(work)
             outdoor = True
     point_level = levels_of_points(work, levels)
@@ -237,12 +304,16 @@ def segment_scan(
     # (an AED, a call point) lies within the plane tolerance of the column it hangs on
     structure = np.where((structure == VERTICAL) & ((colour == 1) | (colour == 2)), 0, structure)
     free = np.flatnonzero(structure == 0)
-    if outdoor and len(free) > 10:
-        # an airborne or street tile is far sparser than an indoor scan: link at its point
-        # spacing (90th percentile of nearest-neighbour distances, on an evenly strided subset)
-        probe = xyz[free[:: max(1, len(free) // 50_000)]]
-        nn, _ = cKDTree(probe).query(probe, k=2, workers=-1)
-        voxel_size = max(voxel_size, float(np.percentile(nn[:, 1], 90)))
+    median, p90 = _point_spacing(xyz[free])
+    # a scan sparser than the linking distance falls apart at it: an airborne or street tile
+    # links at the spacing of its sparser parts (90th percentile), an indoor scan only when it is
+    # sparse throughout (median): a hall's far corners are sparse, its stalls must not merge
+    spacing = p90 if outdoor else median
+    if spacing > voxel_size:
+        log.info("segment_scan: linking distance %.3f m -> %.3f m (the point spacing)", voxel_size, spacing)
+        voxel_size = spacing
+    parameters = {"point_spacing_median_m": round(median, 4), "point_spacing_p90_m": round(p90, 4),
+                  "voxel_size_m": round(voxel_size, 4)}
     for floor in levels["floor"].to_numpy():
         for c in np.unique(colour):
             lab = segment_points(work, method=method, voxel_size=voxel_size, min_points=min_points,
@@ -251,12 +322,13 @@ def segment_scan(
     timings["segment"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    wall_d = _point_wall_distance(xyz, structure == VERTICAL, structure == 0)
-    facility_rules = [r for r in rules if r.kind != "store"]
+    wall_d = pieces.point_wall_distance(xyz, structure == VERTICAL, structure == 0)
+    # pieces are classified before they are joined: the point count is checked on the whole
+    facility_rules = [dataclasses.replace(r, min_points=0) for r in rules if r.kind != "store"]
 
     def facility_parts(labels: Labels) -> tuple[gpd.GeoDataFrame, pd.Series | None]:
         objs = objects_from_segments(work, labels, levels=levels, point_levels=point_level)
-        objs["wall_distance"] = _wall_distance(wall_d, labels, int(labels.max()) + 1)[objs.index]
+        objs["wall_distance"] = pieces.segment_wall_distance(wall_d, labels, int(labels.max()) + 1)[objs.index]
         found = classify_objects(objs, rules=facility_rules) if classify == "rules" else None
         return objs, found
 
@@ -290,20 +362,31 @@ def segment_scan(
                 parts, part_class = classified_parts(frag)
         # one facility seen as two pieces (an AED on a column corner shows two faces): pieces
         # of the same kind within ``join_facilities`` of each other are one object
-        frag = join_pieces(xyz, frag, part_class, reach=join_facilities, by=point_level)
+        frag = pieces.join_pieces(xyz, frag, part_class, reach=join_facilities, by=point_level)
         parts, part_class = classified_parts(frag)
         # the shaded side of a camera or a cabinet fails the colour test and forms a tiny
         # fragment of its own, touching the facility: it is part of it
+        # (only pieces that failed every colour test: a white panel is a thing of its own)
+        hue = np.zeros(int(frag.max()) + 1, dtype=np.uint8)
+        hue[frag[frag >= 0]] = colour[frag >= 0]  # one colour class per piece (segmented per class)
         trim = part_class.index[(part_class == 0) & (parts["length"] <= 0.5) & (parts["height"] <= 0.5)
-                                & (parts["n_points"] <= 60)]
-        frag = attach_trim(xyz, frag, facilities=part_class.index[part_class > 0].to_numpy(),
-                           trim=trim.to_numpy(), reach=voxel_size, by=point_level)
-        parts, part_class = facility_parts(frag)
+                                & (parts["n_points"] <= 60) & (hue[part_class.index.to_numpy()] == 0)]
+        frag = pieces.attach_trim(xyz, frag, facilities=part_class.index[part_class > 0].to_numpy(),
+                                   trim=trim.to_numpy(), reach=voxel_size, by=point_level)
+        found = part_class[part_class > 0]
+        piece_points = parts["n_points"].reindex(found.index)
+        parts, part_class = classified_parts(frag)
+        # trim adds a shaded side or a label to a facility: while the coloured piece holds most
+        # of the points, it does not change the kind (the mean colour could: a green cabinet
+        # with a white panel); a piece that is the smaller part yields to the whole
+        same = found.index.intersection(part_class.index)
+        same = same[piece_points.loc[same].to_numpy() * 2 >= parts.loc[same, "n_points"].to_numpy()]
+        part_class.loc[same] = found.loc[same]
     keep_ids = part_class.index[part_class > 0] if part_class is not None else pd.Index([])
     keep = np.isin(frag, keep_ids.to_numpy())
     merged = merge_in_plan(xyz, frag, cell=plan_cell, keep=keep, by=point_level)
     groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level, footprint="hull")
-    kept = np.isin(groups.index, frag_ids_of(merged, keep))
+    kept = np.isin(groups.index, pieces.labels_of(merged, keep))
     if part_class is not None and kept.any():
         # green and white things inside a stall's outline and no higher than it are goods or
         # awnings, not exit signs, cameras or first-aid boxes (those hang on walls, columns,
@@ -315,14 +398,14 @@ def segment_scan(
         gk = pd.Series(kind_of.reindex(first.to_numpy()).to_numpy(), index=first.index)
         big = ~kept & (groups["width"].to_numpy() >= 0.8)
         before = merged
-        merged = into_hosts(groups, merged, movers=groups.index[kept & groups.index.isin(gk.index[gk.isin(hanging)])],
+        merged = pieces.into_hosts(groups, merged, movers=groups.index[kept & groups.index.isin(gk.index[gk.isin(hanging)])],
                             hosts=groups.index[big])
         groups = objects_from_segments(work, merged, levels=levels, point_levels=point_level, footprint="hull")
         # goods moved into their stall are no longer facilities (nor is the stall)
         keep = keep & (merged == before)
-        kept = np.isin(groups.index, frag_ids_of(merged, keep))
+        kept = np.isin(groups.index, pieces.labels_of(merged, keep))
     is_part = (groups["width"].to_numpy() < 0.8) & (groups["area"].to_numpy() > 0) & ~kept
-    merged = absorb_parts(groups, merged, is_part=is_part, is_host=~is_part & ~kept)
+    merged = join.absorb_parts(groups, merged, is_part=is_part, is_host=~is_part & ~kept)
     if join_gap > 0:
         hulls = objects_from_segments(work, merged, levels=levels, point_levels=point_level,
                                       footprint="hull")
@@ -331,20 +414,20 @@ def segment_scan(
             # across the gap between them (a 26-connected step reaches up to 2·√3 voxels):
             # link its points again at half the voxel, and let the join below put it together
             too_big = ((hulls["length"] > max_store_size[0]) | (hulls["width"] > max_store_size[1])) & (
-                hulls["height_above_slab"] <= _FLOOR_STANDING) if "height_above_slab" in hulls else hulls["length"] < 0
-            too_big &= ~np.isin(hulls.index, frag_ids_of(merged, keep))
+                hulls["height_above_slab"] <= join.FLOOR_STANDING) if "height_above_slab" in hulls else hulls["length"] < 0
+            too_big &= ~np.isin(hulls.index, pieces.labels_of(merged, keep))
             if too_big.any():
-                merged = _relink(xyz, merged, hulls.index[too_big.to_numpy()].to_numpy(), voxel_size / 2)
+                merged = pieces.relink(xyz, merged, hulls.index[too_big.to_numpy()].to_numpy(), voxel=voxel_size / 2)
                 hulls = objects_from_segments(work, merged, levels=levels, point_levels=point_level,
                                               footprint="hull")
         # a stall far from every station is sampled so thinly that its parts fall apart at the
         # linking distance: pieces closer in plan than stalls ever stand are one stall
-        wall = _wall_distance(wall_d, merged, int(merged.max()) + 1)[hulls.index]
-        facility = np.isin(hulls.index, frag_ids_of(merged, keep))
-        merged = join_fragments(hulls, merged, gap=join_gap, max_size=max_store_size, across=join_across,
-                                eligible=~facility & (wall >= _RESIDUE_WALL_DISTANCE))
+        wall = pieces.segment_wall_distance(wall_d, merged, int(merged.max()) + 1)[hulls.index]
+        facility = np.isin(hulls.index, pieces.labels_of(merged, keep))
+        merged = join.join_fragments(hulls, merged, gap=join_gap, max_size=max_store_size, across=join_across,
+                                eligible=~facility & (wall >= join.RESIDUE_WALL_DISTANCE))
     objects = objects_from_segments(work, merged, levels=levels, point_levels=point_level)
-    objects["wall_distance"] = _wall_distance(wall_d, merged, int(merged.max()) + 1)[objects.index]
+    objects["wall_distance"] = pieces.segment_wall_distance(wall_d, merged, int(merged.max()) + 1)[objects.index]
     if classify == "file":
         if point_class is None:
             raise InputError("classify='file' needs point_class= (one class code per input point)")
@@ -352,12 +435,24 @@ def segment_scan(
                                  point_class=np.asarray(point_class)[work.index])
     elif classify == "rules":
         codes = classify_objects(objects, rules=rules)
+        if part_class is not None and keep.any():
+            # merged labels were renumbered: each kept facility's kind comes from its piece
+            pair = pd.DataFrame({"m": merged[keep], "f": frag[keep]}).drop_duplicates("m")
+            kinds = pd.Series(part_class.reindex(pair["f"].to_numpy()).fillna(0).to_numpy(),
+                              index=pair["m"].to_numpy())
+            codes = _keep_facility_kinds(codes, objects, kinds, rules)
     else:
         codes = classify_objects(objects, method=classify)
+    if outdoor and (codes == STORE).any():
+        # no storey, no market: what stands on the ground is a car, a tree or a shed
+        _warn(f"segment_scan: {int((codes == STORE).sum())} store-sized volumes left unclassified: "
+              "the scan has no indoor storey (pass levels= if it is a market)")
+        codes = codes.where(codes != STORE, 0)
     timings["objects"] = time.perf_counter() - t
 
     # keep classified objects; number them 1..n by floor, class, then position
     objects["object_class"] = codes.astype(np.uint8)
+    unclassified = objects[objects["object_class"] == 0].drop(columns="object_class")
     objects = objects[objects["object_class"] > 0].copy()
     objects = objects.sort_values(["floor", "object_class", "x", "y"], kind="stable")
     new_id = pd.Series(np.arange(1, len(objects) + 1, dtype=np.int32), index=objects.index)
@@ -378,421 +473,14 @@ def segment_scan(
         object_id=work_id[inverse],
         object_class=work_class[inverse],
         timings={**timings, "total": time.perf_counter() - t0},
+        unclassified=unclassified,
+        parameters=parameters,
     )
     counts = objects["kind"].value_counts()
     log.info("segment_scan: %s points -> %d levels, %d stores, %d facilities (%s) in %.1f s",
              f"{len(cloud):,}", len(levels), int(counts.get("store", 0)),
              int(len(objects) - counts.get("store", 0)),
              ", ".join(f"{n} {k}" for k, n in counts.items() if k != "store"), result.timings["total"])
-    return result
+    return result, not outdoor
 
 
-def join_pieces(xyz: NDArray[np.float64], labels: Labels, kinds: pd.Series, *, reach: float = 0.25,
-                by: NDArray[np.integer[Any]] | None = None) -> Labels:
-    """Join segments of the same facility kind whose points come within about ``reach``.
-
-    Two facilities of one kind are never mounted a hand's width apart, so two such pieces are
-    one object broken by an occlusion or by the edge of the column it wraps around.
-
-    Parameters
-    ----------
-    xyz : ndarray of shape (N, 3)
-    labels : ndarray of int, shape (N,)
-        Segment per point (−1 none).
-    kinds : Series
-        Class code per segment (index = label); segments with code 0 are left alone.
-    reach : float
-        Linking distance (m; voxel size of the join).
-    by : ndarray of int, shape (N,), optional
-        Group per point (the floor): pieces of different groups never join.
-
-    Returns
-    -------
-    ndarray of int64: labels with joined pieces sharing the smallest label of their group.
-
-    Examples
-    --------
-    >>> xyz = np.array([[0, 0, 1.0], [0.2, 0, 1.0], [3, 0, 1.0]])
-    >>> join_pieces(xyz, np.array([0, 1, 2]), pd.Series([5, 5, 5])).tolist()
-    [0, 0, 2]
-    """
-    labels = np.asarray(labels, dtype=np.int64)
-    if len(kinds) == 0 or reach <= 0:
-        return labels
-    lut = np.zeros(int(labels.max()) + 2, dtype=np.int64)
-    lut[kinds.index.to_numpy()] = kinds.to_numpy()
-    code = np.where(labels >= 0, lut[np.clip(labels, 0, None)], 0)
-    idx = np.flatnonzero(code > 0)
-    if len(idx) < 2:
-        return labels
-    group = code[idx].astype(np.float64) + (0.0 if by is None else np.asarray(by)[idx] * 100.0)
-    # kinds and floors on layers far apart in a 4th coordinate folded into x
-    span = float(np.ptp(xyz[idx, 0])) + 10 * reach
-    pts = xyz[idx].copy()
-    pts[:, 0] += (group - group.min()) * span
-    comp, _ = voxel_components(pts, reach)
-    seg_u, seg_inv = np.unique(labels[idx], return_inverse=True)
-    # the smallest label of each component
-    first = np.full(int(comp.max()) + 1, np.iinfo(np.int64).max)
-    np.minimum.at(first, comp, labels[idx])
-    seg_new = np.full(len(seg_u), np.iinfo(np.int64).max)
-    np.minimum.at(seg_new, seg_inv, first[comp])
-    out = labels.copy()
-    out[idx] = seg_new[seg_inv]
-    return out
-
-
-def attach_trim(xyz: NDArray[np.float64], labels: Labels, *, facilities: NDArray[np.int64],
-                trim: NDArray[np.int64], reach: float = 0.15,
-                by: NDArray[np.integer[Any]] | None = None) -> Labels:
-    """Give each ``trim`` segment touching a ``facilities`` segment (within ``reach``) to it.
-
-    Parameters
-    ----------
-    xyz : ndarray of shape (N, 3)
-    labels : ndarray of int, shape (N,)
-    facilities, trim : ndarray of int
-        Labels of the facility segments and of the small unclassified ones that may belong to
-        one.
-    reach : float
-        Linking distance (voxel size, m).
-    by : ndarray of int, shape (N,), optional
-        Group per point (the floor): segments of different groups never join.
-
-    Returns
-    -------
-    ndarray of int64
-
-    Examples
-    --------
-    >>> xyz = np.array([[0, 0, 3.0], [0.1, 0, 3.0], [2, 0, 3.0]])
-    >>> attach_trim(xyz, np.array([0, 1, 2]), facilities=np.array([0]), trim=np.array([1, 2])).tolist()
-    [0, 0, 2]
-    """
-    labels = np.asarray(labels, dtype=np.int64)
-    if len(facilities) == 0 or len(trim) == 0:
-        return labels
-    is_fac = np.isin(labels, facilities)
-    idx = np.flatnonzero(is_fac | np.isin(labels, trim))
-    pts = xyz[idx].copy()
-    if by is not None:
-        g = np.asarray(by)[idx].astype(np.float64)
-        pts[:, 0] += (g - g.min()) * (float(np.ptp(pts[:, 0])) + 10 * reach)
-    comp, _ = voxel_components(pts, reach)
-    big = np.iinfo(np.int64).max
-    target = np.full(int(comp.max()) + 1, big)
-    np.minimum.at(target, comp[is_fac[idx]], labels[idx][is_fac[idx]])
-    frame = pd.DataFrame({"seg": labels[idx], "to": target[comp]})[~is_fac[idx]]
-    to = frame.groupby("seg")["to"].min()
-    to = to[to < big]
-    if to.empty:
-        return labels
-    lut = np.arange(int(labels.max()) + 1)
-    lut[to.index.to_numpy()] = to.to_numpy()
-    return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)
-
-
-def into_hosts(objects: gpd.GeoDataFrame, labels: Labels, *, movers: pd.Index, hosts: pd.Index,
-               headroom: float = 0.2) -> Labels:
-    """Merge each mover into the host whose footprint holds its centroid (same floor).
-
-    A mover joins only a host at least as tall as it (its top at most ``headroom`` above the
-    host's top): goods on a stall's shelf, not a sign hanging over the aisle beside it.
-
-    Examples
-    --------
-    >>> import shapely
-    >>> objs = gpd.GeoDataFrame({"x": [1.0, 1.0], "y": [1.0, 5.0], "z_max": [2.9, 1.5], "floor": [1, 1]},
-    ...     geometry=[shapely.box(0, 0, 3, 2), shapely.box(0.9, 4.9, 1.1, 5.1)])
-    >>> into_hosts(objs, np.array([0, 1]), movers=pd.Index([1]), hosts=pd.Index([0])).tolist()
-    [0, 1]
-    """
-    import shapely
-
-    if len(movers) == 0 or len(hosts) == 0:
-        return labels
-    h = objects.loc[hosts]
-    m = objects.loc[movers]
-    tree = shapely.STRtree(h.geometry.to_numpy())
-    mi, hi = tree.query(shapely.points(m["x"].to_numpy(), m["y"].to_numpy()), predicate="within")
-    ok = ((m["floor"].to_numpy()[mi] == h["floor"].to_numpy()[hi])
-          & (m["z_max"].to_numpy()[mi] <= h["z_max"].to_numpy()[hi] + headroom))
-    if not ok.any():
-        return labels
-    pairs = pd.DataFrame({"m": movers.to_numpy()[mi[ok]], "h": hosts.to_numpy()[hi[ok]]}).drop_duplicates("m")
-    lut = np.arange(int(labels.max()) + 1)
-    lut[pairs["m"].to_numpy()] = pairs["h"].to_numpy()
-    return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)
-
-
-def _relink(xyz: NDArray[np.float64], labels: Labels, which: NDArray[np.int64], voxel: float) -> Labels:
-    """Segment the points of the segments ``which`` again at a finer ``voxel`` (new labels)."""
-    out = labels.copy()
-    base = int(labels.max()) + 1
-    for seg in which:  # a loop over a few oversized segments, each labelled in one call
-        idx = np.flatnonzero(labels == seg)
-        sub, _ = voxel_components(xyz[idx], voxel)
-        out[idx] = np.where(sub >= 0, base + sub, -1)
-        base += int(sub.max()) + 1
-    return out
-
-
-# segments closer than this to a wall or column are residue of its face, not part of a stall
-_RESIDUE_WALL_DISTANCE = 0.2
-_FLOOR_STANDING = 0.3  # base above the slab (m) of what stands on the floor (the store rule's)
-
-
-def join_fragments(objects: gpd.GeoDataFrame, labels: Labels, *, gap: float = 0.6,
-                   max_size: tuple[float, float] | None = (4.2, 3.2),
-                   eligible: NDArray[np.bool_] | None = None, across: float = 0.0,
-                   min_length: float = 1.0, max_thin: float = 0.6) -> Labels:
-    """Join pieces of one object: outlines within ``gap`` whose union stays object-sized.
-
-    A stall far from every station is sampled so thinly that it falls apart at the linking
-    distance into pieces (its frame, a counter, a shelf). Pieces whose plan outlines (the
-    objects' footprints: convex hulls, which never reach beyond the points) come within
-    ``gap`` are joined, nearest first, as long as the joined outline's oriented rectangle is no
-    larger than ``max_size`` = (length, width): two neighbouring stalls side by side are longer
-    than any one stall, the pieces of one are not. Ties break on the labels (deterministic).
-
-    An open stall seen from afar may show only its front counter and its back shelf, with
-    nothing between them. With ``across`` > ``gap``, two pieces up to ``across`` apart join
-    too when they face each other the way a counter and a shelf do: both at least
-    ``min_length`` long, the thinner at most ``max_thin`` wide, both standing on the floor
-    (base ≤ 0.3 m above the slab, when ``height_above_slab`` is known), their long axes within
-    15° and overlapping over most (60 %) of the shorter one, and no other piece of some size
-    (30 points) standing in the joined outline (that would be a stall between them).
-
-    Parameters
-    ----------
-    objects : GeoDataFrame
-        From :func:`objects_from_segments` (``footprint="hull"``), indexed by label, with
-        ``floor`` when the scan has levels.
-    labels : ndarray of int, shape (N,)
-    gap : float
-        Largest distance between two outlines that may still join (m).
-    max_size : (float, float) or None
-        Largest (length, width) of a joined object's oriented rectangle, m (None: no limit).
-    eligible : ndarray of bool, optional
-        Per row of ``objects``: which segments may join (default all).
-    across : float
-        Largest distance between a counter-like and a shelf-like piece facing each other that
-        may still join (m; 0: off). Needs ``length``, ``width`` and ``n_points`` columns.
-    min_length, max_thin : float
-        The pieces that may join ``across``: at least ``min_length`` long, the thinner one at
-        most ``max_thin`` wide (m).
-
-    Returns
-    -------
-    ndarray of int64: joined pieces share their smallest label.
-
-    Examples
-    --------
-    >>> import shapely
-    >>> objs = gpd.GeoDataFrame({"floor": [1, 1, 1]}, index=[0, 1, 2],
-    ...     geometry=[shapely.box(0, 0, 1, 2), shapely.box(1.2, 0, 2, 2), shapely.box(2.5, 0, 4.5, 2)])
-    >>> join_fragments(objs, np.array([0, 1, 2, -1])).tolist()  # 2 would make it 4.5 m long
-    [0, 0, 2, -1]
-    >>> join_fragments(objs, np.array([0, 1, 2, -1]), max_size=None).tolist()
-    [0, 0, 0, -1]
-    """
-    import shapely
-
-    labels = np.asarray(labels, dtype=np.int64)
-    ok = np.ones(len(objects), dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
-    ok &= ~(objects.geometry.isna().to_numpy() | objects.geometry.is_empty.to_numpy())
-    ids = objects.index.to_numpy()[ok]
-    if len(ids) < 2 or gap <= 0:
-        return labels
-    geoms = objects.geometry.to_numpy()[ok]
-    tree = shapely.STRtree(geoms)
-    floor = objects["floor"].to_numpy()[ok] if "floor" in objects.columns else None
-
-    def pairs_within(which: NDArray[np.int64], distance: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        sub = tree if len(which) == len(geoms) else shapely.STRtree(geoms[which])
-        pa, pb = sub.query(geoms[which], predicate="dwithin", distance=distance)
-        pa, pb = which[pa], which[pb]
-        keep = pa < pb
-        if floor is not None:
-            keep &= floor[pa] == floor[pb]
-        return pa[keep], pb[keep]
-
-    a, b = pairs_within(np.arange(len(geoms)), gap)
-    far = np.zeros(len(a), dtype=bool)
-    if across > gap:
-        # only pieces long enough to be a counter or a shelf may join across (see _facing)
-        long_ = np.flatnonzero(objects["length"].to_numpy(dtype=float)[ok] >= min_length)
-        fa, fb = pairs_within(long_, across)
-        beyond = shapely.distance(geoms[fa], geoms[fb]) > gap  # the nearer ones are in (a, b)
-        fa, fb = fa[beyond], fb[beyond]
-        facing = _facing(objects[ok], fa, fb, min_length=min_length, max_thin=max_thin)
-        a, b = np.r_[a, fa[facing]], np.r_[b, fb[facing]]
-        far = np.r_[far, np.ones(int(facing.sum()), dtype=bool)]
-    if len(a) == 0:
-        return labels
-    d = shapely.distance(geoms[a], geoms[b])
-    order = np.lexsort((ids[b], ids[a], d))
-    # union-find over the candidate pairs, nearest first; each union checked for its size. The
-    # joined outline is only built when the two bounding boxes together could exceed the size
-    # (their diagonal is longer than the smaller side allowed): most pairs are small pieces
-    root = np.arange(len(ids))
-    box = shapely.bounds(geoms)
-    outline: list[Any] = list(geoms)  # the convex hull of each group's pieces; None: not built yet
-    members: dict[int, list[int]] = {}
-    sizable = objects["n_points"].to_numpy()[ok] >= 30 if across > gap and "n_points" in objects else None
-    small = min(max_size) if max_size is not None else np.inf
-
-    def find(k: int) -> int:
-        while root[k] != k:
-            root[k] = root[root[k]]
-            k = int(root[k])
-        return k
-
-    def hull(r: int) -> Any:
-        if outline[r] is None:
-            outline[r] = shapely.convex_hull(shapely.union_all(geoms[members[r]]))
-        return outline[r]
-
-    for k in order:  # a loop over candidate pairs, never over points
-        ra, rb = find(int(a[k])), find(int(b[k]))
-        if ra == rb:
-            continue
-        x0, y0 = min(box[ra, 0], box[rb, 0]), min(box[ra, 1], box[rb, 1])
-        x1, y1 = max(box[ra, 2], box[rb, 2]), max(box[ra, 3], box[rb, 3])
-        joined = None
-        if max_size is not None and math.hypot(x1 - x0, y1 - y0) > small:
-            # a rectangle holding the pieces has a diagonal at least their extent along x or y
-            if max(x1 - x0, y1 - y0) > math.hypot(*max_size):
-                continue
-            joined = shapely.convex_hull(shapely.union(hull(ra), hull(rb)))
-            ln, wd = _rect_sides(joined)
-            if ln > max_size[0] or wd > max_size[1]:
-                continue
-        if far[k] and sizable is not None:
-            # nothing of some size between a counter and a shelf (it would be a stall there)
-            if joined is None:
-                joined = shapely.convex_hull(shapely.union(hull(ra), hull(rb)))
-            inside = tree.query(joined, predicate="intersects")
-            inside = inside[sizable[inside] & (floor[inside] == floor[ra])] if floor is not None else inside[
-                sizable[inside]]
-            own = set(members.get(ra, [ra])) | set(members.get(rb, [rb]))
-            if any(i not in own for i in inside.tolist()):
-                continue
-        keep_root, gone = (ra, rb) if ids[ra] < ids[rb] else (rb, ra)
-        root[gone] = keep_root
-        outline[keep_root] = joined
-        members[keep_root] = members.pop(ra, [ra]) + members.pop(rb, [rb])
-        box[keep_root] = (x0, y0, x1, y1)
-    comp = np.array([find(k) for k in range(len(ids))])
-    lut = np.arange(int(labels.max()) + 1)
-    lut[ids] = ids[comp]
-    return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)
-
-
-def _facing(objects: gpd.GeoDataFrame, a: NDArray[np.int64], b: NDArray[np.int64], *, min_length: float,
-            max_thin: float) -> NDArray[np.bool_]:
-    """Which pairs (rows a, b of ``objects``) face each other like a stall's counter and shelf."""
-    length = objects["length"].to_numpy(dtype=float)
-    width = objects["width"].to_numpy(dtype=float)
-    ok = (np.minimum(length[a], length[b]) >= min_length) & (np.minimum(width[a], width[b]) <= max_thin)
-    if "height_above_slab" in objects:  # counters and shelves stand on the floor (a sign hangs)
-        base = objects["height_above_slab"].to_numpy(dtype=float)
-        ok &= (base[a] <= _FLOOR_STANDING) & (base[b] <= _FLOOR_STANDING)
-    if not ok.any():
-        return ok
-    geoms = objects.geometry.to_numpy()
-    short = np.where(length[a] <= length[b], a, b)
-    other = np.where(short == a, b, a)
-    axis = _long_axis(geoms[short])
-    parallel = np.abs(np.einsum("ij,ij->i", axis, _long_axis(geoms[other]))) >= np.cos(np.radians(15))
-    # overlap along the shorter piece's axis, as a share of its length
-    return ok & parallel & (_overlap_along(geoms[short], geoms[other], axis) >= 0.6)
-
-
-def _long_axis(geoms: NDArray[Any]) -> NDArray[np.float64]:
-    """Unit vector along the long side of each geometry's oriented rectangle (0 for a point)."""
-    import shapely
-
-    coords, owner = shapely.get_coordinates(shapely.boundary(shapely.oriented_envelope(geoms)),
-                                            return_index=True)
-    first = np.searchsorted(owner, np.arange(len(geoms)))
-    count = np.r_[first[1:], len(owner)] - first  # 5 for a rectangle, 2 for a line, 0 for a point
-    e1 = np.zeros((len(geoms), 2))
-    e2 = np.zeros((len(geoms), 2))
-    i = np.flatnonzero(count >= 2)
-    e1[i] = coords[first[i] + 1] - coords[first[i]]
-    i = np.flatnonzero(count >= 3)
-    e2[i] = coords[first[i] + 2] - coords[first[i] + 1]
-    axis = np.where((np.hypot(*e1.T) >= np.hypot(*e2.T))[:, None], e1, e2)
-    return np.asarray(axis / np.maximum(np.hypot(*axis.T), 1e-9)[:, None])
-
-
-def _overlap_along(these: NDArray[Any], those: NDArray[Any], axis: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Share of each of ``these``' extent along ``axis`` that the matching one of ``those`` covers."""
-    import shapely
-
-    def extent(geoms: NDArray[Any]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        c, k = shapely.get_coordinates(geoms, return_index=True)
-        proj = np.einsum("ij,ij->i", c, axis[k])
-        lo = np.full(len(geoms), np.inf)
-        hi = np.full(len(geoms), -np.inf)
-        np.minimum.at(lo, k, proj)  # per pair (hundreds), not per point
-        np.maximum.at(hi, k, proj)
-        return lo, hi
-
-    alo, ahi = extent(these)
-    blo, bhi = extent(those)
-    return np.asarray((np.minimum(ahi, bhi) - np.maximum(alo, blo)) / np.maximum(ahi - alo, 1e-9))
-
-
-def _rect_sides(geom: Any) -> tuple[float, float]:
-    """Length and width (length ≥ width) of a geometry's minimum rotated rectangle."""
-    import shapely
-
-    c = shapely.get_coordinates(shapely.oriented_envelope(geom))
-    if len(c) < 4:
-        return (float(np.ptp(c[:, 0]) + np.ptp(c[:, 1])), 0.0) if len(c) else (0.0, 0.0)
-    e1, e2 = np.hypot(*(c[1] - c[0])), np.hypot(*(c[2] - c[1]))
-    return float(max(e1, e2)), float(min(e1, e2))
-
-
-def absorb_parts(objects: gpd.GeoDataFrame, labels: Labels, *, is_part: NDArray[np.bool_],
-                 is_host: NDArray[np.bool_], reach: float = 0.3, min_overlap: float = 0.6) -> Labels:
-    """Merge stall parts (a back shelf, a side partition) into the stall they belong to.
-
-    A part joins the nearest other object within ``reach`` metres in plan (on its floor) whose
-    footprint covers at least ``min_overlap`` of the part's length when both are projected on
-    the part's long axis — the stall behind whose counter it stands, not the neighbour beside it.
-    ``reach`` stays below the gap between two stalls (0.35 m in the generated markets): a side
-    partition lies as well "behind" the neighbour's counter as its own, so only nearness tells.
-    """
-    import shapely
-
-    ids = objects.index.to_numpy()
-    part_ids = ids[is_part]
-    host_ids = ids[is_host]
-    if len(part_ids) == 0 or len(host_ids) == 0:
-        return labels
-    hosts = objects.loc[host_ids]
-    parts = objects.loc[part_ids]
-    tree = shapely.STRtree(hosts.geometry.to_numpy())
-    pi, hi = tree.query(parts.geometry.to_numpy(), predicate="dwithin", distance=reach)
-    if len(pi) == 0:
-        return labels
-    same_floor = parts["floor"].to_numpy()[pi] == hosts["floor"].to_numpy()[hi]
-    pi, hi = pi[same_floor], hi[same_floor]
-    polygon = shapely.get_type_id(hosts.geometry.to_numpy()[hi]) == 3
-    pi, hi = pi[polygon], hi[polygon]
-    pg = parts.geometry.to_numpy()[pi]
-    hg = hosts.geometry.to_numpy()[hi]
-    # overlap along each part's long axis (from its oriented rectangle)
-    overlap = _overlap_along(pg, hg, _long_axis(pg))
-    dist = shapely.distance(pg, hg)
-    ok = overlap >= min_overlap
-    if not ok.any():
-        return labels
-    cand = pd.DataFrame({"part": part_ids[pi[ok]], "host": host_ids[hi[ok]], "d": dist[ok]})
-    best = cand.sort_values(["part", "d", "host"]).drop_duplicates("part")
-    lut = np.arange(int(labels.max()) + 1)
-    lut[best["part"].to_numpy()] = best["host"].to_numpy()
-    return np.where(labels >= 0, lut[np.clip(labels, 0, None)], labels)

@@ -556,7 +556,7 @@ def _segment_tiles(
         n_tiles += 1
         cloud = PointCloud(xyz, cols, crs, index)
         try:
-            seg = _scan.segment_scan(cloud, levels=levels, **segment_kwargs)
+            seg = _scan.segment_scan(cloud, levels=levels, check_market=False, **segment_kwargs)
         except EmptyResultError as exc:  # e.g. a tile of a few stray points
             log.debug(
                 "segment_file: tile %d (%s points) gave nothing: %s", t, f"{len(cloud):,}", exc

@@ -290,6 +290,10 @@ def open_las(path: str | os.PathLike[str], *, crs: Any = None) -> LasReader:
     ...     for chunk in reader.chunks(5_000_000):
     ...         print(len(chunk), chunk.index[0])
     """
+    if Path(path).suffix.lower() == ".e57":  # E57: read as the LAS of the same points (geo3d.io.e57)
+        from .e57 import las_of_e57
+
+        path = las_of_e57(path)
     return LasReader(path, crs=crs)
 
 

@@ -6,20 +6,21 @@ matches get class 0 (clutter, structure left-overs). Every rule is a pandas ``ev
 over the object columns, so the table can be printed, copied and changed:
 
 >>> for rule in DEFAULT_RULES:  # doctest: +NORMALIZE_WHITESPACE
-...     print(f"{rule.kind:<18} {rule.expr}")
-store              length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 0.4 <= height <= 3.3 and base <= 0.3 and n_points >= 50
-fire_extinguisher  red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
-indoor_hydrant     red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
-fire_alarm         red and base >= 0.7 and length <= 0.45 and height <= 0.45 and wall <= 0.3
-exit_sign          green and base >= 1.9 and length <= 0.9 and height >= 0.05
-aed                green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
-cctv               white and base >= 1.9 and length <= 0.5 and wall <= 0.4
-other_facility     white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0 and wall <= 0.3
+...     print(f"{rule.kind:<18} {rule.min_points:>2} {rule.expr}")
+store               0 length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 1.2 <= height <= 3.3 and base <= 0.3 and n_points >= 50 and not below_ceiling < 0.3
+fire_extinguisher   5 red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5
+indoor_hydrant      5 red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4
+fire_alarm          5 red and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3
+exit_sign           5 green and base >= 1.9 and length <= 0.9 and height >= 0.05
+aed                 5 green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1
+cctv                5 coloured and not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)
+other_facility      5 white and 0.5 <= base < 1.9 and length <= 0.8 and 0.15 <= height <= 1.0 and width >= 0.08 and wall <= 0.3
 
-``base`` is the object's height above its floor slab (``height_above_slab``), ``wall`` its
-distance to the nearest wall or column (``wall_distance``; 0 when the objects lack that column,
-i.e. every object counts as mounted); ``red``, ``green`` and ``white`` are colour tests on the
-mean RGB (see :func:`colour_flags`). Facilities are small, coloured, and mounted on walls or
+The middle column is each rule's ``min_points``. ``base`` is the object's height above its
+floor slab (``height_above_slab``), ``wall`` its distance to the nearest wall or column
+(``wall_distance``; 0 when the objects lack that column, i.e. every object counts as
+mounted); ``coloured`` says whether the objects carry RGB at all; ``red``, ``green`` and
+``white`` are colour tests on the mean RGB (see :func:`colour_flags`). Facilities are small, coloured, and mounted on walls or
 columns (or stand at their foot); stores are stall volumes on the floor. The physical reasons
 behind the numbers:
 
@@ -29,10 +30,32 @@ behind the numbers:
   distance from them). A sheet against a wall or column (within 0.3 m) is the residue of that
   face, a single plane (under 0.2 m) is one partition of a stall, something hanging in the air
   is no stall, and nothing taller than 3.3 m (a storey: a wall reaching the ceiling) is one;
+  nor is a volume lower than 1.2 m (``height``): tables stand at 0.72–0.76 m (KS G 6006 /
+  ISO 5970 desk heights), benches at 0.45 m and hand carts at about 1 m, while a stall's back
+  partition, shelf, awning or shutter housing rises to 1.8 m and more; nor one whose top comes
+  within 0.3 m of its level's ceiling (``below_ceiling``, when the level has one): a stall
+  stands free under a hall's roof, and what fills a storey to its ceiling is a partition, a
+  wall or a built-in cupboard (a room, an office);
 - an extinguisher (≤ 0.6 m, under 0.9 m tall) stands on the floor or hangs low; a hydrant
   cabinet (0.45–1.3 m wide, up to 1.6 m tall) stands on the floor against a wall or hangs on
   it, so its base may be anywhere up to 1.5 m;
-- a fire alarm call point (bell, lamp and button box, ≤ 0.45 m) hangs at hand height;
+- a fire alarm call point (bell, lamp and button box, ≤ 0.45 m) hangs at hand height: its
+  switch 0.8–1.5 m above the floor (NFTC 203, 자동화재탐지설비의 화재안전기술기준, 2.8.1), so
+  its base lies between 0.7 and 1.6 m;
+- every facility needs :data:`MIN_FACILITY_POINTS` (5) points: fewer cannot show a body,
+  and a few points of wall residue are no equipment (precision first: what fails every
+  rule stays an unclassified object, reported as such);
+- a CCTV camera is told by its shape and mounting, not its colour (housings are white, grey
+  or black): a compact body at most 0.45 m long (bullet cameras 0.2–0.35 m, domes
+  Ø 0.1–0.16 m in makers' data sheets) and at least 0.08 m in every direction (a flat patch
+  is wall or ceiling residue), 2 m or more above the floor (out of reach), hanging from the
+  ceiling (top within 0.6 m of it) or on a wall or column bracket; red and green are the
+  other facilities' colours, and a scan without colour (``coloured`` false) gets no camera:
+  a compact box under a ceiling is as likely a lamp, a speaker or a detector;
+- a first-aid box (``other_facility``) is a white cabinet of 0.15–1.0 m height on a wall at
+  hand height whose depth shows (``width >= 0.08``; cabinets are 0.1–0.2 m deep): a flat
+  white patch is a piece of a white (tiled, painted) wall. A cabinet seen only from straight
+  in front is missed (precision first);
 - exit signs are panels hanging near the ceiling (``height >= 0.05``: a flat green patch up
   there is an awning), cameras near the ceiling, AED cabinets at hand height —
   on a wall, a column or a store's own partition, so above the counters (``base >= 1.0``:
@@ -57,22 +80,24 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError, SchemaError
-from .evaluate import CLASS_NAMES
+from .classes import CLASS_CODES, CLASS_NAMES
 
-__all__ = ["CLASS_CODES", "DEFAULT_RULES", "Rule", "classify_objects", "colour_classes", "colour_flags"]
+__all__ = ["CLASS_CODES", "DEFAULT_RULES", "MIN_FACILITY_POINTS", "Rule", "classify_objects", "colour_classes", "colour_flags"]
 
 log = logging.getLogger(__name__)
-
-#: kind name -> object_class code (CONTRACTS.md)
-CLASS_CODES: dict[str, int] = {name: code for code, name in CLASS_NAMES.items()}
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Objects for which ``expr`` is true are of ``kind``."""
+    """Objects for which ``expr`` is true, with at least ``min_points`` points, are of ``kind``.
+
+    ``min_points`` is kept apart from the expression so that pieces of one object can be
+    classified before they are joined (``dataclasses.replace(rule, min_points=0)``).
+    """
 
     kind: str
     expr: str
+    min_points: int = 0
 
     @property
     def code(self) -> int:
@@ -80,19 +105,28 @@ class Rule:
         return CLASS_CODES[self.kind]
 
 
+#: Fewest points of a facility: fewer than 5 cannot show a body with three extents (4 points
+#: span at most a tetrahedron); they are a fragment (wall residue, a stray return). A count
+#: only: how many points a real facility gets depends on the scanner and the range, so the
+#: other evidence (size, thickness, mounting, colour) must do the rest.
+MIN_FACILITY_POINTS = 5
+
+_N = MIN_FACILITY_POINTS
+
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule("store", "length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 0.4 <= height <= 3.3 "
-                  "and base <= 0.3 and n_points >= 50"),
-    Rule("fire_extinguisher",
-         "red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5"),
+    Rule("store", "length >= 1.5 and (width >= 0.4 or (width >= 0.2 and wall >= 0.3)) and 1.2 <= height <= 3.3 "
+                  "and base <= 0.3 and n_points >= 50 and not below_ceiling < 0.3"),
+    Rule("fire_extinguisher", "red and base <= 0.25 and 0.2 <= height <= 0.9 and length <= 0.6 and wall <= 0.5",
+         _N),
     Rule("indoor_hydrant",
-         "red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4"),
-    Rule("fire_alarm", "red and base >= 0.7 and length <= 0.45 and height <= 0.45 and wall <= 0.3"),
-    Rule("exit_sign", "green and base >= 1.9 and length <= 0.9 and height >= 0.05"),
-    Rule("aed", "green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1"),
-    Rule("cctv", "white and base >= 1.9 and length <= 0.5 and wall <= 0.4"),
-    Rule("other_facility",
-         "white and 0.5 <= base < 1.9 and length <= 0.8 and height <= 1.0 and wall <= 0.3"),
+         "red and base <= 1.5 and 0.45 <= length <= 1.3 and 0.4 <= height <= 1.6 and wall <= 0.4", _N),
+    Rule("fire_alarm", "red and 0.7 <= base <= 1.6 and length <= 0.45 and height <= 0.45 and wall <= 0.3", _N),
+    Rule("exit_sign", "green and base >= 1.9 and length <= 0.9 and height >= 0.05", _N),
+    Rule("aed", "green and 1.0 <= base < 1.9 and length <= 0.8 and height >= 0.1", _N),
+    Rule("cctv", "coloured and not red and not green and base >= 2.0 and length <= 0.45 and width >= 0.08 "
+                 "and height >= 0.08 and (below_ceiling <= 0.6 or wall <= 0.4)", _N),
+    Rule("other_facility", "white and 0.5 <= base < 1.9 and length <= 0.8 and 0.15 <= height <= 1.0 "
+                           "and width >= 0.08 and wall <= 0.3", _N),
 )
 
 
@@ -231,15 +265,17 @@ def _apply_rules(objects: pd.DataFrame, rules: Sequence[Rule]) -> pd.Series:
         },
         index=objects.index,
     ).join(colour_flags(objects))
+    frame["coloured"] = {"red", "green", "blue"} <= set(objects.columns)
     codes = np.zeros(len(frame), dtype=np.uint8)
     done = np.zeros(len(frame), dtype=bool)
     for rule in rules:
         if rule.kind not in CLASS_CODES:
             raise InputError(f"rule kind {rule.kind!r} is not one of {sorted(CLASS_CODES)}")
         try:
-            hit = np.asarray(frame.eval(rule.expr), dtype=bool)
+            hit = np.array(frame.eval(rule.expr), dtype=bool)
         except Exception as exc:
             raise InputError(f"cannot evaluate rule {rule.kind!r}: {rule.expr!r} ({exc})") from exc
+        hit &= frame["n_points"].to_numpy() >= rule.min_points
         new = hit & ~done
         codes[new] = rule.code
         done |= hit

@@ -13,21 +13,10 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
+from .classes import CLASS_NAMES
 
 __all__ = ["CLASS_NAMES", "SegmentationScore", "match_instances", "score_levels", "score_segmentation"]
 
-#: object_class codes of the file contract (CONTRACTS.md)
-CLASS_NAMES: dict[int, str] = {
-    0: "none",
-    1: "store",
-    2: "fire_extinguisher",
-    3: "indoor_hydrant",
-    4: "exit_sign",
-    5: "aed",
-    6: "fire_alarm",
-    7: "cctv",
-    8: "other_facility",
-}
 
 
 def match_instances(pred: ArrayLike, truth: ArrayLike, *, iou: float = 0.5) -> pd.DataFrame:

@@ -177,9 +177,12 @@ def objects_from_segments(
     objects = gpd.GeoDataFrame(data, geometry=geom, crs=crs, index=pd.Index(ids, name="object_id"))
     if levels is not None and len(levels):
         if point_levels is None:
-            from ..indoor.levels import levels_of_points
-
-            floors = levels_of_points(np.column_stack([np.take(xyz[:, k], order) for k in range(3)]), levels)
+            # the storey whose slab is the highest at most 0.3 m above the point (the rule of
+            # geo3d.indoor.levels.levels_of_points, without the top of each storey's range)
+            z = np.take(xyz[:, 2], order)
+            lv_sorted = levels.sort_values("slab_z")
+            i = np.searchsorted(lv_sorted["slab_z"].to_numpy(dtype=float) - 0.3, z, side="right") - 1
+            floors = np.where(i >= 0, lv_sorted["floor"].to_numpy()[np.clip(i, 0, None)], 0)
         else:
             floors = np.asarray(point_levels)[order]
         seg = np.repeat(np.arange(len(ids), dtype=np.int64), counts)

@@ -32,6 +32,7 @@ import shapely
 
 from .._compat import import_optional
 from ..errors import InputError
+from ..pointcloud.classes import CLASS_LABELS
 
 __all__ = ["CLASS_COLOURS", "FACILITY_COLOURS", "market_deck", "market_map_to_html", "plot_level_profile",
            "plot_scan_plan"]
@@ -52,9 +53,7 @@ CLASS_COLOURS: dict[int, tuple[int, int, int]] = {
     4: FACILITY_COLOURS["exit_sign"], 5: FACILITY_COLOURS["aed"], 6: FACILITY_COLOURS["fire_alarm"],
     7: FACILITY_COLOURS["cctv"], 8: FACILITY_COLOURS["other_facility"],
 }
-_CLASS_LABEL = {0: "structure / other", 1: "store 점포", 2: "extinguisher 소화기", 3: "hydrant 옥내소화전",
-                4: "exit sign 비상구", 5: "AED 자동심장충격기", 6: "fire alarm 발신기", 7: "CCTV",
-                8: "first aid 구급함"}
+_CLASS_LABEL = CLASS_LABELS
 
 
 def market_deck(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame | None = None,
@@ -226,7 +225,7 @@ def plot_scan_plan(cloud: Any, result: Any, *, floor: int = 1, aisles: gpd.GeoDa
     if legend:
         from matplotlib.lines import Line2D
 
-        from ..pointcloud.evaluate import CLASS_NAMES
+        from ..pointcloud.classes import CLASS_NAMES
 
         code = {v: k for k, v in CLASS_NAMES.items()}
         marked = set() if addresses is None else {code.get(k, -1) for k in fac["kind"]}

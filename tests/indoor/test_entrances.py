@@ -78,3 +78,11 @@ def test_corner_stall_of_an_l_faces_the_leg_of_its_row():
     e = store_entrances(gpd.GeoDataFrame({"floor": [1] * 5}, geometry=boxes), a)
     assert e["entrance_y"].tolist() == pytest.approx([1.75] * 5)
     assert e["entrance_x"].iloc[-1] == pytest.approx(26.9)
+
+
+def test_projection_of_no_points():
+    # regression (issue 11, a pump room): geo3d scan with 0 objects failed in a zip()
+    pr = project_on_aisles(np.empty((0, 2)), np.empty(0, dtype=np.int64), aisles([(0, 0), (100, 0)]))
+    assert len(pr) == 0 and list(pr.columns) == ["aisle_row", "s", "d", "distance"]
+    pr = project_on_aisles(np.array([[1.0, 1.0]]), np.array([1]), aisles([(0, 0), (1, 0)]).iloc[:0])
+    assert pr["aisle_row"].tolist() == [-1]

@@ -101,3 +101,24 @@ def test_cli_segment_streamed_tile_by_tile(tmp_path, monkeypatch):
 
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["streamed"] and report["tiles"]["n"] >= 4 and report["points"] == len(las.points)
+
+
+def test_level_footprints_of_a_sparse_tile_is_one_outline():
+    # regression (issue 11): a 1 km aerial tile spent minutes in the union of 0.5 m boxes; the
+    # outline now comes from an occupancy raster at >= 2x the point spacing (linear in points)
+    import types
+
+    import pandas as pd
+
+    from geo3d.indoor.outputs import level_footprints, plan_spacing
+    from geo3d.pointcloud.cloud import PointCloud
+
+    rng = np.random.default_rng(0)
+    g = np.mgrid[0:600:1.5, 0:400:1.5].reshape(2, -1).T
+    xy = g + rng.uniform(-0.3, 0.3, size=g.shape)
+    cloud = PointCloud(np.column_stack([xy, rng.normal(0, 0.1, len(xy))]))
+    assert 1.0 < plan_spacing(xy) < 1.6
+    res = types.SimpleNamespace(levels=pd.DataFrame({"floor": [1]}), level=np.ones(len(xy), np.int8))
+    outline = level_footprints(cloud, res).iloc[0]
+    assert outline.geom_type == "Polygon" and len(outline.interiors) == 0
+    assert abs(outline.area - 600 * 400) / (600 * 400) < 0.02

@@ -10,14 +10,7 @@ import pytest
 
 from geo3d import datasets
 from geo3d.errors import InputError
-from geo3d.indoor.scan import (
-    ScanSegmentation,
-    attach_trim,
-    into_hosts,
-    join_fragments,
-    join_pieces,
-    segment_scan,
-)
+from geo3d.indoor.scan import ScanSegmentation, segment_scan
 from geo3d.io.las import read_las
 from geo3d.pointcloud.cloud import PointCloud
 from geo3d.pointcloud.evaluate import score_levels, score_segmentation
@@ -100,46 +93,6 @@ def test_bad_input() -> None:
         segment_scan(PointCloud(np.zeros((0, 3))))
 
 
-def test_join_pieces_keeps_kinds_and_floors_apart() -> None:
-    xyz = np.array([[0, 0, 1.0], [0.2, 0, 1.0], [0.1, 0.1, 1.0], [0.3, 0, 1.0]])
-    kinds = pd.Series([5, 5, 7, 5])
-    assert join_pieces(xyz, np.array([0, 1, 2, 3]), kinds).tolist() == [0, 0, 2, 0]
-    by = np.array([1, 1, 1, 2])
-    assert join_pieces(xyz, np.array([0, 1, 2, 3]), kinds, by=by).tolist() == [0, 0, 2, 3]
-
-
-def test_join_fragments_keeps_neighbours_floors_and_facilities_apart() -> None:
-    import geopandas as gpd
-    import shapely
-
-    # a stall in three pieces (0, 1, 2), its neighbour 0.35 m away (3), a piece on the floor
-    # above (4), and a facility next to it that may not join (5)
-    geoms = [shapely.box(0, 0, 1.2, 2.5), shapely.box(1.5, 0, 2.8, 2.5), shapely.box(0, 2.6, 2.8, 2.9),
-             shapely.box(3.15, 0, 6.0, 2.5), shapely.box(1.3, 0, 1.4, 2.5), shapely.box(2.9, 1, 3.0, 1.2)]
-    objs = gpd.GeoDataFrame({"floor": [1, 1, 1, 1, 2, 1]}, index=range(6), geometry=geoms)
-    labels = np.array([0, 1, 2, 3, 4, 5, -1])
-    eligible = np.array([True, True, True, True, True, False])
-    out = join_fragments(objs, labels, eligible=eligible)
-    # 0+1+2 is 2.9 m x 2.8 m (a stall); with 3 it would be 6 m long
-    assert out.tolist() == [0, 0, 0, 3, 4, 5, -1]
-    assert join_fragments(objs, labels, eligible=eligible, gap=0.0).tolist() == labels.tolist()
-
-
-def test_attach_trim_and_into_hosts() -> None:
-    xyz = np.array([[0, 0, 3.0], [0.1, 0, 3.05], [0.5, 0, 3.0], [0.55, 0, 3.0]])
-    out = attach_trim(xyz, np.array([0, 1, 2, 2]), facilities=np.array([0]), trim=np.array([1, 2]))
-    assert out.tolist() == [0, 0, 2, 2]
-    import geopandas as gpd
-    import shapely
-
-    objs = gpd.GeoDataFrame({"x": [1.0, 1.0, 1.0], "y": [1.0, 1.0, 1.5], "z_max": [2.9, 2.0, 3.5],
-                             "floor": [1, 1, 1]},
-                            geometry=[shapely.box(0, 0, 3, 2), shapely.box(0.9, 0.9, 1.1, 1.1),
-                                      shapely.box(0.9, 1.4, 1.1, 1.6)])
-    moved = into_hosts(objs, np.array([0, 1, 2]), movers=pd.Index([1, 2]), hosts=pd.Index([0]))
-    assert moved.tolist() == [0, 0, 2]  # the one above the stall's top stays a facility
-
-
 @pytest.mark.shared_data
 def test_real_room_scan(shared_data) -> None:
     r = segment_scan(read_las(shared_data / "lidar" / "room_scan1.las"))
@@ -169,41 +122,13 @@ def test_real_outdoor_tiles_run(shared_data, name: str, crs: str | None) -> None
         assert abs(r.levels["slab_z"].iloc[0] - ground) < 0.01
 
 
-def test_oversized_segment_is_linked_again_finer() -> None:
-    """Two stalls 0.4 m apart that one diagonal voxel step joined come apart at half the voxel."""
-    from geo3d.indoor.scan import _relink
-    from geo3d.pointcloud.segment import voxel_components
+def test_moved_label_steps_still_import_with_a_warning() -> None:
+    import geo3d.indoor.scan as scan
+    from geo3d.pointcloud import join, pieces
 
-    t = np.arange(0, 2.87, 0.05)
-    a = np.column_stack([t, np.full(len(t), 0.01), np.zeros(len(t))])        # ends at (2.86, 0.01)
-    b = np.column_stack([3.14 + t, np.full(len(t), 0.29), np.zeros(len(t))])  # starts at (3.14, 0.29)
-    xyz = np.concatenate([a, b])
-    assert np.hypot(3.14 - 2.86, 0.29 - 0.01) > 0.35
-    assert voxel_components(xyz, 0.15)[1] == 1  # diagonal neighbours: one segment
-    out = _relink(xyz, np.zeros(len(xyz), dtype=np.int64), np.array([0]), 0.075)
-    assert len(set(out[: len(a)])) == 1 and len(set(out[len(a):])) == 1 and out[0] != out[-1]
-
-
-def test_join_fragments_across_an_open_stall() -> None:
-    import geopandas as gpd
-    import shapely
-
-    # an open stall seen by its counter (0) and back shelf (1), 2.2 m apart; a counter and a
-    # shelf (2, 3) with a long stall (4, too long to join either) standing between them; a short
-    # box (5) 2 m from 0
-    geoms = [shapely.box(0, 0, 2.5, 0.4), shapely.box(0.1, 2.6, 2.4, 2.7),
-             shapely.box(10, 0, 12.5, 0.4), shapely.box(10, 2.6, 12.5, 2.7), shapely.box(8.0, 0.9, 12.1, 1.9),
-             shapely.box(4.5, 0, 4.9, 0.4)]
-    objs = gpd.GeoDataFrame({"floor": [1] * 6, "n_points": [400, 60, 400, 60, 400, 80]}, index=range(6),
-                            geometry=geoms)
-    objs["length"] = [2.5, 2.3, 2.5, 2.5, 4.1, 0.4]
-    objs["width"] = [0.4, 0.1, 0.4, 0.1, 1.0, 0.4]
-    labels = np.arange(6)
-    out = join_fragments(objs, labels, gap=0.75, across=2.5)
-    assert out[1] == out[0] == 0  # counter and shelf: one stall
-    assert len({out[2], out[3], out[4]}) == 3  # not across the stall between
-    assert out[5] == 5  # too short to be a counter or shelf
-    assert join_fragments(objs, labels, gap=0.75).tolist() == labels.tolist()  # off by default
-    # the stall on the floor above does not count as "between"
-    objs2 = objs.assign(floor=[1, 1, 1, 1, 2, 1])
-    assert join_fragments(objs2, labels, gap=0.75, across=2.5)[3] == 2
+    with pytest.warns(DeprecationWarning, match="moved to geo3d.pointcloud.pieces.join_pieces"):
+        assert scan.join_pieces is pieces.join_pieces
+    with pytest.warns(DeprecationWarning, match="geo3d.pointcloud.join.join_fragments"):
+        assert scan.join_fragments is join.join_fragments
+    with pytest.raises(AttributeError):
+        scan.no_such_name  # noqa: B018

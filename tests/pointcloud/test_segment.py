@@ -140,3 +140,19 @@ def test_far_apart_points_take_the_sparse_graph(monkeypatch):
     half = len(xyz) // 2
     assert set(labels[:half][labels[:half] >= 0]).isdisjoint(labels[half:][labels[half:] >= 0])
     np.testing.assert_array_equal(labels[:half] >= 0, labels[half:] >= 0)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_a_line_of_voxels_is_labelled(axis):
+    # regression (issue 11, a forest tile): cc3d 4.1.1 raised "Label 3 cannot be mapped to
+    # union-find array" on the 26-connected labelling of a line of voxels
+    shape = [1, 1, 1]
+    shape[axis] = 6
+    grid = np.array([1, 1, 0, 1, 0, 1], dtype=bool).reshape(shape)
+    lab, n = segment._label_grid(grid)
+    assert n == 3
+    assert lab.reshape(-1).tolist() == [1, 1, 0, 2, 0, 3]
+    xyz = np.zeros((4, 3))
+    xyz[:, axis] = [0.05, 0.15, 0.35, 0.55]  # cells 0, 1, 3, 5 of a 0.1 m grid
+    labels, n = voxel_components(xyz, 0.1)
+    assert n == 3 and labels.tolist() == [0, 0, 1, 2]
