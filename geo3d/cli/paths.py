@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .main import cli, verbosity_options
+from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["evacuation_command", "locate_command", "route_command", "where_command"]
 
@@ -103,13 +103,13 @@ def evacuation_command(scan_dir: Path, market_path: Path | None, as_json: bool, 
     """Every store's walking distance to its nearest exit; the stores over the legal limit."""
     from ..errors import OptionError
     from ..indoor.evacuation import evacuation_routes
-    from ..io.atomic import atomic_path, check_can_write
+    from ..io.atomic import atomic_path
 
     if out_path is not None:
         if out_path.suffix.lower() not in (".gpkg", ".geojson", ".csv"):
             msg = f"--out {out_path}: use a .gpkg, .geojson or .csv file name"
             raise OptionError(msg)
-        check_can_write(out_path, overwrite=overwrite)
+        claim_outputs(out_path, overwrite=overwrite)
     p = _open(scan_dir, market_path)
     ev = evacuation_routes(p.network, structure=structure)
     routes = ev.routes.set_crs(p.levels.crs, allow_override=True)
