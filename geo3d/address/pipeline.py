@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from ..errors import InputError
+from ..errors import Geo3DError, InputError
 from ..io.atomic import atomic_dir, check_can_write
 from ..pointcloud.cloud import PointCloud
 from .assign import assign_addresses, orient_aisles
@@ -117,6 +118,12 @@ def address_segmentation(cloud: PointCloud, result: Any, market: Market, *,
         aisles = market.aisles
         if aisles is not None:
             check_aisles_near(aisles, cloud)
+    if aisles is None and len(result.stores) == 0 and len(result.facilities) == 0:
+        # nothing to address (a pump room, an outdoor tile): no aisles to detect either
+        aisles = gpd.GeoDataFrame({"name": pd.Series([], dtype=object),
+                                   "floor": pd.Series([], dtype="int64")},
+                                  geometry=gpd.GeoSeries([], crs=crs))
+        source = "none (nothing to address)"
     if aisles is None:
         from ..indoor.aisles import aisles_from_cloud
 
@@ -213,15 +220,28 @@ def write_scan(cloud: PointCloud, result: Any, scan: ScanAddresses, market: Mark
     }}
     names = ["points.laz", "objects.gpkg", "addresses.csv", "imdf.zip", "objects.osm.geojson", "map.html",
              "report.json", "paths.gpkg", "indoorgml.json"]
+    try:
+        paths: Any = write_paths(cloud, result, scan, market, layers["levels"])  # paths.gpkg, indoorgml.json
+        paths_report = paths.report
+    except Geo3DError as exc:  # e.g. no exit known: the places are still addressed, say why no paths
+        paths, paths_report = None, {"written": False, "reason": str(exc)}
+        names = [n for n in names if n not in ("paths.gpkg", "indoorgml.json")]
+        warnings.warn(f"write_scan: paths.gpkg and indoorgml.json not written: {exc}", UserWarning,
+                      stacklevel=2)
     with atomic_dir(out, overwrite=overwrite) as tmp:
-        paths = write_paths(cloud, result, scan, market, layers["levels"])  # paths.gpkg, indoorgml.json
-        write_segmentation(cloud, result, tmp, layers=layers, report=report | {"paths": paths.report}, overwrite=True)
-        paths.write(tmp)
+        write_segmentation(cloud, result, tmp, layers=layers, report=report | {"paths": paths_report}, overwrite=True)
+        if paths is not None:
+            paths.write(tmp)
         write_addresses_csv(a, tmp / "addresses.csv")
-        to_imdf(a, scan.aisles, layers["levels"], market, tmp / "imdf.zip", exits=paths.exit_doors())
+        to_imdf(a, scan.aisles, layers["levels"], market, tmp / "imdf.zip",
+                exits=paths.exit_doors() if paths is not None else None)
         to_osm_geojson(a, tmp / "objects.osm.geojson", crs=a.crs or market.crs)
-        market_map_to_html(a, tmp / "map.html", aisles=scan.aisles, levels=layers["levels"],
-                           title=f"{market.name} 3D 주소 지도 · 3D address map")
+        if len(a) == 0:  # nothing to draw: say so rather than write an empty map
+            names = [n for n in names if n != "map.html"]
+            log.warning("write_scan: no store and no facility: map.html not written")
+        else:
+            market_map_to_html(a, tmp / "map.html", aisles=scan.aisles, levels=layers["levels"],
+                               title=f"{market.name} 3D 주소 지도 · 3D address map")
     log.info("write_scan: %s", out)
     return [out / n for n in names]
 

@@ -79,7 +79,9 @@ def test_scan_with_no_object_ends_cleanly(shared_data, tmp_path, repo):
     from geo3d.cli.main import cli
 
     out = tmp_path / "scan"
-    market = repo / "sample_data" / "market" / "market.toml"
+    market = tmp_path / "market.toml"  # the sample's aisles lie 500 km from this file: none given
+    market.write_text('name = "펌프실"\nsido = "서울특별시"\nsigungu = "동대문구"\n'
+                      'parent_road = "고산자로36길"\nparent_number = "3"\ncrs = "EPSG:5186"\n', encoding="utf-8")
     res = CliRunner().invoke(cli, ["scan", str(shared_data / "lidar" / "simple.las"), "--market", str(market),
                                    "--out", str(out)])
     assert res.exit_code == 0, res.output
