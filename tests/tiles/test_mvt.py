@@ -197,3 +197,35 @@ def test_area_features_carry_the_statistics_values(archive, pipes, areas):
         assert props["sewer_km"] == pytest.approx(sewer["length_m"] / 1000, rel=1e-6)
         assert props["sewer_share"] == pytest.approx(sewer["share_over_threshold"], rel=1e-6)
     assert seen == set(areas["adm_cd2"])
+
+
+def test_same_input_gives_the_same_bytes(tmp_path, pipes):
+    a = write_tiles(pipes, tmp_path / "a.pmtiles", minzoom=12, maxzoom=15)
+    b = write_tiles(pipes, tmp_path / "b.pmtiles", minzoom=12, maxzoom=15)
+    assert a.read_bytes() == b.read_bytes()
+    with open(a, "rb") as fh:
+        meta = pmtiles_reader.Reader(pmtiles_reader.MmapSource(fh)).metadata()
+    assert "tippecanoe" in meta["generator"] and str(tmp_path) not in str(meta)
+
+
+def test_full_tiles_drop_their_smallest_features_at_low_zoom(tmp_path):
+    # 3,000 short service pipes and 20 long mains in one small square: at zoom 12 the whole
+    # square is one tile over the limit, at zoom 16 every tile holds few pipes
+    rng = np.random.default_rng(0)
+    x0, y0 = 203_000.0, 553_000.0
+    starts = rng.uniform(0, 1000, size=(3000, 2))
+    short = [shapely.LineString([(x0 + sx, y0 + sy), (x0 + sx + 3, y0 + sy + 1)])
+             for sx, sy in starts]
+    long_ = [shapely.LineString([(x0, y0 + 50 * i), (x0 + 1000, y0 + 50 * i + 1)])
+             for i in range(20)]
+    gdf = gpd.GeoDataFrame({"utility": "water", "source_id": [f"s{i}" for i in range(3000)]
+                            + [f"main{i}" for i in range(20)]},
+                           geometry=short + long_, crs=5186)
+    path = write_tiles(gdf, tmp_path / "d.pmtiles", minzoom=12, maxzoom=16,
+                       max_tile_bytes=20_000)
+    low = {f["properties"]["source_id"] for _, _, f in _decoded_layers(path, 12)["water"]}
+    high = {f["properties"]["source_id"] for _, _, f in _decoded_layers(path, 16)["water"]}
+    assert high == set(gdf["source_id"])  # nothing lost at the top zoom
+    assert {f"main{i}" for i in range(20)} <= low  # the mains survive
+    assert len(low) < 0.8 * len(high)  # short pipes dropped
+    assert all(len(data) <= 20_000 for (z, _, _), data in all_tiles(path) if z == 12)
