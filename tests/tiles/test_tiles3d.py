@@ -1,0 +1,281 @@
+"""3D Tiles 1.1 of the sample pipes and market: validated (the official 3d-tiles-validator when
+installed, else the Khronos glTF validator on every content plus the tileset rules checked here),
+and read back: every feature's attributes in its property table, its vertices where the pipe is."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+from pyproj import Transformer
+
+import geo3d.cli.commands  # noqa: F401  (registers the commands)
+from geo3d import datasets
+from geo3d.cli.main import cli
+from geo3d.errors import InputError
+from geo3d.tiles.gltf import box_mesh, tube_mesh
+from geo3d.tiles.tiles3d import pipes_to_tiles3d, scan_to_tiles3d
+from geo3d.underground import read_pipes
+from geo3d.viz.pipes3d import PALETTES
+from geo3d.viz.underground3d import pipes_in_3d
+
+pygltflib = pytest.importorskip("pygltflib")
+REPO = Path(__file__).resolve().parents[2]
+NODE_MODULES = REPO / ".venv" / "node" / "node_modules"
+
+
+def _node_modules() -> list[Path]:
+    """Where `make test` installs the npm tools (this checkout's .venv, or the running venv's)."""
+    import sys
+
+    return [NODE_MODULES, Path(sys.prefix) / "node" / "node_modules"]
+
+
+def _tool(name: str) -> Path | None:
+    for root in _node_modules():
+        if (root / name).is_dir():
+            return root / name
+    return None
+
+
+def _bin(name: str) -> Path | None:
+    for root in _node_modules():
+        if (root / ".bin" / name).exists():
+            return root / ".bin" / name
+    return None
+
+
+@pytest.fixture(scope="module")
+def pipes():
+    return read_pipes(datasets.get_path("utilities"))
+
+
+@pytest.fixture(scope="module")
+def pipe_tiles(tmp_path_factory):
+    out = tmp_path_factory.mktemp("t3d") / "pipes3d"
+    res = CliRunner().invoke(cli, ["tiles3d", "--pipes", str(datasets.get_path("utilities")),
+                                   "--dem", str(datasets.get_path("dem")), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def scan_dir(tmp_path_factory):
+    """A `geo3d scan`-shaped folder from the sample market's objects and addresses (and scan)."""
+    folder = tmp_path_factory.mktemp("scan")
+    objs = gpd.read_file(datasets.get_path("market_objects"))
+    addr = pd.read_csv(datasets.get_path("market_addresses"), dtype={"number": str})
+    objs = objs.merge(addr[["object_id", "number", "address"]], on="object_id")
+    for layer, rows in (("stores", objs[objs["kind"] == "store"]),
+                        ("facilities", objs[objs["kind"] != "store"])):
+        rows.to_file(folder / "objects.gpkg", layer=layer)
+    shutil.copy(datasets.get_path("market"), folder / "points.laz")
+    return folder, objs
+
+
+@pytest.fixture(scope="module")
+def market_tiles(tmp_path_factory, scan_dir):
+    out = tmp_path_factory.mktemp("t3dm") / "market3d"
+    res = CliRunner().invoke(cli, ["tiles3d", "--scan", str(scan_dir[0]), "--points",
+                                   "--max-points", "20000", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def _gltf_issues(glb: Path, validator: Path) -> dict:
+    script = ("const v = require(process.argv[1]); const fs = require('fs');"
+              "v.validateBytes(new Uint8Array(fs.readFileSync(process.argv[2])))"
+              ".then((r) => console.log(JSON.stringify(r.issues)))"
+              ".catch((e) => { console.error(e); process.exit(1); });")
+    done = subprocess.run(["node", "-e", script, str(validator), str(glb)], capture_output=True,
+                          text=True, check=True, timeout=120)
+    return json.loads(done.stdout)
+
+
+def _check_tileset_rules(tileset: dict, folder: Path) -> None:
+    """What the 3D Tiles 1.1 spec requires of our tileset.json (the validator's tileset checks)."""
+    assert tileset["asset"]["version"] == "1.1"
+    root = tileset["root"]
+    assert tileset["geometricError"] >= root["geometricError"] >= 0
+    m = np.asarray(root["transform"], dtype=float).reshape(4, 4).T
+    assert m.shape == (4, 4) and np.allclose(m[3], [0, 0, 0, 1])
+    assert np.allclose(m[:3, :3].T @ m[:3, :3], np.eye(3), atol=1e-9)  # a rotation (ENU axes)
+    assert root["refine"] in ("ADD", "REPLACE")
+    for child in root["children"]:
+        assert 0 <= child["geometricError"] <= root["geometricError"]
+        assert len(child["boundingVolume"]["box"]) == 12
+        assert (folder / child["content"]["uri"]).is_file()
+
+
+def _validate(folder: Path) -> None:
+    official = _bin("3d-tiles-validator")
+    if official is not None and shutil.which("node"):
+        report = folder.parent / f"{folder.name}-report.json"
+        subprocess.run([str(official), "--tilesetFile", str(folder / "tileset.json"),
+                        "--reportFile", str(report)], check=False, timeout=300)
+        result = json.loads(report.read_text())
+        assert result["numErrors"] == 0, json.dumps(result["issues"], indent=1)[:4000]
+    gltf_validator = _tool("gltf-validator")
+    if gltf_validator is None or shutil.which("node") is None:
+        pytest.skip("node and the npm package gltf-validator are absent (`make test` installs "
+                    "them into .venv/node when node/npm exist)")
+    tileset = json.loads((folder / "tileset.json").read_text())
+    _check_tileset_rules(tileset, folder)
+    for glb in sorted(folder.glob("*.glb")):
+        issues = _gltf_issues(glb, gltf_validator)
+        assert issues["numErrors"] == 0 and issues["numWarnings"] == 0, (glb.name, issues)
+        unsupported = {m["message"].split("'")[1] for m in issues["messages"]
+                       if m["code"] == "UNSUPPORTED_EXTENSION"}
+        assert unsupported <= {"EXT_mesh_features", "EXT_structural_metadata"}
+
+
+def _read_glb(path: Path):
+    """Positions (glTF axes), feature ids and the property table, decoded independently."""
+    doc = pygltflib.GLTF2.load(str(path))
+    blob = doc.binary_blob()
+
+    def view(i):
+        bv = doc.bufferViews[i]
+        return blob[bv.byteOffset:bv.byteOffset + bv.byteLength]
+
+    def accessor(i, dtype, width):
+        acc = doc.accessors[i]
+        return np.frombuffer(view(acc.bufferView), dtype=dtype).reshape(-1, width)[:acc.count]
+
+    prim = doc.meshes[0].primitives[0]
+    pos = accessor(prim.attributes.POSITION, "<f4", 3).astype(float)
+    feat = accessor(prim.attributes._FEATURE_ID_0, "<f4", 1).ravel().astype(int)
+    ext = doc.extensions["EXT_structural_metadata"]
+    table = ext["propertyTables"][0]
+    classes = ext["schema"]["classes"][table["class"]]["properties"]
+    assert prim.extensions["EXT_mesh_features"]["featureIds"][0]["featureCount"] == table["count"]
+    cols = {}
+    for name, spec in table["properties"].items():
+        kind = classes[name]
+        if kind["type"] == "STRING":
+            offsets = np.frombuffer(view(spec["stringOffsets"]), "<u4")
+            data = view(spec["values"])
+            cols[name] = [data[a:b].decode() for a, b in itertools.pairwise(offsets)]
+        else:
+            dtype = {"FLOAT32": "<f4", "INT16": "<i2", "INT32": "<i4"}[kind["componentType"]]
+            vals = np.frombuffer(view(spec["values"]), dtype)[:table["count"]].astype(float)
+            cols[name] = np.where(vals == kind["noData"], np.nan, vals)
+    return pos, feat, pd.DataFrame(cols), doc
+
+
+def _to_crs(pos, tileset, crs):
+    """glTF positions (y up) → the data CRS (x, y) and ellipsoidal height, via the root transform."""
+    m = np.asarray(tileset["root"]["transform"], dtype=float).reshape(4, 4).T
+    enu = np.column_stack([pos[:, 0], -pos[:, 2], pos[:, 1], np.ones(len(pos))])
+    ecef = (m @ enu.T).T[:, :3]
+    lon, lat, h = Transformer.from_crs(4978, 4979, always_xy=True).transform(*ecef.T)
+    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
+    return np.asarray(x), np.asarray(y), np.asarray(h)
+
+
+def test_pipe_tiles_pass_the_validators(pipe_tiles):
+    _validate(pipe_tiles)
+
+
+def test_pipe_features_carry_attributes_and_sit_where_the_pipes_are(pipe_tiles, pipes):
+    tileset = json.loads((pipe_tiles / "tileset.json").read_text())
+    p3 = pipes_in_3d(pipes, dem=datasets.get_path("dem")).set_index("source_id")
+    for utility in ("water", "gas"):
+        pos, feat, table, doc = _read_glb(pipe_tiles / f"pipes_{utility}.glb")
+        want = pipes[pipes["utility"] == utility]
+        assert sorted(table["source_id"]) == sorted(want["source_id"])
+        colour = doc.accessors[doc.meshes[0].primitives[0].attributes.COLOR_0]
+        assert colour.normalized
+        assert set(table["utility"]) == {utility}
+        by_id = want.set_index("source_id")
+        for i in (0, len(table) // 2):
+            row, src = table.iloc[i], by_id.loc[table["source_id"].iloc[i]]
+            assert row["material"] == src["material"] and row["agency"] == src["agency"]
+            assert row["source_layer"] == src["source_layer"]
+            assert row["diameter_mm"] == pytest.approx(src["diameter_mm"])
+            if pd.notna(src["install_year"]):
+                assert row["install_year"] == src["install_year"]
+            if pd.notna(src["depth_m"]):
+                assert row["depth_m"] == pytest.approx(src["depth_m"], abs=1e-4)
+            assert row["depth_source"] == ("assumed" if p3.loc[row["source_id"], "depth_assumed"]
+                                           else "measured")
+            # its vertices lie on a tube of its diameter around its modelled centreline
+            x, y, h = _to_crs(pos[feat == i], tileset, pipes.crs)
+            line = p3.loc[row["source_id"]].geometry
+            radius = src["diameter_mm"] / 2000
+            d = shapely.distance(shapely.points(x, y), shapely.force_2d(line))
+            assert d.max() < radius + 0.01
+            zs = shapely.get_coordinates(line, include_z=True)[:, 2]
+            assert zs.min() - radius - 0.01 < h.min() and h.max() < zs.max() + radius + 0.01
+
+
+def test_market_tiles_pass_the_validators(market_tiles):
+    _validate(market_tiles)
+
+
+def test_market_features_carry_the_3d_address(market_tiles, scan_dir):
+    _, objs = scan_dir
+    tileset = json.loads((market_tiles / "tileset.json").read_text())
+    pos, feat, table, _ = _read_glb(market_tiles / "objects.glb")
+    assert len(table) == len(objs)
+    store = objs[objs["kind"] == "store"].iloc[5]
+    i = int(np.flatnonzero(table["object_id"] == store["object_id"])[0])
+    assert table.loc[i, "address"] == store["address"]
+    assert table.loc[i, "kind"] == "store" and table.loc[i, "floor"] == store["floor"]
+    assert table.loc[i, "level"] == f"{store['floor']}층"
+    x, y, h = _to_crs(pos[feat == i], tileset, objs.crs)
+    assert h.min() == pytest.approx(store["z_min"], abs=0.01)
+    assert h.max() == pytest.approx(store["z_max"], abs=0.01)
+    rect = shapely.oriented_envelope(store.geometry).buffer(0.01)
+    assert shapely.contains_xy(rect, x, y).all()
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
+    assert hull.area == pytest.approx(rect.area, rel=0.05)
+    pts, _, ptable, _ = _read_glb(market_tiles / "points.glb")
+    assert len(pts) == 20000 and ptable.loc[0, "kind"] == "none"
+
+
+def test_meshes_are_true_size(tmp_path):
+    a, b = np.array([[0.0, 0, -1], [0, 0, -1]]), np.array([[10.0, 0, -1], [0, 5, -1]])
+    m = tube_mesh(a, b, np.array([0.3, 0.6]), np.array([0.3, 0.4]), np.array([False, True]))
+    round_ring = m.positions[:16]
+    assert np.hypot(round_ring[:, 1], round_ring[:, 2] + 1) == pytest.approx(0.15)
+    duct = m.positions[16:]
+    assert np.ptp(duct[:, 0]) == pytest.approx(0.6) and np.ptp(duct[:, 2]) == pytest.approx(0.4)
+    box = box_mesh(np.array([[[0, 0], [0, 2], [3, 2], [3, 0]]], float), np.array([1.0]),
+                   np.array([4.0]))
+    assert np.ptp(box.positions, axis=0) == pytest.approx([3, 2, 3])
+    # outward normals: each face's normal points away from the box centre
+    centre = box.positions.mean(axis=0)
+    assert (((box.positions - centre) * box.normals).sum(axis=1) > 0).all()
+
+
+def test_palette_colours_and_bad_input(tmp_path, pipes):
+    few = pipes[pipes["utility"].isin(["gas", "water"])].groupby("utility").head(10)
+    out = pipes_to_tiles3d(few, tmp_path / "p", palette="korean")
+    doc = pygltflib.GLTF2.load(str(out / "pipes_gas.glb"))
+    acc = doc.accessors[doc.meshes[0].primitives[0].attributes.COLOR_0]
+    bv = doc.bufferViews[acc.bufferView]
+    rgba = np.frombuffer(doc.binary_blob()[bv.byteOffset:bv.byteOffset + bv.byteLength], "u1")
+    assert tuple(rgba[:3]) == PALETTES["korean"]["gas"]
+    with pytest.raises(InputError):
+        pipes_to_tiles3d(few, tmp_path / "q", sides=2)
+    with pytest.raises(InputError, match=r"objects\.gpkg"):
+        scan_to_tiles3d(tmp_path, tmp_path / "r")
+    res = CliRunner().invoke(cli, ["tiles3d", "--out", str(tmp_path / "s")])
+    assert res.exit_code == 2 and "--pipes" in res.output
+    res = CliRunner().invoke(cli, ["tiles3d", "--pipes", str(tmp_path / "none.gpkg"),
+                                   "--out", str(tmp_path / "s")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    res = CliRunner().invoke(cli, ["tiles3d", "--pipes", str(datasets.get_path("utilities")),
+                                   "--out", str(out)])
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    assert not (tmp_path / "s").exists()
