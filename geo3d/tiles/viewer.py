@@ -2,7 +2,8 @@
 
 The style (MapLibre style spec v8) draws one line layer per utility in the chosen palette (the
 Korean one by default: water blue, sewer green, gas yellow, power orange, telecom purple, heat
-crimson), line width growing with zoom and pipe diameter, over the ``areas`` polygons when the
+crimson), a hairline at city zooms widening with zoom and pipe diameter (never narrower than
+the pipe's true width), over the ``areas`` polygons when the
 archive has them. Its source is ``pmtiles://NAME.pmtiles`` (the archive beside it), which
 MapLibre reads through the PMTiles protocol.
 
@@ -122,10 +123,12 @@ def tiles_style(layers: Sequence[str], *, archive: str = "pipes.pmtiles",
                  "paint": {"fill-color": "#d9d4c7", "fill-opacity": 0.35}},
                 {"id": "areas-line", "type": "line", "source": SOURCE, "source-layer": "areas",
                  "paint": {"line-color": "#8a8578", "line-width": 1.0}}]
-    # width in pixels: thin at city zooms, about the true diameter from zoom 19 on
-    size = ["max", 1.0, ["/", ["coalesce", ["get", "diameter_mm"], 200], 100]]
-    width = ["interpolate", ["exponential", 1.6], ["zoom"], 10, 0.8, 14, 1.6, 16,
-             ["*", 1.5, size], 20, ["*", 5.0, size]]
+    # width in pixels: a hairline at city zooms, wider for big pipes in the street, and never
+    # less than the pipe's true width (metres per pixel ~ 124,000 / 2**zoom at Seoul's latitude;
+    # at zoom 22 a pixel is about 3 cm)
+    d = ["coalesce", ["get", "diameter_mm"], ["get", "width_mm"], 200]
+    width = ["interpolate", ["exponential", 2], ["zoom"], 12, 1.0, 16, ["+", 1.5, ["/", d, 400]],
+             22, ["max", ["+", 2.0, ["/", d, 200]], ["/", d, 29.6]]]
     for utility in _utility_layers(layers):
         out.append({"id": utility, "type": "line", "source": SOURCE, "source-layer": utility,
                     "layout": {"line-cap": "round", "line-join": "round"},
