@@ -45,6 +45,8 @@ def _read_pipes(pipes_path: Path, schema: Path | None) -> Any:
               help="With --points: at most this many points (a seeded random subset).")
 @click.option("--palette", type=click.Choice(["korean", "apwa"]), default="korean",
               show_default=True, help="Utility colours.")
+@click.option("--cell", "cell_m", type=click.FloatRange(min=1.0), default=500.0,
+              show_default=True, help="With --pipes: side (m) of the grid cells, one tile each.")
 @click.option("--geoid-height", type=float, default=0.0, show_default=True,
               help="Geoid undulation (m) added to elevations for ellipsoidal heights "
                    "(about 25 around Seoul).")
@@ -53,7 +55,7 @@ def _read_pipes(pipes_path: Path, schema: Path | None) -> Any:
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 def tiles3d_command(pipes_path: Path | None, schema: Path | None, dem_path: Path | None,
                     scan_dir: Path | None, points: bool, max_points: int, palette: str,
-                    geoid_height: float, out_dir: Path, overwrite: bool) -> None:
+                    cell_m: float, geoid_height: float, out_dir: Path, overwrite: bool) -> None:
     """3D Tiles 1.1 for CesiumJS: pipes as tubes at depth, or a market's stores and
     facilities, each feature with its attributes (EXT_structural_metadata)."""
     from ..tiles.tiles3d import pipes_to_tiles3d, scan_to_tiles3d
@@ -85,7 +87,7 @@ def tiles3d_command(pipes_path: Path | None, schema: Path | None, dem_path: Path
             raise InputError(msg)
         pipes = _read_pipes(pipes_path, schema)  # type: ignore[arg-type]
         dem = read_dem(dem_path) if dem_path is not None else None
-        out = pipes_to_tiles3d(pipes, out_dir, dem=dem, palette=palette,
+        out = pipes_to_tiles3d(pipes, out_dir, dem=dem, palette=palette, cell_m=cell_m,
                                geoid_height=geoid_height, overwrite=overwrite)
     files = sorted(p.name for p in out.iterdir())
     click.echo(f"tiles3d: {out / 'tileset.json'} ({len(files) - 1} contents: "

@@ -2,7 +2,7 @@
 
 :func:`pipes_to_tiles3d` writes the pipes as true-size tubes (ducts as boxes) at their modelled
 depth (:func:`geo3d.viz.underground3d.pipes_in_3d`: 3D input as is, otherwise the depths over
-the DEM, or over flat ground at 0 m without one), one glTF per utility in the Korean palette.
+the DEM, or over flat ground at 0 m without one), in the Korean palette, one glTF per 500 m cell.
 :func:`scan_to_tiles3d` writes a ``geo3d scan`` folder's stores (their footprints' minimum
 rotated rectangles extruded from ``z_min`` to ``z_max``) and facilities (0.4 m boxes over their
 points), coloured by class, and optionally the scan points.
@@ -31,7 +31,7 @@ Examples
 >>> out = pipes_to_tiles3d(pipes, pathlib.Path(tempfile.mkdtemp()) / "t3d")
 >>> tileset = json.loads((out / "tileset.json").read_text())
 >>> tileset["asset"]["version"], [c["content"]["uri"] for c in tileset["root"]["children"]]
-('1.1', ['pipes_gas.glb', 'pipes_water.glb'])
+('1.1', ['pipes_0_0.glb'])
 """
 
 from __future__ import annotations
@@ -269,10 +269,11 @@ def pipes_to_tiles3d(
     dem: Any = None,
     palette: str | Mapping[str, Sequence[int]] = "korean",
     sides: int = 8,
+    cell_m: float = 500.0,
     geoid_height: float = 0.0,
     overwrite: bool = False,
 ) -> Path:
-    """Write pipes as 3D Tiles 1.1: tubes at depth, one glTF per utility, attributes per pipe.
+    """Write pipes as 3D Tiles 1.1: tubes at depth, a glTF per grid cell, attributes per pipe.
 
     Parameters
     ----------
@@ -280,13 +281,17 @@ def pipes_to_tiles3d(
         Canonical pipes (:func:`geo3d.read_pipes`) in a projected CRS; 3D centrelines are used
         as they are, 2D ones are placed with their depths over ``dem``.
     out_dir : str or Path
-        Output folder (``tileset.json``, ``pipes_{utility}.glb``), written atomically.
+        Output folder (``tileset.json``, ``pipes_{i}_{j}.glb``), written atomically.
     dem : Dem or raster path, optional
         Ground elevation; without it (and 2D pipes) the ground is flat at 0 m.
     palette : {"korean", "apwa"} or mapping
         Utility colours (:data:`geo3d.viz.pipes3d.PALETTES`).
     sides : int
         Faces around a round pipe (4–32).
+    cell_m : float
+        Side of the square cells (m) the network is cut into, one child tile each, so that a
+        client loads only the cells in view: segments go to the cell of their midpoint, a
+        pipe's feature is in every cell holding one of its segments.
     geoid_height : float
         Geoid undulation (m) added to elevations to make ellipsoidal heights.
     overwrite : bool
@@ -310,6 +315,9 @@ def pipes_to_tiles3d(
 
     if not (isinstance(sides, int) and 4 <= sides <= 32):
         msg = f"sides must be an integer from 4 to 32, got {sides!r}"
+        raise InputError(msg)
+    if not (isinstance(cell_m, int | float) and cell_m > 0):
+        msg = f"cell_m must be a positive number of metres, got {cell_m!r}"
         raise InputError(msg)
     if isinstance(palette, str) and palette not in PALETTES:
         msg = f"unknown palette {palette!r}; valid: {', '.join(PALETTES)} or a dict utility -> RGB"
@@ -338,16 +346,20 @@ def pipes_to_tiles3d(
     rgba = _rgba(utility, colours, (120, 120, 120))
     centre = np.concatenate([seg["a"], seg["b"]]).mean(axis=0)
     frame = EnuFrame.around(p3.crs, centre[0], centre[1], centre[2], geoid_height=geoid_height)
+    mid = (seg["a"][:, :2] + seg["b"][:, :2]) / 2
+    cell = np.floor((mid - mid.min(axis=0)) / cell_m).astype(np.int64)
+    keys, inv = np.unique(cell, axis=0, return_inverse=True)
+    inv = inv.ravel()
     contents = []
-    for u in sorted(set(utility.tolist())):
-        rows = np.flatnonzero(utility == u)
-        keep = np.isin(seg["row"], rows)
+    for k, (ix, iy) in enumerate(keys):  # one content per grid cell (tiles, not objects)
+        keep = inv == k
+        r = seg["row"][keep]
+        rows = np.unique(r)
         new_id = np.full(len(p3), -1)
         new_id[rows] = np.arange(len(rows))
-        r = seg["row"][keep]
         mesh = tube_mesh(seg["a"][keep], seg["b"][keep], width[r], height[r], box[r],
                          sides=sides, feature=new_id[r], colours=rgba[r])
-        contents.append(_Content(f"pipes_{u}", mesh, table.iloc[rows].reset_index(drop=True),
+        contents.append(_Content(f"pipes_{ix}_{iy}", mesh, table.iloc[rows].reset_index(drop=True),
                                  PIPE_PROPERTIES, "pipe", "an underground utility pipe"))
     return write_tileset(contents, out_dir, frame, overwrite=overwrite, generator=_generator())
 

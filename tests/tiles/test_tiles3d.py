@@ -164,13 +164,20 @@ def _read_glb(path: Path):
     cols = {}
     for name, spec in table["properties"].items():
         kind = classes[name]
+        # EXT_structural_metadata: property table buffer views start on 8-byte boundaries
+        for key in ("values", "stringOffsets"):
+            if key in spec:
+                assert doc.bufferViews[spec[key]].byteOffset % 8 == 0
         if kind["type"] == "STRING":
             offsets = np.frombuffer(view(spec["stringOffsets"]), "<u4")
             data = view(spec["values"])
+            assert len(offsets) == table["count"] + 1 and offsets[0] == 0
+            assert (np.diff(offsets.astype(int)) >= 0).all() and offsets[-1] == len(data)
             cols[name] = [data[a:b].decode() for a, b in itertools.pairwise(offsets)]
         else:
             dtype = {"FLOAT32": "<f4", "INT16": "<i2", "INT32": "<i4"}[kind["componentType"]]
-            vals = np.frombuffer(view(spec["values"]), dtype)[:table["count"]].astype(float)
+            vals = np.frombuffer(view(spec["values"]), dtype).astype(float)
+            assert len(vals) == table["count"]
             cols[name] = np.where(vals == kind["noData"], np.nan, vals)
     return pos, feat, pd.DataFrame(cols), doc
 
@@ -191,34 +198,41 @@ def test_pipe_tiles_pass_the_validators(pipe_tiles):
 
 def test_pipe_features_carry_attributes_and_sit_where_the_pipes_are(pipe_tiles, pipes):
     tileset = json.loads((pipe_tiles / "tileset.json").read_text())
+    assert len(tileset["root"]["children"]) > 1  # cut into 500 m cells
     p3 = pipes_in_3d(pipes, dem=datasets.get_path("dem")).set_index("source_id")
-    for utility in ("water", "gas"):
-        pos, feat, table, doc = _read_glb(pipe_tiles / f"pipes_{utility}.glb")
-        want = pipes[pipes["utility"] == utility]
-        assert sorted(table["source_id"]) == sorted(want["source_id"])
-        colour = doc.accessors[doc.meshes[0].primitives[0].attributes.COLOR_0]
-        assert colour.normalized
-        assert set(table["utility"]) == {utility}
-        by_id = want.set_index("source_id")
-        for i in (0, len(table) // 2):
+    by_id = pipes.set_index("source_id")
+    contents = [_read_glb(pipe_tiles / c["content"]["uri"]) for c in tileset["root"]["children"]]
+    seen = set().union(*(set(table["source_id"]) for _, _, table, _ in contents))
+    assert seen == set(pipes["source_id"])  # every pipe, nothing else
+    checked = {"water": 0, "gas": 0, "sewer": 0}
+    for pos, feat, table, doc in contents:
+        assert doc.accessors[doc.meshes[0].primitives[0].attributes.COLOR_0].normalized
+        for i in range(0, len(table), 97):
             row, src = table.iloc[i], by_id.loc[table["source_id"].iloc[i]]
+            assert row["utility"] == src["utility"]
             assert row["material"] == src["material"] and row["agency"] == src["agency"]
             assert row["source_layer"] == src["source_layer"]
-            assert row["diameter_mm"] == pytest.approx(src["diameter_mm"])
+            if pd.notna(src["diameter_mm"]):
+                assert row["diameter_mm"] == pytest.approx(src["diameter_mm"])
             if pd.notna(src["install_year"]):
                 assert row["install_year"] == src["install_year"]
             if pd.notna(src["depth_m"]):
                 assert row["depth_m"] == pytest.approx(src["depth_m"], abs=1e-4)
             assert row["depth_source"] == ("assumed" if p3.loc[row["source_id"], "depth_assumed"]
                                            else "measured")
+            if row["utility"] not in checked or pd.isna(src["diameter_mm"]):
+                continue
+            checked[row["utility"]] += 1
             # its vertices lie on a tube of its diameter around its modelled centreline
             x, y, h = _to_crs(pos[feat == i], tileset, pipes.crs)
             line = p3.loc[row["source_id"]].geometry
             radius = src["diameter_mm"] / 2000
             d = shapely.distance(shapely.points(x, y), shapely.force_2d(line))
             assert d.max() < radius + 0.01
+            assert np.median(d) > radius * 0.5
             zs = shapely.get_coordinates(line, include_z=True)[:, 2]
             assert zs.min() - radius - 0.01 < h.min() and h.max() < zs.max() + radius + 0.01
+    assert min(checked.values()) >= 1, checked
 
 
 def test_market_tiles_pass_the_validators(market_tiles):
@@ -264,13 +278,19 @@ def test_meshes_are_true_size(tmp_path):
 def test_palette_colours_and_bad_input(tmp_path, pipes):
     few = pipes[pipes["utility"].isin(["gas", "water"])].groupby("utility").head(10)
     out = pipes_to_tiles3d(few, tmp_path / "p", palette="korean")
-    doc = pygltflib.GLTF2.load(str(out / "pipes_gas.glb"))
+    _, feat, table, doc = _read_glb(next(out.glob("*.glb")))
     acc = doc.accessors[doc.meshes[0].primitives[0].attributes.COLOR_0]
     bv = doc.bufferViews[acc.bufferView]
     rgba = np.frombuffer(doc.binary_blob()[bv.byteOffset:bv.byteOffset + bv.byteLength], "u1")
-    assert tuple(rgba[:3]) == PALETTES["korean"]["gas"]
+    rgba = rgba.reshape(-1, 4)[:, :3]
+    for utility in ("gas", "water"):
+        rows = np.flatnonzero(table["utility"].to_numpy() == utility)
+        assert len(rows)
+        assert {tuple(c) for c in rgba[np.isin(feat, rows)]} == {PALETTES["korean"][utility]}
     with pytest.raises(InputError):
         pipes_to_tiles3d(few, tmp_path / "q", sides=2)
+    with pytest.raises(InputError):
+        pipes_to_tiles3d(few, tmp_path / "q", cell_m=0)
     with pytest.raises(InputError, match=r"objects\.gpkg"):
         scan_to_tiles3d(tmp_path, tmp_path / "r")
     res = CliRunner().invoke(cli, ["tiles3d", "--out", str(tmp_path / "s")])
