@@ -282,7 +282,7 @@ def write_tiles(
         args = [str(exe), "--output", str(Path(tmp) / "out.pmtiles"), "--force", "--quiet",
                 f"--minimum-zoom={minzoom}", f"--maximum-zoom={maxzoom}",
                 f"--full-detail={detail}", f"--low-detail={detail}",
-                f"--buffer={max(buffer * 256 // extent, 0)}", "--read-parallel",
+                f"--buffer={max(buffer * 256 // extent, 0)}",
                 f"--temporary-directory={tmp}", "--no-tile-stats"]
         if simplify_px > 0:
             args.append(f"--simplification={simplify_px}")
