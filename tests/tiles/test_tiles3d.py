@@ -302,3 +302,106 @@ def test_palette_colours_and_bad_input(tmp_path, pipes):
                                    "--out", str(out)])
     assert res.exit_code == 2 and "--overwrite" in res.output
     assert not (tmp_path / "s").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# CesiumJS itself (its Build/Cesium from npm, served from 127.0.0.1) loads both tilesets offline
+# --------------------------------------------------------------------------------------------
+CESIUM_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
+<script src="cesium/Cesium.js"></script>
+<style>html, body, #c { margin: 0; width: 100%; height: 100%; }</style></head>
+<body><div id="c"></div><script>
+window.result = null;
+(async () => {
+  try {
+    const viewer = new Cesium.Viewer("c", {baseLayer: false, baseLayerPicker: false,
+      geocoder: false, timeline: false, animation: false, homeButton: false,
+      sceneModePicker: false, navigationHelpButton: false, fullscreenButton: false,
+      infoBox: false, selectionIndicator: false, skyBox: false, skyAtmosphere: false,
+      terrainProvider: new Cesium.EllipsoidTerrainProvider()});
+    viewer.scene.globe.show = false;
+    const tileset = await Cesium.Cesium3DTileset.fromUrl(location.search.slice(1) + "/tileset.json");
+    viewer.scene.primitives.add(tileset);
+    const centre = Cesium.Cartographic.fromCartesian(tileset.boundingSphere.center);
+    await viewer.zoomTo(tileset);
+    // every child tile loaded (all are in view after zoomTo)
+    while (!(tileset.tilesLoaded && tileset.root.children.every((t) => t.contentReady))) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const features = [];
+    for (const child of tileset.root.children) {
+      const c = child.content;
+      for (let i = 0; i < c.featuresLength; i++) {
+        const f = c.getFeature(i), props = {};
+        for (const k of f.getPropertyIds()) props[k] = f.getProperty(k);
+        features.push(props);
+      }
+    }
+    window.result = {features, lon: Cesium.Math.toDegrees(centre.longitude),
+                     lat: Cesium.Math.toDegrees(centre.latitude)};
+  } catch (e) { window.result = {error: String(e)}; }
+})();
+</script></body></html>
+"""
+
+
+def _cesium_dir() -> Path | None:
+    for root in _node_modules():
+        if (root.parent / "cesium" / "Cesium.js").is_file():
+            return root.parent / "cesium"
+    return None
+
+
+@pytest.mark.browser
+def test_cesiumjs_loads_both_tilesets_with_their_attributes(offline_page, tmp_path, pipe_tiles,
+                                                           market_tiles, pipes, scan_dir):
+    import functools
+    import http.server
+    import threading
+
+    cesium = _cesium_dir()
+    if cesium is None:
+        pytest.skip("CesiumJS's Build/Cesium is absent (`make test` puts it in .venv/node/cesium "
+                    "with npm pack when npm exists)")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "cesium").symlink_to(cesium, target_is_directory=True)
+    (site / "pipes3d").symlink_to(pipe_tiles, target_is_directory=True)
+    (site / "market3d").symlink_to(market_tiles, target_is_directory=True)
+    (site / "index.html").write_text(CESIUM_PAGE, encoding="utf-8")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                            functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    page = offline_page
+    page.set_viewport_size({"width": 480, "height": 320})
+    try:
+        results = {}
+        for name in ("pipes3d", "market3d"):
+            page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/index.html?{name}")
+            page.wait_for_function("window.result !== null", timeout=120_000)
+            results[name] = page.evaluate("window.result")
+            assert "error" not in results[name], results[name]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert page.blocked_requests == []
+    assert page.console_errors == []
+    got = pd.DataFrame(results["pipes3d"]["features"]).drop_duplicates("source_id")
+    assert set(got["source_id"]) == set(pipes["source_id"])
+    want = pipes.set_index("source_id")
+    row = got.set_index("source_id").loc[want.index[100]]
+    assert row["material"] == want.iloc[100]["material"]
+    assert row["diameter_mm"] == pytest.approx(want.iloc[100]["diameter_mm"])
+    assert results["pipes3d"]["lon"] == pytest.approx(127.039, abs=0.01)
+    assert results["pipes3d"]["lat"] == pytest.approx(37.58, abs=0.01)
+    objs = scan_dir[1]
+    market = pd.DataFrame(results["market3d"]["features"])
+    market = market[market["kind"] != "none"].drop_duplicates("object_id")
+    assert len(market) == len(objs)
+    store = objs[objs["kind"] == "store"].iloc[3]
+    assert market.set_index("object_id").loc[store["object_id"], "address"] == store["address"]
