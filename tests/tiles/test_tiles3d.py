@@ -293,15 +293,6 @@ def test_palette_colours_and_bad_input(tmp_path, pipes):
         pipes_to_tiles3d(few, tmp_path / "q", cell_m=0)
     with pytest.raises(InputError, match=r"objects\.gpkg"):
         scan_to_tiles3d(tmp_path, tmp_path / "r")
-    res = CliRunner().invoke(cli, ["tiles3d", "--out", str(tmp_path / "s")])
-    assert res.exit_code == 2 and "--pipes" in res.output
-    res = CliRunner().invoke(cli, ["tiles3d", "--pipes", str(tmp_path / "none.gpkg"),
-                                   "--out", str(tmp_path / "s")])
-    assert res.exit_code == 2 and "does not exist" in res.output
-    res = CliRunner().invoke(cli, ["tiles3d", "--pipes", str(datasets.get_path("utilities")),
-                                   "--out", str(out)])
-    assert res.exit_code == 2 and "--overwrite" in res.output
-    assert not (tmp_path / "s").exists()
 
 
 # --------------------------------------------------------------------------------------------
