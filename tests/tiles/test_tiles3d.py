@@ -287,6 +287,9 @@ def test_palette_colours_and_bad_input(tmp_path, pipes):
         rows = np.flatnonzero(table["utility"].to_numpy() == utility)
         assert len(rows)
         assert {tuple(c) for c in rgba[np.isin(feat, rows)]} == {PALETTES["korean"][utility]}
+    again = pipes_to_tiles3d(few, tmp_path / "again", palette="korean")  # deterministic
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == {
+        f.name: f.read_bytes() for f in again.iterdir()}
     with pytest.raises(InputError):
         pipes_to_tiles3d(few, tmp_path / "q", sides=2)
     with pytest.raises(InputError):
