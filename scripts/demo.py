@@ -12,7 +12,8 @@ the notebooks and the command line:
 3. ``geo3d excavate`` the sample pit against the six utility layers → conflicts.csv, verdict
 4. ``geo3d section``  a cross-section sheet (A3 PDF, Hangul) along the sample line
 5. ``geo3d stats``    aging statistics per 행정동 → CSV and a choropleth map
-6. ``geo3d tiles``    pipes and area statistics as vector tiles (PMTiles)
+6. ``geo3d tiles``    pipes and area statistics as vector tiles (PMTiles) with a style and an
+   offline viewer; ``geo3d tiles3d`` the pipes and the market as 3D Tiles for CesiumJS
 7. ``geo3d map3d``    the underground 3D map (sample pit and section line) and the market 3D map,
    each one HTML page that works offline
 
@@ -84,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     run(["tiles", "--pipes", D("utilities"), "--stats", under / "stats.csv", "--areas",
          D("neighbourhoods"), "--area-id", "adm_cd2", "--out", under / "pipes.pmtiles",
          "--minzoom", 12, "--maxzoom", 16, "--overwrite"])
+    run(["tiles3d", "--pipes", D("utilities"), "--dem", D("dem"), "--out", under / "pipes3d",
+         "--overwrite"])
+    run(["tiles3d", "--scan", market, "--out", out / "market3d", "--overwrite"])
 
     run(["map3d", "--pipes", D("utilities"), "--dem", D("dem"), "--pit", D("pit"), "--depth", 2.5,
          "--road-width", 25, "--line", section_line_arg(), "--out", under / "map3d.html", "--overwrite"])

