@@ -3,7 +3,7 @@
 
     python scripts/demo.py --out out
 
-Each job is a `geo3d` command of CONTRACTS.md, run in this process exactly as a batch user
+Each job is a `geo3d` command of docs/contracts.md, run in this process exactly as a batch user
 would type it (the line is printed first), so the demo exercises the same library functions as
 the notebooks and the command line:
 
@@ -55,7 +55,7 @@ def run(args: list[str]) -> float:
 
 
 def section_line_arg() -> str:
-    """The sample section line as CONTRACTS.md's ``x1,y1,x2,y2[,…]``."""
+    """The sample section line as docs/contracts.md's ``x1,y1,x2,y2[,…]``."""
     line = gpd.read_file(D("section_line")).geometry.iloc[0]
     return ",".join(f"{v:.2f}" for v in shapely.get_coordinates(line).ravel())
 

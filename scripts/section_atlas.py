@@ -6,7 +6,7 @@
 
 Reads the pipes, DEM and boreholes once and calls :func:`geo3d.sheets.section_atlas` for each
 road (all roads of the layer unless ``--road-name`` is given), writing ``<out>/<road>.pdf`` and
-``<out>/<road>.csv`` (``sheet,station_m,`` then the CONTRACTS.md section columns). Roads whose
+``<out>/<road>.csv`` (``sheet,station_m,`` then the section columns of docs/contracts.md). Roads whose
 atlas fails on bad input are reported and skipped; the exit code is 2 if any failed.
 """
 

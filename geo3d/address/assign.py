@@ -1,4 +1,4 @@
-"""Number stores and safety facilities along named aisles (ADDRESS.md, "Algorithm").
+"""Number stores and safety facilities along named aisles (docs/addresses.md, "How store numbers are assigned").
 
 The hot path is vectorised: one STRtree query per floor projects every entrance or facility on
 its nearest aisle (``shapely.line_locate_point``), numbers come from array arithmetic, and
@@ -7,7 +7,7 @@ objects (plus an n log n sort).
 
 Examples
 --------
-The worked example of ADDRESS.md (aisle of 120 m, interval 20 m):
+The worked example of docs/addresses.md (aisle of 120 m, interval 20 m):
 
 >>> import geopandas as gpd, shapely
 >>> from geo3d.address import assign_addresses, market_from_dict
@@ -49,7 +49,7 @@ __all__ = ["ADDRESS_COLUMNS", "assign_addresses", "orient_aisles"]
 
 log = logging.getLogger(__name__)
 
-#: Columns of the output record (ADDRESS.md), in order.
+#: Columns of the output record (docs/addresses.md), in order.
 ADDRESS_COLUMNS = [
     "object_id", "object_class", "kind", "floor", "label", "ordinal", "aisle", "s_m", "offset_m",
     "side", "number", "base_number", "sub", "unit", "address", "address_components", "x", "y", "z",
@@ -433,7 +433,7 @@ def _join_warnings(parts: list[NDArray[Any]], n: int) -> NDArray[Any]:
 def reversed_aisles(aisle_row: NDArray[np.int64], number: NDArray[np.int64], names: NDArray[Any],
                     lengths: NDArray[np.float64], interval: float) -> NDArray[Any]:
     """Warning per aisle (None when fine): its highest store number × I/2 is more than one
-    interval from its length (ADDRESS.md, W: catches a reversed or partly used aisle).
+    interval from its length (docs/addresses.md, W: catches a reversed or partly used aisle).
 
     Examples
     --------

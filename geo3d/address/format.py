@@ -1,4 +1,4 @@
-"""Address strings of ADDRESS.md: floor labels, numbers, road names, formatting and parsing.
+"""Address strings of docs/addresses.md: floor labels, numbers, road names, formatting and parsing.
 
 Examples
 --------
@@ -32,7 +32,7 @@ __all__ = [
     "unit_number",
 ]
 
-#: Korean type name appended to a facility's object address (ADDRESS.md); CCTV is not addressed.
+#: Korean type name appended to a facility's object address (docs/addresses.md); CCTV is not addressed.
 #: (the vocabulary lives in :mod:`geo3d.pointcloud.classes`)
 FACILITY_SUFFIX: dict[str, str] = dict(_VOCABULARY_SUFFIX)
 

@@ -1,4 +1,4 @@
-"""MARKET.toml: the market's address parameters and (optionally) its named aisles (CONTRACTS.md).
+"""MARKET.toml: the market's address parameters and (optionally) its named aisles (docs/contracts.md).
 
 Examples
 --------
@@ -25,7 +25,7 @@ from .format import check_road_name
 
 __all__ = ["SCHEMES", "Market", "market_from_dict", "market_text", "read_market"]
 
-#: Address schemes of ADDRESS.md (one per market building).
+#: Address schemes of docs/addresses.md (one per market building).
 SCHEMES = ("internal_road", "ground_road", "detail")
 _STARTS = ("given", "west_south")
 

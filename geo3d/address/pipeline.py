@@ -1,4 +1,4 @@
-"""The whole ``geo3d scan``: segmentation → aisles → addresses → validated files (CONTRACTS.md).
+"""The whole ``geo3d scan``: segmentation → aisles → addresses → validated files (docs/contracts.md).
 
 Examples
 --------
@@ -109,7 +109,7 @@ def address_segmentation(cloud: PointCloud, result: Any, market: Market, *,
                          aisles: gpd.GeoDataFrame | None = None) -> ScanAddresses:
     """Aisles (given or detected), entrances, numbers and validation for a ``segment_scan`` result.
 
-    Raises :class:`~geo3d.address.AddressError` when a rule of ADDRESS.md is broken.
+    Raises :class:`~geo3d.address.AddressError` when a rule of docs/addresses.md is broken.
     """
     t0 = time.perf_counter()
     crs = cloud.crs if cloud.crs is not None else market.crs

@@ -1,7 +1,7 @@
 """Options shared by every command that reads ``--pipes``: ``--schema`` and ``--crs``.
 
 One decorator adds both, with one help text, so every command describes agency data the same
-way (CONTRACTS.md, "Agency data that is not UIS or canonical"); :func:`read_pipes_from_options`
+way (docs/contracts.md and docs/agency-data.md); :func:`read_pipes_from_options`
 reads the pipes with them (validated once, at the boundary, by :func:`geo3d.read_pipes`).
 """
 

@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = ["Layout", "Scene", "build_scene"]
 
-# object class codes (CONTRACTS.md)
+# object class codes (docs/contracts.md)
 STRUCTURE, STORE, EXTINGUISHER, HYDRANT, EXIT_SIGN, AED, FIRE_ALARM, CCTV, OTHER = range(9)
 KINDS: dict[int, str] = {
     STRUCTURE: "none",
@@ -36,7 +36,7 @@ SLAB_T = 0.3  # slab thickness (m)
 WALL_T = 0.3  # outer wall thickness (m), outside the interior rectangle
 DOOR_H = 2.8  # entrance opening height above the slab (m)
 STALL_GAP = 0.35  # minimum clear gap between two stalls (m)
-ADDRESS_INTERVAL = 20.0  # base interval of the addresses (ADDRESS.md), kept clear of entrances
+ADDRESS_INTERVAL = 20.0  # base interval of the addresses (docs/addresses.md), kept clear of entrances
 END_STRIP = 1.2  # clear strip along the end walls, where hydrants and doors are (m)
 
 # material name -> (reflectance 0..1, RGB 0..255)

@@ -3,7 +3,7 @@
 A market hall near Gyeongdong Market (경동시장, Seoul) is laid out from a few parameters
 (:data:`LAYOUTS`), scanned by a simulated terrestrial laser scanner, and written with its
 ground truth: per-point class / instance / level, the true stores and facilities, the aisles,
-the levels and the true 3D addresses (ADDRESS.md, computed here from the scene definition and
+the levels and the true 3D addresses (docs/addresses.md, computed here from the scene definition and
 independent of :mod:`geo3d.address`).
 
 The scene
@@ -155,7 +155,7 @@ class MarketScene:
     objects, aisles : geopandas.GeoDataFrame
         True stores and facilities; aisle centrelines (start = principal-entrance end).
     levels, addresses : pandas.DataFrame
-        True levels; true addresses (CONTRACTS.md ``addresses.csv`` columns).
+        True levels; true addresses (docs/contracts.md ``addresses.csv`` columns).
     market : dict
         Content of ``market.toml``.
     """
@@ -400,7 +400,7 @@ def _colours(scene: Scene, local: dict[str, np.ndarray], gt: dict[str, np.ndarra
 
 
 # --------------------------------------------------------------------------------------------
-# aisles and addresses (ADDRESS.md, internal_road scheme), from the scene definition only
+# aisles and addresses (docs/addresses.md, internal_road scheme), from the scene definition only
 
 
 def _floor_label(floor: int) -> str:

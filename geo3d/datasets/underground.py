@@ -13,7 +13,7 @@ roads and layers only), so benchmark districts of about a million segments take 
 
 Truth kept for tests
 --------------------
-* Depth fields are cover depths to the **top** of the pipe (UNDERGROUND.md): the centreline z
+* Depth fields are cover depths to the **top** of the pipe (docs/underground.md): the centreline z
   of a pipe is ``DEM − cover − height/2``, with ``height`` the diameter (``pip_dip`` /
   ``std_dip``) or, for box sections, the box height (``std_vel`` for sewers, the second number
   of a ``'W\\H'`` size string for power and telecom ducts). Water pipes carry the shallowest and

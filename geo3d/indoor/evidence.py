@@ -30,7 +30,7 @@ import pandas as pd
 __all__ = ["MIN_MARKET_STORES", "WarningLog", "market_evidence"]
 
 #: Fewest stores that make a market: one aisle with two stalls on each side. The smallest
-#: unit geo3d addresses is an aisle (ADDRESS.md); a row of one or two "stores" in a scan is
+#: unit geo3d addresses is an aisle (docs/addresses.md); a row of one or two "stores" in a scan is
 #: more likely furniture or equipment than a market (Korea's law on traditional markets asks
 #: for 50 stores in a whole market; a partial scan of one aisle must still pass).
 MIN_MARKET_STORES = 4

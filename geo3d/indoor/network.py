@@ -4,7 +4,7 @@ One network per scan, every level in it. Nodes are the aisles' ends and junction
 every store entrance and facility on its aisle, the stores (a point inside each footprint),
 their doors, the facilities, the building's exits and the ends of stairs, ramps and lifts.
 Edges carry their 3D length, their kind and the address of the way they belong to (internal
-road name and the base numbers along it, ADDRESS.md), so a point on a path can be named.
+road name and the base numbers along it, docs/paths-and-routes.md), so a point on a path can be named.
 
 Stairs, ramps and lifts are not detected in the point cloud: MARKET.toml gives them
 (:mod:`geo3d.indoor.connectors`).
@@ -68,7 +68,7 @@ class PathNetwork:
     edges : GeoDataFrame
         ``u``, ``v`` (node ids), ``kind`` (aisle, access, room, exit, stairs, ramp, lift,
         escalator), ``floor`` (lower floor for vertical links), ``length_m`` (3D), ``aisle``,
-        ``s_from``/``s_to``, ``base_from``/``base_to`` (base numbers spanned, ADDRESS.md) and
+        ``s_from``/``s_to``, ``base_from``/``base_to`` (base numbers spanned, docs/paths-and-routes.md) and
         ``path_address``; LineString Z geometry.
     interval_m : float
         Base interval of the numbering.
@@ -190,7 +190,7 @@ def _junctions(names: list[str], lines: np.ndarray, snap_m: float) -> list[tuple
 
 
 def _base_numbers(s0: np.ndarray, s1: np.ndarray, interval: float) -> tuple[np.ndarray, np.ndarray]:
-    """Base numbers spanned between arc lengths s0 < s1 (odd left, even right, ADDRESS.md)."""
+    """Base numbers spanned between arc lengths s0 < s1 (odd left, even right, docs/addresses.md)."""
     lo, hi = np.minimum(s0, s1), np.maximum(s0, s1)
     k0 = np.floor(lo / interval).astype(np.int64)
     k1 = np.floor(np.maximum(hi - 1e-6, lo) / interval).astype(np.int64)

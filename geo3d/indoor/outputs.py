@@ -1,4 +1,4 @@
-"""Write what the indoor pipeline found: points.laz, objects.gpkg and report.json (CONTRACTS.md)."""
+"""Write what the indoor pipeline found: points.laz, objects.gpkg and report.json (docs/contracts.md)."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def level_footprints(cloud: PointCloud, result: ScanSegmentation, *, cell: float
 
 
 def segmentation_layers(cloud: PointCloud, result: ScanSegmentation) -> dict[str, gpd.GeoDataFrame]:
-    """The GeoPackage layers of CONTRACTS.md: ``levels``, ``stores``, ``facilities``.
+    """The GeoPackage layers of docs/contracts.md: ``levels``, ``stores``, ``facilities``.
 
     Stores carry their footprint Polygon, facilities a Point at their centre; ``aisle``,
     ``number`` and ``address`` stay empty until addresses are assigned.

@@ -221,7 +221,7 @@ def segment_file(
         The scan (LAS/LAZ/COPC), in metres.
     out_path : str or path-like, optional
         Where to write the input points, in input order, with the extra dimensions ``level``,
-        ``object_id`` and ``object_class`` (CONTRACTS.md); ``.las`` or ``.laz``. Written
+        ``object_id`` and ``object_class`` (docs/contracts.md); ``.las`` or ``.laz``. Written
         atomically. Without it only the objects are returned.
     tile_size : float, default 40.0
         Side of the square plan tiles (m). Memory grows with the points of one tile.

@@ -1,8 +1,8 @@
 """The object-class vocabulary: codes, names and Korean labels, in one table.
 
-Codes are those of the file contract (CONTRACTS.md: the ``object_class`` dimension of
+Codes are those of the file contract (docs/contracts.md: the ``object_class`` dimension of
 points.laz and the ``object_class`` column of every layer); names are the ``kind`` strings;
-the Korean labels are the type names of ADDRESS.md (a facility's address ends with its label,
+the Korean labels are the type names of docs/addresses.md (a facility's address ends with its label,
 e.g. ``… 6-1 소화기``). Every other module takes its codes and labels from here.
 
 >>> CLASS_NAMES[2], CLASS_CODES["cctv"], KOREAN_LABELS["indoor_hydrant"]
@@ -26,7 +26,7 @@ _TABLE: tuple[tuple[int, str, str, str, bool], ...] = (
     (4, "exit_sign", "비상구", "exit sign", True),
     (5, "aed", "자동심장충격기", "AED", True),
     (6, "fire_alarm", "발신기", "fire alarm", True),
-    (7, "cctv", "CCTV", "CCTV", False),  # cameras are mapped, not addressed (ADDRESS.md)
+    (7, "cctv", "CCTV", "CCTV", False),  # cameras are mapped, not addressed (docs/addresses.md)
     (8, "other_facility", "구급함", "first aid", True),
 )
 #: The table itself, indexed by code (columns name, korean, english, addressed)

@@ -216,7 +216,7 @@ def classify_objects(
 
     Returns
     -------
-    pandas.Series of uint8 named ``object_class`` (codes of CONTRACTS.md: 1 store,
+    pandas.Series of uint8 named ``object_class`` (codes of docs/contracts.md: 1 store,
     2 fire_extinguisher, …, 0 unclassified).
 
     Examples

@@ -10,7 +10,7 @@ Definitions (stated once, used everywhere in this module)
   date string, or today when ``None``).
 * **Age** — ``reference year − install_year`` in whole years; unknown when ``install_year``
   is ``<NA>``.
-* **Aged** — age ≥ the utility's threshold (UNDERGROUND.md defaults: water 30 y, sewer 30 y
+* **Aged** — age ≥ the utility's threshold (defaults, docs/guide-statistics.md: water 30 y, sewer 30 y
   and 50 y, gas 20 y, heat 20 y, power and telecom 30 y). A utility with no threshold (e.g.
   ``oil``, or a missing utility) is never counted as aged: its ``threshold_years`` and
   ``share_over_threshold`` are unknown, with a warning. The first threshold of a utility is
@@ -98,7 +98,7 @@ DEFAULT_THRESHOLDS: dict[str, tuple[int, ...]] = {
     "power": (30,),
     "telecom": (30,),
 }
-"""Aging thresholds in years per utility; the first is the primary one (UNDERGROUND.md)."""
+"""Aging thresholds in years per utility; the first is the primary one (docs/guide-statistics.md)."""
 
 STATISTICS_COLUMNS: tuple[str, ...] = (
     "area_id",
@@ -108,7 +108,7 @@ STATISTICS_COLUMNS: tuple[str, ...] = (
     "share_over_threshold",
     "density_km_per_km2",
 )
-"""The leading columns of :func:`aging_statistics` (CONTRACTS.md), in this order."""
+"""The leading columns of :func:`aging_statistics` (docs/contracts.md), in this order."""
 
 UNKNOWN_PERIOD = "unknown"
 """Period label of pipes whose install year is unknown."""
@@ -1059,7 +1059,7 @@ def aging_statistics(
         this column order:
 
         - ``area_id``, ``utility``, ``period``, ``length_m``, ``share_over_threshold``,
-          ``density_km_per_km2`` (CONTRACTS.md),
+          ``density_km_per_km2`` (docs/contracts.md),
         - ``area_km2``, ``n_segments`` (pieces of pipe in the row), ``threshold_years`` (the
           primary threshold), ``length_over_threshold_m``,
         - ``length_over_{t}y_m`` and ``share_over_{t}y`` for every threshold ``t`` in use

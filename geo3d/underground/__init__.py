@@ -1,7 +1,7 @@
 """Underground utilities: the canonical pipe schema, reading and validation, the vertical model.
 
 Pipes from six utilities (water, sewer, power, telecom, gas, district heating) become one
-GeoDataFrame in the canonical schema (UNDERGROUND.md): :func:`read_pipes` reads Korean UIS layers
+GeoDataFrame in the canonical schema (docs/underground.md): :func:`read_pipes` reads Korean UIS layers
 or any line layer through a ``column_map``; :func:`validate_pipes` reports every problem at once;
 :func:`pipes_to_3d` turns cover depths into 3D centrelines over a DEM. Code tables and layer
 mappings are plain data in :mod:`geo3d.underground.schema`.

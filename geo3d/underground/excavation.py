@@ -109,7 +109,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Columns of the conflicts CSV (CONTRACTS.md), in order.
+#: Columns of the conflicts CSV (docs/contracts.md), in order.
 CSV_COLUMNS: tuple[str, ...] = (
     "source_layer", "source_id", "utility", "diameter_mm", "depth_m", "exposed_length_m",
     "clearance_m", "in_hand_dig_band", "violations", "depth_source",
@@ -350,7 +350,7 @@ class Excavation:
                                         layer="structures", append=True)
 
     def to_csv(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
-        """Write the conflicts in the CONTRACTS.md CSV layout (UTF-8, atomic)."""
+        """Write the conflicts in the CSV layout of docs/contracts.md (UTF-8, atomic)."""
         from ..io.atomic import atomic_path
 
         table = self.conflicts[list(CSV_COLUMNS)].copy()

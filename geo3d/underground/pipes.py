@@ -1,4 +1,4 @@
-"""Read pipe layers into the canonical schema (UNDERGROUND.md), whatever their source.
+"""Read pipe layers into the canonical schema (docs/underground.md), whatever their source.
 
 :func:`read_pipes` reads a GeoPackage, a folder of files or any OGR source (also CSV, TopoJSON,
 GeoParquet) holding the canonical schema or Korean UIS layers (``WTL_PIPE_LM``, ``SWL_PIPE_LM``,
@@ -94,7 +94,7 @@ def read_pipes(
     keep_extra: bool = False,
     validate: bool = True,
 ) -> gpd.GeoDataFrame:
-    """Read pipe layers into one canonical GeoDataFrame (UNDERGROUND.md schema).
+    """Read pipe layers into one canonical GeoDataFrame (the schema of docs/underground.md).
 
     Each layer is recognised by its name and fields: a Korean UIS layer of
     :data:`~geo3d.underground.schema.LAYER_MAPPINGS` (``WTL_PIPE_LM`` …; also an unknown name

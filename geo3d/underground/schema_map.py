@@ -1,7 +1,7 @@
 """Schema map files (``--schema MAP.toml``): how to read agency data that is not UIS or canonical.
 
 A map lists layers; each says where the layer is, which fields hold what, in which units, and
-in which CRS, so that nobody edits a source file (CONTRACTS.md). :func:`read_schema_map` reads
+in which CRS, so that nobody edits a source file (docs/agency-data.md). :func:`read_schema_map` reads
 and checks a map file; :func:`schema_map_from_dict` does the same for a dict (e.g. in a
 notebook); :func:`geo3d.underground.read_pipes` and :func:`geo3d.underground.read_structures`
 take either (``schema=``).

@@ -90,12 +90,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Columns of the section CSV (CONTRACTS.md): the numbers drawn on the sheet.
+#: Columns of the section CSV (docs/contracts.md): the numbers drawn on the sheet.
 CSV_COLUMNS: tuple[str, ...] = ("chainage_m", "utility", "source_id", "diameter_mm", "centre_z",
                                 "top_z", "cover_m", "material", "install_year")
 
 #: Minimum clear distance (m, surface to surface) to any other pipe, per utility, used by the
-#: clearance check unless ``clearance=`` is given. From the rule table (UNDERGROUND.md): gas
+#: clearance check unless ``clearance=`` is given. From the rules table (docs/underground.md): gas
 #: ≥ 0.3 m from other facilities, water distribution mains ≥ 0.3 m. The requirement of a pair
 #: is the larger of its two values; pipes that overlap are always flagged.
 DEFAULT_CLEARANCE_M: dict[str, float] = {"gas": 0.3, "water": 0.3}

@@ -46,7 +46,7 @@ FACILITY_COLOURS: dict[str, tuple[int, int, int]] = {
     "other_facility": (30, 120, 220),
 }
 _STORE = (70, 130, 180)
-#: Point colour per object_class code (CONTRACTS.md): structure grey, stores blue, facilities
+#: Point colour per object_class code (docs/contracts.md): structure grey, stores blue, facilities
 #: as in :data:`FACILITY_COLOURS`.
 CLASS_COLOURS: dict[int, tuple[int, int, int]] = {
     0: (185, 185, 185), 1: _STORE, 2: FACILITY_COLOURS["fire_extinguisher"], 3: FACILITY_COLOURS["indoor_hydrant"],
