@@ -19,8 +19,11 @@ def plane(z: float, n: int = 6000) -> np.ndarray:
 
 
 def walls(z0: float, z1: float, n: int = 6000) -> np.ndarray:
-    t = RNG.uniform(0, 30, n)
-    return np.column_stack([t, np.where(RNG.random(n) < 0.5, 0.0, 15.0), RNG.uniform(z0, z1, n)])
+    """The four outer walls of the 30 × 15 m hall."""
+    t = RNG.uniform(0, 90, n)
+    x = np.where(t < 30, t, np.where(t < 60, t - 30, np.where(t < 75, 0.0, 30.0)))
+    y = np.where(t < 30, 0.0, np.where(t < 60, 15.0, np.where(t < 75, t - 60, t - 75)))
+    return np.column_stack([x, y, RNG.uniform(z0, z1, n)])
 
 
 def stalls(z0: float, top: float, n: int = 4000) -> np.ndarray:
