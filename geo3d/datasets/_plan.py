@@ -229,10 +229,12 @@ def door_zones(plan: shapely.Polygon, lines: list[tuple[np.ndarray, float]]) -> 
         if abs(p[0] - q[0]) < 1e-9:
             out.append((p[0] - 1.2, min(p[1], q[1]), p[0] + 1.2, max(p[1], q[1])))
     for line, w in lines:
-        for e in (line[0], line[-1]):
+        for e, nxt in ((line[0], line[1]), (line[-1], line[-2])):
             if plan.exterior.distance(shapely.Point(e)) < 1e-6:
-                h = w / 2 + 1.0
-                out.append((e[0] - h - 0.9, e[1] - h - 0.9, e[0] + h + 0.9, e[1] + h + 0.9))
+                u = (nxt - e) / np.hypot(*(nxt - e))  # into the hall, along the aisle
+                a = np.array([-u[1], u[0]]) * (w / 2 + 1.0)  # along the wall, beside the door
+                c = np.array([e - a - u, e + a - u, e - a + 1.8 * u, e + a + 1.8 * u])
+                out.append((*c.min(axis=0), *c.max(axis=0)))
     return out
 
 

@@ -37,7 +37,7 @@ from scipy import ndimage as ndi
 from ..errors import InputError
 
 __all__ = ["aisles_from_cloud", "centrelines_from_free", "dominant_angle", "extend_to_walls", "floor_holes",
-           "name_aisles"]
+           "name_aisles", "walkable_space"]
 
 log = logging.getLogger(__name__)
 
@@ -283,12 +283,16 @@ def extend_to_walls(lines: list[shapely.LineString], occupied: NDArray[np.bool_]
     return out
 
 
-def _wall_gap(line: shapely.LineString, ring: Any) -> NDArray[np.float64]:
-    """Distance from the building outline of points every 2 m along ``line``."""
-    return np.asarray(shapely.distance(shapely.points(shapely.get_coordinates(line.segmentize(2.0))), ring))
+def _wall_gap(line: shapely.LineString, dist: NDArray[np.float64], cell: float) -> NDArray[np.float64]:
+    """Distance (m) from the building outline of points every 2 m along ``line`` (``dist``: the
+    inside's distance transform in metres, raster coordinates)."""
+    q = shapely.get_coordinates(line.segmentize(2.0))
+    ij = np.clip(np.floor(q / cell).astype(np.int64), 0, np.array(dist.shape) - 1)
+    return np.asarray(dist[ij[:, 0], ij[:, 1]])
 
 
-def _drop_wall_legs(line: shapely.LineString, ring: Any, wall_band: float) -> shapely.LineString:
+def _drop_wall_legs(line: shapely.LineString, dist: NDArray[np.float64], cell: float,
+                    wall_band: float) -> shapely.LineString:
     """The line without end legs (the segments other than its longest) that hug the outer wall.
 
     A vacant row along the wall leaves a free strip there, which the L test of
@@ -300,9 +304,9 @@ def _drop_wall_legs(line: shapely.LineString, ring: Any, wall_band: float) -> sh
     seg = np.hypot(*(c[1:] - c[:-1]).T)
     main = int(np.argmax(seg))
     lo, hi = 0, len(c) - 1
-    if main > 0 and _wall_gap(shapely.LineString(c[: main + 1]), ring).max() < wall_band:
+    if main > 0 and _wall_gap(shapely.LineString(c[: main + 1]), dist, cell).max() < wall_band:
         lo = main
-    if main + 1 < len(c) - 1 and _wall_gap(shapely.LineString(c[main + 1:]), ring).max() < wall_band:
+    if main + 1 < len(c) - 1 and _wall_gap(shapely.LineString(c[main + 1:]), dist, cell).max() < wall_band:
         hi = main + 1
     return shapely.LineString(c[lo: hi + 1]) if (lo, hi) != (0, len(c) - 1) else line
 
@@ -351,6 +355,52 @@ def name_aisles(lines: gpd.GeoDataFrame, entrance: tuple[float, float], *, name:
     return out
 
 
+def walkable_space(ij: NDArray[np.int64], h: NDArray[np.float64], *, cell: float, max_door: float = 6.0,
+                   floor_reach: float = 2.0) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Free (walkable), scanned and inside rasters of one level.
+
+    ``ij`` are the plan cells of the level's points, ``h`` their heights above its slab.
+
+    - **blocked**: at least two points 0.2–2.2 m above the slab in a cell's 3 × 3 neighbourhood
+      (something a person cannot walk through; a lone stray return does not block), grown by one
+      cell;
+    - **inside**: the building's outline — what stands on the level, grown by half of
+      ``max_door`` (so door gaps close: no market door is wider), filled and shrunk back — so
+      the street seen through a door is not walkable space of the hall;
+    - **free**: inside, not blocked, and within ``floor_reach`` metres of a scanned floor cell
+      (|h| < 0.15 m). A sparse scan sees the aisle floor only in patches around its stations,
+      farther than one cell apart but rarely farther than this; the void of a double-height hall
+      beside a mezzanine has no floor at the mezzanine's height at all.
+
+    Examples
+    --------
+    >>> walls = [[i, j] for i in range(40) for j in (0, 11)] + [[i, j] for i in (0, 39) for j in range(12)]
+    >>> ij = np.array(walls + [[i, 5] for i in range(40)])   # a 10 × 3 m room, a floor strip in it
+    >>> h = np.r_[np.full(len(walls), 1.0), np.zeros(40)]
+    >>> free, scanned, inside = walkable_space(ij, h, cell=0.25, max_door=2.0)
+    >>> int(free[20].sum()), int(inside[20].sum())   # the walls and a cell beside them are blocked
+    (6, 12)
+    """
+    shape = tuple(ij.max(axis=0) + 1)
+    flat = ij[:, 0] * shape[1] + ij[:, 1]
+    stand = (h > 0.2) & (h < 2.2)
+    cnt = np.bincount(flat[stand], minlength=shape[0] * shape[1]).reshape(shape).astype(np.float64)
+    blk0 = cnt > 0
+    blk = ndi.uniform_filter(cnt, size=3, mode="constant") * 9 >= 2 - 1e-9
+    fl = np.zeros(shape, bool)
+    fl.flat[flat[np.abs(h) < 0.15]] = True
+    n = max(1, int(np.ceil(max_door / cell / 2)))
+    square = np.ones((3, 3), bool)  # a square element keeps the wall face flat across a door
+    grown = ndi.binary_fill_holes(ndi.binary_dilation(np.pad(blk0, n + 1), square, iterations=n))
+    inside = ndi.binary_erosion(grown, square, iterations=n)[n + 1:-n - 1, n + 1:-n - 1]
+    near_floor = ndi.distance_transform_edt(~fl) * cell <= floor_reach
+    blk = ndi.binary_dilation(blk)
+    free = inside & ~blk & near_floor
+    free = ndi.binary_closing(free, iterations=2) & ~blk & inside
+    free = ndi.binary_opening(free, iterations=2)
+    return free, fl | blk0, inside
+
+
 def _refine_with_fronts(rows: list[dict[str, Any]], stores: gpd.GeoDataFrame, *,
                         min_stores: int = 0) -> list[dict[str, Any]]:
     """Shift each line sideways to the middle of the store fronts that face it (both sides);
@@ -388,7 +438,7 @@ def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] 
                       name: str = "시장", entrance_floor: int | None = None, cell: float = 0.25,
                       min_length: float = 20.0, min_width: float = 1.8, refine: bool = True,
                       wall_band: float = 4.0, to_walls: float = 4.0,
-                      max_hole: float = 4.0) -> gpd.GeoDataFrame:
+                      max_hole: float = 4.0, max_door: float = 6.0, floor_reach: float = 2.0) -> gpd.GeoDataFrame:
     """Detect, orient and name the aisles of every level of a segmented market scan.
 
     Parameters
@@ -411,8 +461,11 @@ def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] 
     refine : bool
         Re-centre each aisle midway between the store fronts on its two sides.
     max_hole : float
-        Unscanned patches of up to this many m² that the floor surrounds count as floor
-        (:func:`floor_holes`: the blind spot under each scanner station, in mid-aisle).
+        Unused (kept for compatibility): free space no longer needs the floor seen in every
+        cell (see :func:`walkable_space`).
+    max_door, floor_reach : float
+        Widest door (m) and farthest a free cell may be from a scanned floor cell (m); see
+        :func:`walkable_space`.
     to_walls : float
         Prolong aisle ends to a wall within this many metres (:func:`extend_to_walls`; 0 = off):
         aisles run to the wall, where an entrance opens, even when a facility stands in the mouth.
@@ -442,34 +495,22 @@ def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] 
         v = -p[:, 0] * s + p[:, 1] * c
         o = np.array([u.min(), v.min()])
         ij = np.floor((np.column_stack([u, v]) - o) / cell).astype(np.int64)
-        shape = tuple(ij.max(axis=0) + 1)
-        floor_ = np.zeros(shape, bool)
-        blk = np.zeros(shape, bool)
-        fm = np.abs(h) < 0.15
-        floor_[ij[fm, 0], ij[fm, 1]] = True
-        bm = (h > 0.2) & (h < 2.2)
-        blk[ij[bm, 0], ij[bm, 1]] = True
-        scanned = floor_ | blk
-        floor_ |= floor_holes(floor_, blk, cell=cell, max_area=max_hole)
-        blk = ndi.binary_dilation(blk)
-        free = ndi.binary_closing(floor_ & ~blk, iterations=2) & ~blk
-        free = ndi.binary_opening(free, iterations=2)
+        free, scanned, inside = walkable_space(ij, h, cell=cell, max_door=max_door, floor_reach=floor_reach)
         lines = centrelines_from_free(free, cell=cell, min_length=min_length, min_width=min_width)
-        occ_all = np.argwhere(floor_ | blk)
-        if len(occ_all):  # corridors hugging the outer wall (within wall_band) are not aisles
-            ring = shapely.convex_hull(shapely.multipoints((occ_all + 0.5) * cell)).exterior
-            lines = [_drop_wall_legs(ln, ring, wall_band) for ln in lines
-                     if _wall_gap(ln, ring).max() >= wall_band]
+        if inside.any():  # corridors hugging the outer wall (within wall_band) are not aisles
+            dist = ndi.distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1] * cell
+            lines = [_drop_wall_legs(ln, dist, cell, wall_band) for ln in lines
+                     if _wall_gap(ln, dist, cell).max() >= wall_band]
         if to_walls:
             wall_h = (h > 0.2) & (h < 2.2)
-            lines = extend_to_walls(lines, scanned, cell=cell, max_extend=to_walls,
+            lines = extend_to_walls(lines, inside, cell=cell, max_extend=to_walls,
                                     wall_points=np.column_stack([u[wall_h], v[wall_h]]) - o)
         for ln in lines:
             q = shapely.get_coordinates(ln) + o
             x = q[:, 0] * c - q[:, 1] * s
             y = q[:, 0] * s + q[:, 1] * c
             rows.append({"floor": int(lv.floor), "geometry": shapely.LineString(np.column_stack([x, y]))})
-        occ = np.argwhere(floor_ | blk)
+        occ = np.argwhere(inside | scanned)
         if len(occ):
             hull = shapely.convex_hull(shapely.multipoints((occ + 0.5) * cell + o))
             outlines[int(lv.floor)] = shapely.affinity.rotate(hull, theta, origin=(0, 0), use_radians=True)
