@@ -46,13 +46,13 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import SHARED_DATA, machine, write_section  # noqa: E402
+from _common import SHARED_DATA, machine, write_section
 
-import geo3d  # noqa: E402
-from geo3d.address import AddressError, read_market  # noqa: E402
-from geo3d.address.evaluate import address_exact_match  # noqa: E402
-from geo3d.address.pipeline import address_segmentation, entrance_storey, renumber_levels  # noqa: E402
-from geo3d.pointcloud.evaluate import CLASS_NAMES, match_instances, score_levels, score_segmentation  # noqa: E402
+import geo3d
+from geo3d.address import AddressError, read_market
+from geo3d.address.evaluate import address_exact_match
+from geo3d.address.pipeline import address_segmentation, entrance_storey, renumber_levels
+from geo3d.pointcloud.evaluate import CLASS_NAMES, match_instances, score_levels, score_segmentation
 
 #: The only family seeds looked at while changing geo3d (issue 11).
 TUNING_SEEDS: tuple[int, ...] = tuple(range(0, 20))

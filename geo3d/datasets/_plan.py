@@ -98,7 +98,8 @@ def _edges(poly: shapely.Polygon) -> list[tuple[np.ndarray, np.ndarray, bool, bo
     c = np.asarray(poly.exterior.coords)[:-1]
     n = len(c)
     e = np.roll(c, -1, axis=0) - c
-    turn = np.cross(np.roll(e, 1, axis=0), e)  # > 0: left turn at vertex i (convex, CCW ring)
+    prev = np.roll(e, 1, axis=0)
+    turn = prev[:, 0] * e[:, 1] - prev[:, 1] * e[:, 0]  # > 0: left turn at vertex i (convex, CCW ring)
     return [(c[i], c[(i + 1) % n], bool(turn[i] > 0), bool(turn[(i + 1) % n] > 0)) for i in range(n)]
 
 

@@ -96,8 +96,11 @@ def _bands(profile: NDArray[np.float64], thresh: float, min_bins: int, gap: int 
 
 def centrelines_from_free(free: NDArray[np.bool_], *, cell: float, min_length: float = 12.0,
                           min_width: float = 1.8, hook_min: float = 4.0,
-                          bridge: float = 1.5) -> list[shapely.LineString]:
+                          bridge: float = 1.5, min_open: float = 0.0) -> list[shapely.LineString]:
     """Centrelines of the aisles in a free-space raster aligned with the stall rows.
+
+    ``min_open`` is the smallest share of free cells in an aisle's core band (before the
+    gaps of up to ``bridge`` metres are closed).
 
     ``free[i, j]`` covers x ∈ [i·cell, (i+1)·cell), y ∈ [j·cell, (j+1)·cell). Returns lines in
     raster coordinates (metres from the raster origin).
@@ -131,6 +134,11 @@ def centrelines_from_free(free: NDArray[np.bool_], *, cell: float, min_length: f
             idx = np.flatnonzero(lab == best)
             lo, hi = idx[0] * cell, (idx[-1] + 1) * cell
             if hi - lo < min_length:
+                continue
+            # an aisle is open over its whole length and width; a path through vacant lots
+            # and stall gaps across the rows is open only here and there
+            core_free = f[idx[0]:idx[-1] + 1, a:b].mean()
+            if core_free < min_open:
                 continue
             w = band.any(axis=0)
             centre = (a + b) / 2 * cell
@@ -356,21 +364,23 @@ def name_aisles(lines: gpd.GeoDataFrame, entrance: tuple[float, float], *, name:
 
 
 def walkable_space(ij: NDArray[np.int64], h: NDArray[np.float64], *, cell: float, max_door: float = 6.0,
-                   floor_reach: float = 2.0) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+                   floor_reach: float = 2.0, underside: NDArray[np.int64] | None = None
+                   ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
     """Free (walkable), scanned and inside rasters of one level.
 
     ``ij`` are the plan cells of the level's points, ``h`` their heights above its slab.
 
-    - **blocked**: at least two points 0.2–2.2 m above the slab in a cell's 3 × 3 neighbourhood
-      (something a person cannot walk through; a lone stray return does not block), grown by one
-      cell;
-    - **inside**: the building's outline — what stands on the level, grown by half of
+    - **blocked**: a cell with a point 0.2–2.2 m above the slab and at least two in its 3 × 3
+      neighbourhood (something a person cannot walk through; a lone stray return does not
+      block), grown by one cell;
+    - **inside**: the building's outline — what blocks on the level, grown by half of
       ``max_door`` (so door gaps close: no market door is wider), filled and shrunk back — so
       the street seen through a door is not walkable space of the hall;
-    - **free**: inside, not blocked, and within ``floor_reach`` metres of a scanned floor cell
-      (|h| < 0.15 m). A sparse scan sees the aisle floor only in patches around its stations,
-      farther than one cell apart but rarely farther than this; the void of a double-height hall
-      beside a mezzanine has no floor at the mezzanine's height at all.
+    - **free**: inside and not blocked. On an upper level (``underside`` given: the plan cells
+      where the slab's underside was seen from the storey below) *inside* is also limited to
+      within ``floor_reach`` metres of a scanned floor cell (|h| < 0.15 m) or of the slab's
+      underside: the void of a double-height hall beside a mezzanine has neither, while a sparse
+      scan that sees its dark floor only near its stations still sees the ceiling below.
 
     Examples
     --------
@@ -386,16 +396,21 @@ def walkable_space(ij: NDArray[np.int64], h: NDArray[np.float64], *, cell: float
     stand = (h > 0.2) & (h < 2.2)
     cnt = np.bincount(flat[stand], minlength=shape[0] * shape[1]).reshape(shape).astype(np.float64)
     blk0 = cnt > 0
-    blk = ndi.uniform_filter(cnt, size=3, mode="constant") * 9 >= 2 - 1e-9
+    blk = blk0 & (ndi.uniform_filter(cnt, size=3, mode="constant") * 9 >= 2 - 1e-9)
     fl = np.zeros(shape, bool)
     fl.flat[flat[np.abs(h) < 0.15]] = True
     n = max(1, int(np.ceil(max_door / cell / 2)))
     square = np.ones((3, 3), bool)  # a square element keeps the wall face flat across a door
-    grown = ndi.binary_fill_holes(ndi.binary_dilation(np.pad(blk0, n + 1), square, iterations=n))
+    grown = ndi.binary_fill_holes(ndi.binary_dilation(np.pad(blk, n + 1), square, iterations=n))
     inside = ndi.binary_erosion(grown, square, iterations=n)[n + 1:-n - 1, n + 1:-n - 1]
-    near_floor = ndi.distance_transform_edt(~fl) * cell <= floor_reach
     blk = ndi.binary_dilation(blk)
-    free = inside & ~blk & near_floor
+    free = inside & ~blk
+    if underside is not None:
+        held = fl.copy()
+        ok = (underside >= 0).all(axis=1) & (underside[:, 0] < shape[0]) & (underside[:, 1] < shape[1])
+        held[underside[ok, 0], underside[ok, 1]] = True
+        inside &= ndi.distance_transform_edt(~held) * cell <= floor_reach
+        free &= inside
     free = ndi.binary_closing(free, iterations=2) & ~blk & inside
     free = ndi.binary_opening(free, iterations=2)
     return free, fl | blk0, inside
@@ -438,7 +453,8 @@ def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] 
                       name: str = "시장", entrance_floor: int | None = None, cell: float = 0.25,
                       min_length: float = 20.0, min_width: float = 1.8, refine: bool = True,
                       wall_band: float = 4.0, to_walls: float = 4.0,
-                      max_hole: float = 4.0, max_door: float = 6.0, floor_reach: float = 2.0) -> gpd.GeoDataFrame:
+                      max_hole: float = 4.0, max_door: float = 6.0, floor_reach: float = 2.0,
+                      min_open: float = 0.9) -> gpd.GeoDataFrame:
     """Detect, orient and name the aisles of every level of a segmented market scan.
 
     Parameters
@@ -457,7 +473,9 @@ def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] 
         Raster cell (m), shortest aisle (m), narrowest aisle (m).
     wall_band : float
         Lines that never get farther than this from the level's outline are corridors along the
-        outer wall, not aisles, and are dropped.
+        outer wall, not aisles, and are dropped: a corridor's centreline lies within about one
+        corridor width (2.5 m) of the wall, an aisle's has a stall row (at least 2 m deep) and
+        half the aisle (at least 1.25 m) between it and the wall.
     refine : bool
         Re-centre each aisle midway between the store fronts on its two sides.
     max_hole : float
@@ -466,6 +484,10 @@ def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] 
     max_door, floor_reach : float
         Widest door (m) and farthest a free cell may be from a scanned floor cell (m); see
         :func:`walkable_space`.
+    min_open : float
+        Smallest share of free cells in an aisle's core band: an aisle is open over its whole
+        length (measured 0.93–0.98 with stalls, columns and facilities at its edges), a path
+        across the stall rows through vacant lots and stall gaps is not (0.77–0.87).
     to_walls : float
         Prolong aisle ends to a wall within this many metres (:func:`extend_to_walls`; 0 = off):
         aisles run to the wall, where an entrance opens, even when a facility stands in the mouth.
@@ -495,8 +517,16 @@ def aisles_from_cloud(cloud: Any, result: Any, *, entrance: tuple[float, float] 
         v = -p[:, 0] * s + p[:, 1] * c
         o = np.array([u.min(), v.min()])
         ij = np.floor((np.column_stack([u, v]) - o) / cell).astype(np.int64)
-        free, scanned, inside = walkable_space(ij, h, cell=cell, max_door=max_door, floor_reach=floor_reach)
-        lines = centrelines_from_free(free, cell=cell, min_length=min_length, min_width=min_width)
+        under = None
+        if lv.slab_z > levels["slab_z"].min():  # an upper level: where is its slab's underside?
+            zc = xyz[:, 2]
+            q = xyz[(zc > lv.slab_z - 1.0) & (zc < lv.slab_z - 0.05)]
+            under = np.floor((np.column_stack([q[:, 0] * c + q[:, 1] * s, -q[:, 0] * s + q[:, 1] * c]) - o)
+                             / cell).astype(np.int64)
+        free, scanned, inside = walkable_space(ij, h, cell=cell, max_door=max_door, floor_reach=floor_reach,
+                                               underside=under)
+        lines = centrelines_from_free(free, cell=cell, min_length=min_length, min_width=min_width,
+                                      min_open=min_open)
         if inside.any():  # corridors hugging the outer wall (within wall_band) are not aisles
             dist = ndi.distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1] * cell
             lines = [_drop_wall_legs(ln, dist, cell, wall_band) for ln in lines
