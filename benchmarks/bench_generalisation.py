@@ -80,11 +80,12 @@ def _score(cloud: Any, gt_inst: np.ndarray, gt_cls: np.ndarray, truth_levels: pd
     out["levels_found"] = len(seg.levels)
     out["levels_ok"] = int(lv["ok"].sum())
     out["levels_all"] = bool(lv["ok"].all() and len(seg.levels) == len(truth_levels))
-    out["level_errors"] = {str(int(r.floor)): (None if pd.isna(r.error_m) else round(float(r.error_m), 3))
-                           for r in lv.itertuples()}
+    err = lv["error_m"].to_numpy(dtype=float)
+    out["level_errors"] = {str(int(f)): (None if np.isnan(e) else round(float(e), 3))
+                           for f, e in zip(lv["floor"].to_numpy(), err, strict=True)}
     s = score_segmentation(seg.object_id, seg.object_class, gt_inst, gt_cls)
     pc = s.per_class
-    out["store_f1"] = round(float(pc.loc["store", "f1"]), 4) if "store" in pc.index else None
+    out["store_f1"] = round(float(pc["f1"].get("store", np.nan)), 4) if "store" in pc.index else None
     out["kinds"] = {k: {c: int(pc.loc[k, c]) for c in ("tp", "n_pred", "n_true")} for k in pc.index}
     pairs = match_instances(seg.object_id, gt_inst)
     for name, mk in (("given", market), ("detected", dataclasses.replace(market, aisles=None))):
@@ -251,10 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     indep = []
     if not args.no_independent:
         for name in INDEPENDENT:
-            r = independent_scene(name)
-            if r is not None:
-                indep.append(r)
-                print(json.dumps(r, ensure_ascii=False), flush=True)
+            ri = independent_scene(name)
+            if ri is not None:
+                indep.append(ri)
+                print(json.dumps(ri, ensure_ascii=False), flush=True)
     text = report(held, indep, seeds, time.perf_counter() - t0)
     print(text)
     if args.json:

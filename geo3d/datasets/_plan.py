@@ -222,20 +222,22 @@ def street(b: Any, openings: list[tuple[Any, ...]], fl: int, ground: float, rng:
               floor=0, mat="street")
 
 
-def door_zones(plan: shapely.Polygon, lines: list[tuple[np.ndarray, float]]) -> list[tuple[float, ...]]:
+def door_zones(plan: shapely.Polygon, lines: list[tuple[np.ndarray, float]]
+               ) -> list[tuple[float, float, float, float]]:
     """Rectangles kept free of stalls: 1.2 m strips along the end walls (x = const), and the wall
     beside every door (hydrant cabinets and call points hang there)."""
-    out = []
+    out: list[tuple[float, float, float, float]] = []
     for p, q, _c0, _c1 in _edges(plan):
         if abs(p[0] - q[0]) < 1e-9:
-            out.append((p[0] - 1.2, min(p[1], q[1]), p[0] + 1.2, max(p[1], q[1])))
+            out.append((float(p[0]) - 1.2, float(min(p[1], q[1])), float(p[0]) + 1.2, float(max(p[1], q[1]))))
     for line, w in lines:
         for e, nxt in ((line[0], line[1]), (line[-1], line[-2])):
             if plan.exterior.distance(shapely.Point(e)) < 1e-6:
                 u = (nxt - e) / np.hypot(*(nxt - e))  # into the hall, along the aisle
                 a = np.array([-u[1], u[0]]) * (w / 2 + 1.0)  # along the wall, beside the door
                 c = np.array([e - a - u, e + a - u, e - a + 1.8 * u, e + a + 1.8 * u])
-                out.append((*c.min(axis=0), *c.max(axis=0)))
+                lo, hi = c.min(axis=0), c.max(axis=0)
+                out.append((float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])))
     return out
 
 

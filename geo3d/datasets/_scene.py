@@ -531,7 +531,7 @@ def _stalls(b: _Builder, lay: Layout, fl: int, z0: float, lines: list[tuple[np.n
                         inside = (lot[0] >= END_STRIP and lot[2] <= L - END_STRIP
                                   and lot[1] >= 0.3 and lot[3] <= W - 0.3)
                     else:
-                        inside = bool(inner.contains(shapely.box(*lot)))
+                        inside = bool(inner is not None and inner.contains(shapely.box(*lot)))
                     if (not inside or _rect_hit(lot, lots, STALL_GAP)
                             or _rect_hit(lot, reserved, 0.0)
                             or _rect_hit((lot[0] + 0.01, lot[1] + 0.01, lot[2] - 0.01, lot[3] - 0.01),

@@ -157,7 +157,7 @@ def _layout(c: dict[str, Any], rng: np.random.Generator) -> Layout:
     width = round(sum(widths) + 2 * n * block, 1)
     step, spacing, voxel = DENSITIES[c["density"]]
     top = floors[-1]
-    cuts = tuple(round(float(x), 2) for x in rng.uniform(0.22, 0.32, 2))
+    c0, c1 = (round(float(x), 2) for x in rng.uniform(0.22, 0.32, 2))
     return Layout(
         length=float(c["length"]), width=width, rotation_deg=float(c["rotation_deg"]),
         floors=floors, aisle_widths=widths, cross_aisle_width=3.0 if c["cross_aisle"] else 0.0,
@@ -166,7 +166,7 @@ def _layout(c: dict[str, Any], rng: np.random.Generator) -> Layout:
         vacancy=(float(c["vacancy"]),) * len(floors), column_spacing=float(rng.uniform(8.0, 11.0)),
         angular_step_deg=step, station_spacing=spacing, thin_voxel_m=voxel,
         range_noise_m=float(c["noise_m"]), drop_rate=float(c["dropout"]), outlier_rate=1e-4,
-        plan=c["plan"], plan_cut=cuts,
+        plan=c["plan"], plan_cut=(c0, c1),
         partial_floors=(top,) if c["partial_top"] and top >= 2 else (),
         partial_fraction=float(rng.uniform(0.5, 0.65)), stair_void=bool(c["stair_void"]), street=True,
         floor_rgb=_FLOOR_RGB[c["floor_colour"]], furniture=float(c["furniture"]), facility_jitter=0.25,

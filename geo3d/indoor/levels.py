@@ -180,16 +180,17 @@ def levels_from_cloud(
     top = high[cov3[high] >= min_coverage]
     ceilings.append(int(top[::-1][np.argmax(cov3[top[::-1]] >= 0.8 * cov3[top].max())]) if len(top) else None)
     rows = []
-    for i, (f, c) in enumerate(zip(floors, ceilings, strict=True)):
-        lo = start if i == 0 else (ceilings[i - 1] or f) + k + 1
-        hi = stop if i == len(floors) - 1 else (c or f) + k + 1
+    for i, (fbin, cbin) in enumerate(zip(floors, ceilings, strict=True)):
+        below = ceilings[i - 1] if i else None
+        lo = start if below is None else below + k + 1
+        hi = stop if i == len(floors) - 1 or cbin is None else cbin + k + 1
         rows.append({
-            "slab_z": prof.surface_z(f),
-            "ceiling_z": np.nan if c is None else prof.surface_z(_peak(cov, c)),
+            "slab_z": prof.surface_z(fbin),
+            "ceiling_z": np.nan if cbin is None else prof.surface_z(_peak(cov, cbin)),
             "z_min": prof.z0 + lo * bin_size,
             "z_max": prof.z0 + hi * bin_size,
-            "floor_coverage": float(cov3[f]),
-            "ceiling_coverage": np.nan if c is None else float(cov3[c]),
+            "floor_coverage": float(cov3[fbin]),
+            "ceiling_coverage": np.nan if cbin is None else float(cov3[cbin]),
         })
     levels = pd.DataFrame(rows)
     if entrance_level is None and ground_z is None and street and len(levels) > 1:

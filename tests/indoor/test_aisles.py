@@ -159,7 +159,7 @@ def _room_points(cell: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
 
 def test_walkable_space_is_inside_the_hall_not_the_street():
     ij, h = _room_points()
-    free, scanned, inside = walkable_space(ij, h, cell=0.25)
+    free, _scanned, inside = walkable_space(ij, h, cell=0.25)
     assert not inside[int(9 / 0.25), : int(4.5 / 0.25)].any()  # the street outside the door
     assert inside[int(9 / 0.25), int(5.5 / 0.25):int(14.5 / 0.25)].all()  # the door is sealed
     assert free[int(5 / 0.25), int(10 / 0.25)]  # a lone stray return does not block
