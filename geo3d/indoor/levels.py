@@ -168,7 +168,8 @@ def levels_from_cloud(
     fb = _peak(cov, int(floor_bins[np.argmax(cov3[floor_bins] >= 0.8 * cov3[floor_bins].max())]))
     k = prof.half_width(fb)
     slabs = [(c, f) for c, f in prof.slabs(k, min_surface=min_surface, min_gap=min_gap, max_slab=max_slab,
-                                           dip=slab_dip, storey=storey, min_support=empty_coverage)
+                                           dip=slab_dip, storey=storey, min_support=empty_coverage,
+                                           top=stop, top_coverage=min_coverage)
              if c >= fb + storey]
     floors = [fb]
     ceilings: list[int | None] = []
@@ -244,8 +245,8 @@ class _Profile:
         k = self.keys[(self.keys >= b0 * self.m) & (self.keys < (b1 + 1) * self.m)]
         return np.unique(k % self.m)
 
-    def slabs(self, k: int, *, min_surface: float, min_gap: float, max_slab: float,
-              dip: float, storey: int, min_support: float) -> list[tuple[int, int]]:
+    def slabs(self, k: int, *, min_surface: float, min_gap: float, max_slab: float, dip: float,
+              storey: int, min_support: float, top: int, top_coverage: float) -> list[tuple[int, int]]:
         """(ceiling bin, floor bin) of every slab: see :func:`levels_from_cloud`."""
         c = self.coverage
         # a surface is a sharp peak: twice the median coverage 0.5 m on its quieter side (the
@@ -263,12 +264,18 @@ class _Profile:
         # roof seen from below has nothing over it
         up0, up1 = round(0.3 / self.bin), round(1.8 / self.bin)
         out: list[tuple[int, int]] = []
-        limit = len(c) + storey  # the ceiling of the storey above the next slab found
+        def supported(b: int) -> bool:
+            above = np.r_[c[b + up0:b + up1 + 1], np.zeros(up1 + 1 - up0)][: up1 + 1 - up0]
+            return bool(np.median(above) >= min_support)
+
+        # the ceiling of the storey above the next slab found; at first the building's top: its
+        # highest large surface when nothing stands on it (a roof), else the top of the scan
+        large = peak[self.cov3[peak] >= top_coverage]
+        limit = int(large[-1]) if len(large) and not supported(int(large[-1])) else top
         # from the top down, each floor with the nearest ceiling under it: a storey's clutter
         # (awnings, stall roofs seen from below) then never pairs with the ceiling above it
         for fb in peak[::-1]:
-            above = np.r_[c[fb + up0:fb + up1 + 1], np.zeros(up1 + 1 - up0)][: up1 + 1 - up0]
-            if fb + storey > limit or np.median(above) < min_support:
+            if fb + storey > limit or not supported(int(fb)):
                 continue
             for cb in peak[(peak >= fb - hi_g) & (peak <= fb - lo_g)][::-1]:
                 if c[cb + 1:fb].min() >= dip * min(c[cb], c[fb]):
