@@ -211,7 +211,7 @@ def report(held: list[dict[str, Any]], indep: list[dict[str, Any]], seeds: tuple
         k = pooled_kinds(rows)
         lines += ["", f"Per kind, pooled over the {title} scenes (P, R at point IoU ≥ 0.5):", "",
                   "| kind | true | predicted | matched | P | R |", "|---|---|---|---|---|---|"]
-        lines += [f"| {name} | {r.n_true} | {r.n_pred} | {r.tp} | {_fmt(r.P)} | {_fmt(r.R)} |"
+        lines += [f"| {name} | {int(r.n_true)} | {int(r.n_pred)} | {int(r.tp)} | {_fmt(r.P)} | {_fmt(r.R)} |"
                   for name, r in k.iterrows()]
     if len(df):
         lines += ["", "Held-out scenes by condition (mean; levels: share of scenes with every level right):", "",
