@@ -42,6 +42,7 @@ import shapely
 
 import geo3d
 from geo3d.address import assign_addresses, read_market, validate_addresses
+from geo3d.address.evaluate import address_exact_match, paired_addresses
 from geo3d.address.pipeline import address_segmentation, entrance_storey, renumber_levels
 
 LAYOUTS = ("sample", "rotated", "l_shaped", "three_levels", "sparse_noisy")
@@ -65,24 +66,12 @@ def read_truth(folder: Path) -> pd.DataFrame:
 
 
 def exact(pred: pd.DataFrame, truth: pd.DataFrame, pairs: pd.DataFrame | None = None) -> dict[str, Any]:
-    """Exact-match rate of address strings (an object both leave unaddressed counts as a match)."""
-    m = _merged(pred, truth, pairs)
-    eq = m["address_t"].fillna("").to_numpy() == m["address_p"].fillna("").to_numpy()
-    store = (m["kind"] == "store").to_numpy()
-
-    def rate(sel: np.ndarray) -> float | None:
-        return round(float(eq[sel].mean()), 4) if sel.any() else None
-
-    return {"n": len(m), "exact": rate(np.ones(len(m), bool)), "stores": rate(store), "facilities": rate(~store),
-            "wrong": int((~eq).sum())}
+    """Exact-match rate of address strings (:func:`geo3d.address.evaluate.address_exact_match`)."""
+    return address_exact_match(pred, truth, pairs)
 
 
 def _merged(pred: pd.DataFrame, truth: pd.DataFrame, pairs: pd.DataFrame | None) -> pd.DataFrame:
-    cols = ["object_id", "address", "aisle", "number", "s_m"]
-    if pairs is None:
-        return truth.merge(pred[cols], on="object_id", suffixes=("_t", "_p"))
-    t = truth.merge(pairs[["pred", "truth"]], left_on="object_id", right_on="truth")
-    return t.merge(pred[cols].rename(columns={"object_id": "pred"}), on="pred", suffixes=("_t", "_p"))
+    return paired_addresses(pred, truth, pairs)
 
 
 def _base(number: Any) -> int | None:

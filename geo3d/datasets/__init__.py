@@ -20,7 +20,16 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["DATASETS", "Dataset", "available", "get_path", "sample_data_dir"]
+__all__ = ["DATASETS", "Dataset", "available", "get_path", "market_scene", "sample_data_dir"]
+
+
+def __getattr__(name: str) -> object:
+    """``geo3d.datasets.market_scene``: the scene family (:mod:`geo3d.datasets.family`), imported lazily."""
+    if name == "market_scene":
+        from .family import market_scene
+
+        return market_scene
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

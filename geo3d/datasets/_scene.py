@@ -15,6 +15,20 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
+
+from ._plan import (
+    aisle_pieces,
+    door_zones,
+    floor_plan,
+    hall_plan,
+    plan_structure,
+    stair_void,
+    stairs,
+    street,
+    street_and_furniture_free,
+    vacant_furniture,
+)
 
 __all__ = ["Layout", "Scene", "build_scene"]
 
@@ -59,6 +73,7 @@ MATERIALS: dict[str, tuple[float, tuple[int, int, int]]] = {
     "awning": (0.45, (128, 128, 128)),
     "frame": (0.30, (92, 96, 100)),
     "goods": (0.35, (128, 128, 128)),
+    "street": (0.25, (84, 84, 80)),
 }
 AWNING_COLOURS = [(40, 90, 170), (230, 130, 40), (200, 180, 50), (60, 120, 110), (150, 60, 60),
                   (90, 90, 160), (220, 220, 210)]
@@ -106,6 +121,26 @@ class Layout:
     range_noise_m, drop_rate, outlier_rate, max_range_m : float
         Range noise (1 σ, along the ray), base share of dropped returns, share of stray
         outliers and the range limit.
+    plan, plan_cut : str, tuple of float
+        Outline: ``rect``, ``L`` (one corner cut), ``T`` (two southern corners), ``cross``
+        (four corners); cut-out lengths as shares of ``length`` (west, east).
+    partial_floors, partial_fraction : tuple of int, float
+        Upper floors that cover only the west ``partial_fraction`` of the hall (a mezzanine over
+        a double-height hall).
+    stair_void, street : bool
+        A stair opening through every upper slab with a flight under it; a strip of street seen
+        through the entrance floor's doors.
+    principal_end : int
+        Which end (0 = start, 1 = end) of ``principal_aisle`` is the principal entrance.
+    floor_rgb : tuple of int, optional
+        Colour of the floors (painted epoxy: green, red, blue … ); None: grey.
+    furniture : float
+        Share of vacant lots holding tables with benches or a hand cart (not stores).
+    facility_jitter : float
+        Facility sizes vary by up to this share (along their wall and in height).
+    gap_share, duplicate_rate, stray_rate : float
+        Share of stalls with an occlusion gap across the front, of duplicated points, and of
+        stray points spread uniformly over each level's box.
     """
 
     length: float = 78.0
@@ -131,6 +166,19 @@ class Layout:
     drop_rate: float = 0.01
     outlier_rate: float = 3e-4
     max_range_m: float = 60.0
+    plan: str = "rect"
+    plan_cut: tuple[float, float] = (0.3, 0.3)
+    partial_floors: tuple[int, ...] = ()
+    partial_fraction: float = 0.5
+    stair_void: bool = False
+    street: bool = False
+    principal_end: int = 0
+    floor_rgb: tuple[int, int, int] | None = None
+    furniture: float = 0.0
+    facility_jitter: float = 0.0
+    gap_share: float = 0.0
+    duplicate_rate: float = 0.0
+    stray_rate: float = 0.0
 
 
 @dataclass
@@ -179,7 +227,7 @@ class Scene:
     levels: list[tuple[int, float, float | None]]  # floor, slab_z, ceiling_z
     stations: list[tuple[int, np.ndarray]]  # floor, origin (3,)
     principal_entrance: tuple[float, float]
-    openings: list[tuple[str, float, float, int]] = field(default_factory=list)
+    openings: list[tuple[str, float, float, int, float]] = field(default_factory=list)
 
 
 class _Builder:
@@ -261,7 +309,9 @@ def build_scene(lay: Layout, seed: int) -> Scene:
     levels: list[tuple[int, float, float | None]] = []
     aisles: list[Aisle] = []
     stations: list[tuple[int, np.ndarray]] = []
-    openings: list[tuple[str, float, float, int]] = []
+    openings: list[tuple[str, float, float, int, float]] = []
+    if not street_and_furniture_free(lay):
+        return _build_plan_scene(lay, b, floors, slab_z, lines)
     p_line = lines[lay.principal_aisle][0]
     principal = (float(p_line[0, 0]), float(p_line[0, 1]))
 
@@ -285,17 +335,75 @@ def build_scene(lay: Layout, seed: int) -> Scene:
                        in_store=(AED if fl == 1 else OTHER if fi == len(floors) - 1 else None))
         _facilities(b, lay, fl, z0, ceil, lines, columns, openings, fi)
         del lots
-        # scan stations along every aisle segment
-        for line, _w in lines:
-            for p, q in itertools.pairwise(line):
-                seg = float(np.hypot(*(q - p)))
-                # one station 2.5 m inside each end (entrances), the rest evenly between
-                k = max(1, int(np.ceil((seg - 5.0) / lay.station_spacing)))
-                for j in range(k + 1):
-                    xy = p + (q - p) * (2.5 + (seg - 5.0) * j / k) / seg
-                    xy = xy + rng.normal(0.0, 0.15, 2)
-                    stations.append((fl, np.array([xy[0], xy[1], z0 + 1.55])))
+        _stations(stations, lay, fl, z0, lines, rng)
+    return _scene(b, lay, aisles, levels, stations, principal, openings)
 
+
+def _stations(stations: list[tuple[int, np.ndarray]], lay: Layout, fl: int, z0: float,
+              lines: list[tuple[np.ndarray, float]], rng: np.random.Generator) -> None:
+    """Scan stations along every aisle segment of one floor."""
+    for line, _w in lines:
+        for p, q in itertools.pairwise(line):
+            seg = float(np.hypot(*(q - p)))
+            # one station 2.5 m inside each end (entrances), the rest evenly between
+            k = max(1, int(np.ceil((seg - 5.0) / lay.station_spacing)))
+            for j in range(k + 1):
+                xy = p + (q - p) * (2.5 + (seg - 5.0) * j / k) / seg
+                xy = xy + rng.normal(0.0, 0.15, 2)
+                stations.append((fl, np.array([xy[0], xy[1], z0 + 1.55])))
+
+
+def _build_plan_scene(lay: Layout, b: _Builder, floors: list[int], slab_z: dict[int, float],
+                      lines: list[tuple[np.ndarray, float]]) -> Scene:
+    """The general path: any outline, partial floors, stair voids, street, furniture."""
+    rng = b.rng
+    aisle_y = [float(line[0, 1]) for line, _w in lines if line[0, 1] == line[1, 1]]
+    plan = hall_plan(lay, aisle_y)
+    void = stair_void(lay, plan, aisle_y) if lay.stair_void else None
+    levels: list[tuple[int, float, float | None]] = []
+    aisles: list[Aisle] = []
+    stations: list[tuple[int, np.ndarray]] = []
+    openings: list[tuple[str, float, float, int, float]] = []
+    f_lines = {fl: aisle_pieces(lines, floor_plan(lay, plan, fl)) for fl in floors}
+    ends = [(line[e], i) for i, (line, _w) in enumerate(f_lines[1])
+            for e in ((0, -1) if lay.principal_end == 0 else (-1, 0))]
+    on_wall = [(e, i) for e, i in ends if plan.exterior.distance(shapely.Point(e)) < 1e-6]
+    pick = [e for e, i in on_wall if i == lay.principal_aisle % len(f_lines[1])] or [e for e, _i in on_wall]
+    principal = (float(pick[0][0]), float(pick[0][1]))
+    for fi, fl in enumerate(floors):
+        z0 = slab_z[fl]
+        ceil = z0 + lay.storey_height - SLAB_T
+        fplan = floor_plan(lay, plan, fl)
+        flines = f_lines[fl]
+        nxt = floors[fi + 1] if fi + 1 < len(floors) else None
+        levels.append((fl, round(z0, 3), None if fl in lay.open_floors else round(ceil, 3)))
+        aisles.extend(Aisle(fl, line.copy(), w) for line, w in flines)
+        plan_structure(b, lay, fl, z0, ceil, plan=plan, fplan=fplan, lines=flines,
+                       roof=nxt is None and fl not in lay.open_floors,
+                       next_plan=floor_plan(lay, plan, nxt) if nxt is not None else None,
+                       next_ceil=ceil + lay.storey_height, void=void if fi > 0 else None,
+                       openings=openings, floor_rgb=lay.floor_rgb)
+        if void is not None and fi > 0:
+            stairs(b, void, slab_z[floors[fi - 1]], z0, floors[fi - 1], fl)
+        corridors = _corridors(flines)
+        columns = _columns(b, lay, fl, z0, ceil, flines, corridors, plan=fplan)
+        reserved = [(c[0] - 0.3, c[1] - 0.3, c[2] + 0.3, c[3] + 0.3) for c, _, _ in columns]
+        reserved += door_zones(fplan, flines)
+        if void is not None:
+            reserved.append((void[0] - 0.6, void[1] - 0.6, void[2] + 0.6, void[3] + 0.6))
+        _stalls(b, lay, fl, z0, flines, corridors, reserved,
+                lay.vacancy[fi] if fi < len(lay.vacancy) else 0.0,
+                in_store=(AED if fl == 1 else OTHER if fi == len(floors) - 1 else None), plan=fplan)
+        _facilities(b, lay, fl, z0, ceil, flines, columns, openings, fi)
+        if lay.street and fl == 1:
+            street(b, openings, fl, z0, rng)
+        _stations(stations, lay, fl, z0, flines, rng)
+    return _scene(b, lay, aisles, levels, stations, principal, openings)
+
+
+def _scene(b: _Builder, lay: Layout, aisles: list[Aisle], levels: list[tuple[int, float, float | None]],
+           stations: list[tuple[int, np.ndarray]], principal: tuple[float, float],
+           openings: list[tuple[str, float, float, int, float]]) -> Scene:
     arr = np.array(b.rows, dtype=np.float64)
     return Scene(
         layout=lay, lo=arr[:, 0:3].copy(), hi=arr[:, 3:6].copy(),
@@ -307,7 +415,7 @@ def build_scene(lay: Layout, seed: int) -> Scene:
 
 
 def _structure(b: _Builder, lay: Layout, fl: int, z0: float, ceil: float, top: bool,
-               lines: list[tuple[np.ndarray, float]], openings: list[tuple[str, float, float, int]]) -> None:
+               lines: list[tuple[np.ndarray, float]], openings: list[tuple[str, float, float, int, float]]) -> None:
     """Slab, ceiling/roof, and outer walls with entrance openings for one floor."""
     L, W = lay.length, lay.width
     T = WALL_T
@@ -338,7 +446,7 @@ def _structure(b: _Builder, lay: Layout, fl: int, z0: float, ceil: float, top: b
         for c0, c1 in cuts:
             pieces.append((a, c0))
             a = c1
-            openings.append((wall, (c0 + c1) / 2, c1 - c0, fl))
+            openings.append((wall, (c0 + c1) / 2, c1 - c0, fl, {"w": 0.0, "e": L, "s": 0.0, "n": W}[wall]))
         pieces.append((a, span + T))
         for a0, a1 in pieces:
             _wall_box(b, wall, a0, a1, z0, ceil, L, W, fl)
@@ -362,8 +470,8 @@ def _wall_box(b: _Builder, wall: str, a0: float, a1: float, z0: float, z1: float
 
 
 def _columns(b: _Builder, lay: Layout, fl: int, z0: float, ceil: float,
-             lines: list[tuple[np.ndarray, float]], corridors: list[tuple[float, float, float, float]]
-             ) -> list[tuple[tuple[float, float, float, float], int, int]]:
+             lines: list[tuple[np.ndarray, float]], corridors: list[tuple[float, float, float, float]],
+             plan: shapely.Polygon | None = None) -> list[tuple[tuple[float, float, float, float], int, int]]:
     """Columns on the left edge of every west–east aisle segment: (rect, aisle index, k)."""
     out = []
     L = lay.length
@@ -375,10 +483,10 @@ def _columns(b: _Builder, lay: Layout, fl: int, z0: float, ceil: float,
         y = p[1] + w / 2
         x_end = min(q[0], L) - 3.0
         k = 0
-        x = lay.column_spacing + 1.5  # off the 10 m marks: no facility on an interval boundary
+        x = max(p[0], 0.0) + lay.column_spacing + 1.5  # off the 10 m marks (no facility on a boundary)
         while x <= x_end:
             rect = (x - 0.25, y - 0.25, x + 0.25, y + 0.25)
-            if not _rect_hit(rect, cross, 1.0):
+            if not _rect_hit(rect, cross, 1.0) and (plan is None or plan.contains(shapely.box(*rect).buffer(0.3))):
                 b.box(*rect[:2], z0, *rect[2:], ceil, cls=STRUCTURE, inst=-1, floor=fl, mat="column")
                 out.append((rect, ai, k))
                 k += 1
@@ -389,12 +497,13 @@ def _columns(b: _Builder, lay: Layout, fl: int, z0: float, ceil: float,
 def _stalls(b: _Builder, lay: Layout, fl: int, z0: float, lines: list[tuple[np.ndarray, float]],
             corridors: list[tuple[float, float, float, float]],
             reserved: list[tuple[float, float, float, float]], vacancy: float,
-            in_store: int | None) -> list[tuple[float, float, float, float]]:
+            in_store: int | None, plan: shapely.Polygon | None = None) -> list[tuple[float, float, float, float]]:
     """Fill both sides of every aisle segment with stalls; returns their lots."""
     rng = b.rng
     L, W = lay.length, lay.width
     lots: list[tuple[float, float, float, float]] = []
     placed_special = in_store is None
+    inner = plan.buffer(-0.3, join_style="mitre") if plan is not None else None
     for line, w in lines:
         total = float(np.hypot(*np.diff(line, axis=0).T).sum())
         s_start = 0.0
@@ -418,8 +527,11 @@ def _stalls(b: _Builder, lay: Layout, fl: int, z0: float, lines: list[tuple[np.n
                     c1 = p + u * a1 + v * sgn * (w / 2 + 0.05 + d)
                     lot = (float(min(c0[0], c1[0])), float(min(c0[1], c1[1])),
                            float(max(c0[0], c1[0])), float(max(c0[1], c1[1])))
-                    inside = (lot[0] >= END_STRIP and lot[2] <= L - END_STRIP
-                              and lot[1] >= 0.3 and lot[3] <= W - 0.3)
+                    if plan is None:
+                        inside = (lot[0] >= END_STRIP and lot[2] <= L - END_STRIP
+                                  and lot[1] >= 0.3 and lot[3] <= W - 0.3)
+                    else:
+                        inside = bool(inner is not None and inner.contains(shapely.box(*lot)))
                     if (not inside or _rect_hit(lot, lots, STALL_GAP)
                             or _rect_hit(lot, reserved, 0.0)
                             or _rect_hit((lot[0] + 0.01, lot[1] + 0.01, lot[2] - 0.01, lot[3] - 0.01),
@@ -429,6 +541,8 @@ def _stalls(b: _Builder, lay: Layout, fl: int, z0: float, lines: list[tuple[np.n
                     lots.append(lot)
                     a = a1 + float(rng.uniform(STALL_GAP + 0.02, 0.7))
                     if vacant:
+                        if lay.furniture > 0 and rng.random() < lay.furniture:
+                            vacant_furniture(b, fl, z0, lot)
                         continue
                     kind = "office" if not placed_special and len(lots) > 12 else None
                     _stall(b, fl, z0, p, u, v * sgn, a0, a1, w / 2 + 0.05, d, lot, kind, in_store)
@@ -510,12 +624,19 @@ def _stall(b: _Builder, fl: int, z0: float, p: np.ndarray, u: np.ndarray, v: np.
 def _facilities(b: _Builder, lay: Layout, fl: int, z0: float, ceil: float,
                 lines: list[tuple[np.ndarray, float]],
                 columns: list[tuple[tuple[float, float, float, float], int, int]],
-                openings: list[tuple[str, float, float, int]], fi: int) -> None:
+                openings: list[tuple[str, float, float, int, float]], fi: int) -> None:
     """Safety facilities on columns, walls and over exits of one floor."""
-    L, W = lay.length, lay.width
 
     def fac(cls: int, x0: float, y0: float, x1: float, y1: float, h0: float, h1: float,
             mat: str) -> None:
+        if lay.facility_jitter > 0:  # sizes vary along the wall and in height, not in depth
+            fx, fz = b.rng.uniform(1 - lay.facility_jitter, 1 + lay.facility_jitter, 2)
+            if x1 - x0 >= y1 - y0:
+                x0, x1 = (x0 + x1) / 2 - (x1 - x0) / 2 * fx, (x0 + x1) / 2 + (x1 - x0) / 2 * fx
+            else:
+                y0, y1 = (y0 + y1) / 2 - (y1 - y0) / 2 * fx, (y0 + y1) / 2 + (y1 - y0) / 2 * fx
+            hc, hh = (h0 + h1) / 2, (h1 - h0) / 2 * fz
+            h0, h1 = (0.0, h1 * fz) if h0 == 0 else (hc - hh, min(hc + hh, ch - 0.05))
         obj = b.new_object(cls, fl, ((x0 + x1) / 2, (y0 + y1) / 2), z0 + h0, z0 + h1)
         b.box(x0, y0, z0 + h0, x1, y1, z0 + h1, cls=cls, inst=obj.object_id, floor=fl, mat=mat)
 
@@ -534,26 +655,26 @@ def _facilities(b: _Builder, lay: Layout, fl: int, z0: float, ceil: float,
             fac(CCTV, xc - 0.1, yf - 0.25, xc + 0.1, yf - 0.03, ch - 0.55, ch - 0.3, "cctv")
         if (k + ai + fi) % 5 == 2:
             fac(OTHER, x1 + 0.01, y0 - 0.05, x1 + 0.15, y1 - 0.1, 1.3, 1.7, "first_aid")
-    for wall, c, w, _f in [o for o in openings if o[3] == fl]:
+    for wall, c, w, _f, at in [o for o in openings if o[3] == fl]:
         side = 1.0 if int(c * 10) % 2 == 0 else -1.0
         sx = c + side * 0.45  # exit sign a little off the door's centre, over the door
         if wall == "w":
-            fac(EXIT_SIGN, 0.02, sx - 0.2, 0.08, sx + 0.2, DOOR_H + 0.15, DOOR_H + 0.35, "exit_sign")
+            fac(EXIT_SIGN, at + 0.02, sx - 0.2, at + 0.08, sx + 0.2, DOOR_H + 0.15, DOOR_H + 0.35, "exit_sign")
             y = c + w / 2 + 0.05  # w: the door's width, 1 m narrower than the aisle
-            fac(HYDRANT, 0.0, y, 0.2, y + 0.75, 0.5, 1.5, "hydrant")
-            fac(EXTINGUISHER, 0.02, y - 0.4, 0.2, y - 0.22, 0.0, 0.5, "extinguisher")
+            fac(HYDRANT, at, y, at + 0.2, y + 0.75, 0.5, 1.5, "hydrant")
+            fac(EXTINGUISHER, at + 0.02, y - 0.4, at + 0.2, y - 0.22, 0.0, 0.5, "extinguisher")
         elif wall == "e":
-            fac(EXIT_SIGN, L - 0.08, sx - 0.2, L - 0.02, sx + 0.2, DOOR_H + 0.15, DOOR_H + 0.35,
+            fac(EXIT_SIGN, at - 0.08, sx - 0.2, at - 0.02, sx + 0.2, DOOR_H + 0.15, DOOR_H + 0.35,
                 "exit_sign")
             y = c - w / 2 - 0.15
-            fac(FIRE_ALARM, L - 0.09, y - 0.25, L, y, 1.2, 1.5, "fire_alarm")
-            fac(CCTV, L - 0.25, y - 0.2, L - 0.02, y, ch - 0.55, ch - 0.3, "cctv")
+            fac(FIRE_ALARM, at - 0.09, y - 0.25, at, y, 1.2, 1.5, "fire_alarm")
+            fac(CCTV, at - 0.25, y - 0.2, at - 0.02, y, ch - 0.55, ch - 0.3, "cctv")
         elif wall == "s":
-            fac(EXIT_SIGN, sx - 0.2, 0.02, sx + 0.2, 0.08, DOOR_H + 0.15, DOOR_H + 0.35, "exit_sign")
+            fac(EXIT_SIGN, sx - 0.2, at + 0.02, sx + 0.2, at + 0.08, DOOR_H + 0.15, DOOR_H + 0.35, "exit_sign")
             x = c + w / 2 + 0.15
-            fac(HYDRANT, x, 0.0, x + 0.75, 0.2, 0.5, 1.5, "hydrant")
+            fac(HYDRANT, x, at, x + 0.75, at + 0.2, 0.5, 1.5, "hydrant")
         else:
-            fac(EXIT_SIGN, sx - 0.2, W - 0.08, sx + 0.2, W - 0.02, DOOR_H + 0.15, DOOR_H + 0.35,
+            fac(EXIT_SIGN, sx - 0.2, at - 0.08, sx + 0.2, at - 0.02, DOOR_H + 0.15, DOOR_H + 0.35,
                 "exit_sign")
             x = c - w / 2 - 0.15
-            fac(FIRE_ALARM, x - 0.25, W - 0.09, x, W, 1.2, 1.5, "fire_alarm")
+            fac(FIRE_ALARM, x - 0.25, at - 0.09, x, at, 1.2, 1.5, "fire_alarm")

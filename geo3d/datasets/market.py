@@ -75,6 +75,7 @@ import shapely
 
 from ..errors import InputError
 from ..io.atomic import atomic_path
+from ._effects import apply_effects
 from ._scanner import cast_station
 from ._scene import (
     AED,
@@ -349,11 +350,13 @@ def _scan(scene: Scene, rng: np.random.Generator
         flat = (key[:, 0] * span[1] + key[:, 1]) * span[2] + key[:, 2]
         first = np.sort(np.unique(flat, return_index=True)[1])
         cat = {k: v[first] for k, v in cat.items()}
+    if lay.gap_share > 0 or lay.stray_rate > 0 or lay.duplicate_rate > 0:
+        cat = apply_effects(scene, cat, rng)
     box, out = cat["box"], cat["out"]
     gt: dict[str, np.ndarray] = {
         "cls": np.where(out, 0, scene.box_class[box]).astype(np.uint8),
         "inst": np.where(out, -1, scene.box_instance[box]).astype(np.int32),
-        "level": np.where(out, 0, cat["lvl"]).astype(np.int8),
+        "level": np.where(out | (scene.box_floor[box] == 0), 0, cat["lvl"]).astype(np.int8),
     }
     local = {"xyz": cat["xyz"], "box": box, "cos": cat["cos"], "t": cat["t"], "out": out,
              "time": cat["time"]}

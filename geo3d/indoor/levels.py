@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from ..errors import EmptyResultError, InputError
 
-__all__ = ["floor_label", "ground_level", "levels_from_cloud", "levels_of_points"]
+__all__ = ["floor_label", "ground_level", "levels_from_cloud", "levels_of_points", "street_storey"]
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +53,6 @@ def _xyz(cloud: Any) -> NDArray[np.float64]:
     return xyz
 
 
-def _runs(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """(start, stop) index pairs of the runs of True in a 1-D boolean array."""
-    padded = np.concatenate([[False], mask, [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return edges.reshape(-1, 2)
-
-
 def levels_from_cloud(
     cloud: Any,
     *,
@@ -70,37 +63,60 @@ def levels_from_cloud(
     min_gap: float = 0.1,
     min_storey_height: float = 1.8,
     surface_band: float = 1.2,
+    min_surface: float = 0.1,
+    max_slab: float = 1.5,
+    slab_dip: float = 0.3,
     entrance_level: int | None = None,
     ground_z: float | None = None,
+    street: bool = True,
 ) -> pd.DataFrame:
     """Detect the levels (storeys) of an indoor scan.
+
+    A scanner sees the underside of a slab from the storey below (a ceiling) and its top from
+    the storey above (a floor), never its inside. A **slab** is therefore a pair of horizontal
+    surfaces — peaks of the footprint coverage per height — a ceiling and, ``min_gap`` to
+    ``max_slab`` metres above it, a floor over the same plan cells, with a dip of coverage
+    between them. This holds for partial upper floors (a mezzanine covers part of the footprint
+    only), for slabs with stair voids (the void only lowers both peaks) and for storeys without
+    a scanned ceiling (the top storey's ceiling is then NaN). The lowest storey's floor is the
+    lowest surface covering ``min_coverage`` of the footprint.
 
     Parameters
     ----------
     cloud : PointCloud or array of shape (N, 3)
         Points of the building (x, y, z in metres).
     bin_size : float
-        Height resolution of the profile.
+        Height resolution of the profile (m); a slab must span at least three bins, so 5 cm
+        resolves the thinnest floor slabs (0.15 m). The half-width of a surface's peak follows
+        from the measured noise (two standard deviations of the main floor's heights).
     cell_size : float
         Size of the plan cells used to measure footprint coverage.
     min_coverage : float
-        Share of the footprint a horizontal surface must cover to count as a floor or ceiling.
+        Share of the footprint the lowest floor, and the top storey's ceiling, must cover.
     empty_coverage : float
-        Heights covering less than this share of the footprint are empty; an empty band is a
-        slab interior when it is at least ``min_gap`` thick, its mean coverage is under half of
-        this, and a floor lies within 0.15 m above it.
+        Heights covering less than this share of the footprint are empty (the ends of the
+        occupied height range); a slab's floor has more than this standing on it (0.3–1.8 m
+        above), where a roof seen from below has nothing.
     min_gap : float
-        Shortest empty band that separates two storeys (a thin slab is ≥ 0.1 m).
+        Thinnest slab (m): ceiling-to-floor distance of the two surfaces of a slab.
     min_storey_height : float
-        Occupied runs shorter than this are not storeys (clutter, noise).
+        Floor to ceiling of a storey at least this (m): 1.8 m, below any habitable storey.
     surface_band : float
-        The floor is searched in the lowest, the ceiling in the highest ``surface_band`` metres
-        of a storey.
+        The lowest floor is searched in the lowest ``surface_band`` metres of the scan.
+    min_surface : float
+        Share of the footprint a slab's surfaces must cover (a mezzanine over a tenth of the hall).
+    max_slab : float
+        Thickest slab (m): a slab with its beams and services.
+    slab_dip : float
+        Between a slab's two surfaces the coverage falls under this share of the weaker one.
     entrance_level : int, optional
         Index, in height order from 0, of the storey that is the street-entrance floor ``1층``.
     ground_z : float, optional
-        Street level; the storey whose floor is nearest to it becomes ``1층``. Without this and
-        ``entrance_level`` the lowest storey is ``1층``.
+        Street level; the storey whose floor is nearest to it becomes ``1층``.
+    street : bool
+        Without ``entrance_level`` and ``ground_z``, look for the street seen through the doors
+        (:func:`street_storey`) to find ``1층``; when there is no such evidence the lowest storey
+        is taken, with a warning in the log.
 
     Returns
     -------
@@ -131,77 +147,59 @@ def levels_from_cloud(
     1      2    2층     3.8        7.3
     """
     xyz = _xyz(cloud)
-    finite = np.isfinite(xyz[:, :3]).all(axis=1)
-    xyz = xyz[finite]
+    xyz = xyz[np.isfinite(xyz[:, :3]).all(axis=1)]
     if len(xyz) == 0:
         raise EmptyResultError("levels_from_cloud: the cloud has no finite points")
-
-    z0 = float(xyz[:, 2].min())
-    zbin = np.floor((xyz[:, 2] - z0) / bin_size).astype(np.int64)
-    nb = int(zbin.max()) + 1
-    ij = np.floor((xyz[:, :2] - xyz[:, :2].min(axis=0)) / cell_size).astype(np.int64)
-    cell = ij[:, 0] * (int(ij[:, 1].max()) + 1) + ij[:, 1]
-    footprint = len(np.unique(cell))
-
-    # distinct plan cells occupied per height bin, as a share of the footprint
-    keys = np.unique(zbin * (int(cell.max()) + 1) + cell)
-    coverage = np.bincount(keys // (int(cell.max()) + 1), minlength=nb) / footprint
-    # a surface straddling two bins (noise, slight tilt) counts as one
-    cov3 = np.maximum(coverage, np.maximum(np.r_[0, coverage[:-1]], np.r_[coverage[1:], 0]))
-
-    occupied = coverage >= empty_coverage
-    # an empty band inside the scan is a slab only when it is at least min_gap thick, truly
-    # empty (a slab's inside shows only through stair openings: mean coverage under half of
-    # empty_coverage) and has the next storey's floor right on top of it. Others are closed:
-    # noise, the thin band at the scanner's own height that a sparse scan misses, the air
-    # between stall tops and the ceiling in a sparse scan.
-    gap_bins = max(1, round(min_gap / bin_size))
-    margin = max(1, round(0.15 / bin_size))
-    for start, stop in _runs(~occupied):
-        if start == 0 or stop == nb:
-            continue
-        floor_above = bool(cov3[stop:stop + margin].max(initial=0.0) >= min_coverage)
-        empty = bool(coverage[start:stop].mean() < 0.5 * empty_coverage)
-        if stop - start < gap_bins or not floor_above or not empty:
-            occupied[start:stop] = True
-
+    prof = _Profile(xyz, bin_size, cell_size)
+    cov, cov3 = prof.coverage, prof.cov3
+    occupied = np.flatnonzero(cov >= empty_coverage)
+    start, stop = int(occupied[0]), int(occupied[-1]) + 1
     band = max(1, round(surface_band / bin_size))
-    rows = []
-    for start, stop in _runs(occupied):
-        if (stop - start) * bin_size < min_storey_height:
-            continue
-        low = np.arange(start, min(stop, start + band))
-        floor_bins = low[cov3[low] >= min_coverage]
-        if len(floor_bins) == 0:
-            continue
-        fb = int(floor_bins[np.argmax(cov3[floor_bins] >= 0.8 * cov3[floor_bins].max())])
-        fb = _peak(coverage, fb)
-        high = np.arange(max(start, stop - band), stop)
-        high = high[high > fb + round(min_storey_height / bin_size) - 1]
-        ceil_bins = high[cov3[high] >= min_coverage]
-        cb = None
-        if len(ceil_bins):
-            cb = int(ceil_bins[::-1][np.argmax(cov3[ceil_bins[::-1]] >= 0.8 * cov3[ceil_bins].max())])
-            cb = _peak(coverage, cb)
-        rows.append(
-            {
-                "slab_z": _surface_z(xyz[:, 2], zbin, fb),
-                "ceiling_z": np.nan if cb is None else _surface_z(xyz[:, 2], zbin, cb),
-                "z_min": z0 + start * bin_size,
-                "z_max": z0 + stop * bin_size,
-                "floor_coverage": float(cov3[fb]),
-                "ceiling_coverage": np.nan if cb is None else float(cov3[cb]),
-            }
-        )
-    if not rows:
+    low = np.arange(start, min(stop, start + band))
+    floor_bins = low[cov3[low] >= min_coverage]
+    storey = round(min_storey_height / bin_size)
+    if not len(floor_bins) or stop - floor_bins[0] < storey:
         msg = (
             "levels_from_cloud: no storey found (no horizontal surface covers "
             f"{min_coverage:.0%} of the footprint near the bottom of an occupied height range); "
             "check the cloud is one building in metres, or lower min_coverage"
         )
         raise EmptyResultError(msg)
-
+    fb = _peak(cov, int(floor_bins[np.argmax(cov3[floor_bins] >= 0.8 * cov3[floor_bins].max())]))
+    k = prof.half_width(fb)
+    slabs = [(c, f) for c, f in prof.slabs(k, min_surface=min_surface, min_gap=min_gap, max_slab=max_slab,
+                                           dip=slab_dip, storey=storey, min_support=empty_coverage,
+                                           top=stop, top_coverage=min_coverage)
+             if c >= fb + storey]
+    floors = [fb]
+    ceilings: list[int | None] = []
+    for c, f in slabs:
+        if c >= floors[-1] + storey:
+            ceilings.append(c)
+            floors.append(f)
+    high = np.arange(floors[-1] + storey, stop)
+    top = high[cov3[high] >= min_coverage]
+    ceilings.append(int(top[::-1][np.argmax(cov3[top[::-1]] >= 0.8 * cov3[top].max())]) if len(top) else None)
+    rows = []
+    for i, (fbin, cbin) in enumerate(zip(floors, ceilings, strict=True)):
+        below = ceilings[i - 1] if i else None
+        lo = start if below is None else below + k + 1
+        hi = stop if i == len(floors) - 1 or cbin is None else cbin + k + 1
+        rows.append({
+            "slab_z": prof.surface_z(fbin),
+            "ceiling_z": np.nan if cbin is None else prof.surface_z(_peak(cov, cbin)),
+            "z_min": prof.z0 + lo * bin_size,
+            "z_max": prof.z0 + hi * bin_size,
+            "floor_coverage": float(cov3[fbin]),
+            "ceiling_coverage": np.nan if cbin is None else float(cov3[cbin]),
+        })
     levels = pd.DataFrame(rows)
+    if entrance_level is None and ground_z is None and street and len(levels) > 1:
+        entrance_level = street_storey(xyz, levels)
+        if entrance_level is None:
+            log.warning("levels_from_cloud: no street seen through a door on any of the %d storeys; the "
+                        "lowest is taken as 1층 (give entrance_level / ground_z, or MARKET.toml's "
+                        "principal_entrance or entrance_floor)", len(levels))
     one = _entrance_index(levels, entrance_level=entrance_level, ground_z=ground_z)
     index = np.arange(len(levels)) - one
     levels.insert(0, "floor", np.where(index >= 0, index + 1, index).astype(int))
@@ -215,6 +213,154 @@ def levels_from_cloud(
         ", ".join(f"{r.label} {r.slab_z:.2f} m" for r in levels.itertuples()),
     )
     return levels
+
+
+class _Profile:
+    """Footprint coverage per height bin, and the plan cells of each bin."""
+
+    def __init__(self, xyz: NDArray[np.float64], bin_size: float, cell_size: float) -> None:
+        self.z = xyz[:, 2]
+        self.z0 = float(self.z.min())
+        self.bin = bin_size
+        self.zbin = np.floor((self.z - self.z0) / bin_size).astype(np.int64)
+        nb = int(self.zbin.max()) + 1
+        ij = np.floor((xyz[:, :2] - xyz[:, :2].min(axis=0)) / cell_size).astype(np.int64)
+        cell = ij[:, 0] * (int(ij[:, 1].max()) + 1) + ij[:, 1]
+        self.m = int(cell.max()) + 1
+        # distinct plan cells occupied per height bin, as a share of the footprint
+        self.keys = np.unique(self.zbin * self.m + cell)
+        self.coverage = np.bincount(self.keys // self.m, minlength=nb) / len(np.unique(cell))
+        c = self.coverage  # a surface straddling two bins (noise, slight tilt) counts as one
+        self.cov3 = np.maximum(c, np.maximum(np.r_[0, c[:-1]], np.r_[c[1:], 0]))
+
+    def half_width(self, b: int) -> int:
+        """Bins on each side of a surface's peak: two noise sigmas (robust spread of the floor at ``b``)."""
+        sel = np.abs(self.zbin - b) <= 1
+        z = self.z[sel]
+        sigma = 1.4826 * float(np.median(np.abs(z - np.median(z)))) if len(z) else 0.0
+        return int(np.clip(np.ceil(2 * sigma / self.bin), 1, 3))
+
+    def cells(self, b0: int, b1: int) -> NDArray[np.int64]:
+        """Plan cells occupied in bins b0..b1 (inclusive)."""
+        k = self.keys[(self.keys >= b0 * self.m) & (self.keys < (b1 + 1) * self.m)]
+        return np.unique(k % self.m)
+
+    def slabs(self, k: int, *, min_surface: float, min_gap: float, max_slab: float, dip: float,
+              storey: int, min_support: float, top: int, top_coverage: float) -> list[tuple[int, int]]:
+        """(ceiling bin, floor bin) of every slab: see :func:`levels_from_cloud`."""
+        c = self.coverage
+        # a surface is a sharp peak: twice the median coverage 0.5 m on its quieter side (the
+        # slab's inside) and a quarter above the busier one (the clutter of its storey), so the
+        # bumps of a storey's clutter are not surfaces
+        w = max(k + 3, round(0.5 / self.bin))
+        win = np.lib.stride_tricks.sliding_window_view(np.r_[np.zeros(w), c, np.zeros(w)], w - k - 1)
+        below = np.median(win[: len(c)], axis=1)  # c[b - w : b - k - 1]
+        above = np.median(win[w + k + 2:w + k + 2 + len(c)], axis=1)  # c[b + k + 2 : b + w + 1]
+        sharp = (c >= 2 * np.minimum(below, above)) & (c >= 1.25 * np.maximum(below, above))
+        peak = np.flatnonzero((c >= np.r_[0, c[:-1]]) & (c > np.r_[c[1:], 0]) & (self.cov3 >= min_surface)
+                              & sharp)
+        lo_g, hi_g = max(2, round(min_gap / self.bin)), round(max_slab / self.bin)
+        # what stands on a floor: the median coverage 0.3-1.8 m above it (walls at least); a
+        # roof seen from below has nothing over it
+        up0, up1 = round(0.3 / self.bin), round(1.8 / self.bin)
+        out: list[tuple[int, int]] = []
+        def supported(b: int) -> bool:
+            above = np.r_[c[b + up0:b + up1 + 1], np.zeros(up1 + 1 - up0)][: up1 + 1 - up0]
+            return bool(np.median(above) >= min_support)
+
+        # the ceiling of the storey above the next slab found; at first the building's top: its
+        # highest large surface when nothing stands on it (a roof), else the top of the scan
+        large = peak[self.cov3[peak] >= top_coverage]
+        limit = int(large[-1]) if len(large) and not supported(int(large[-1])) else top
+        # from the top down, each floor with the nearest ceiling under it: a storey's clutter
+        # (awnings, stall roofs seen from below) then never pairs with the ceiling above it
+        for fb in peak[::-1]:
+            if fb + storey > limit or not supported(int(fb)):
+                continue
+            for cb in peak[(peak >= fb - hi_g) & (peak <= fb - lo_g)][::-1]:
+                if c[cb + 1:fb].min() >= dip * min(c[cb], c[fb]):
+                    continue
+                a, b = self.cells(cb - k, cb + k), self.cells(fb - k, fb + k)
+                if len(np.intersect1d(a, b, assume_unique=True)) >= 0.5 * min(len(a), len(b)):
+                    out.append((int(cb), int(fb)))
+                    limit = int(cb)
+                    break
+        return out[::-1]
+
+    def surface_z(self, b: int) -> float:
+        """Median height of the points in bin ``b`` and its neighbours (a surface's height)."""
+        sel = np.abs(self.zbin - b) <= 1
+        return float(np.median(self.z[sel]))
+
+
+def street_storey(cloud: Any, levels: pd.DataFrame, *, cell: float = 0.25, max_door: float = 6.0,
+                  max_step: float = 0.35, min_area: float = 2.0) -> int | None:
+    """Index (height order from 0) of the storey whose floor continues outside the building.
+
+    Through the doors of the street-entrance floor a scanner sees the pavement outside; a
+    basement or an upper floor has no ground outside. The building's outline is the plan of
+    what stands 0.3–2.5 m above any storey's floor (walls, stalls …), its door gaps closed
+    (openings up to ``max_door`` metres, wider than any market door), its inside filled and
+    grown by 0.5 m (the wall's thickness);
+    ground is the points from ``max_step`` below the floor (a kerb or steps down to the street)
+    to 0.1 m above it, and above the storey's ``z_min`` when ``levels`` has it (not the ceiling
+    of the storey below). The storey with at least ``min_area`` m² of ground outside the outline,
+    and three times more than any other storey, is the entrance storey; None when no storey
+    has such evidence. A storey whose outline is not closed (its walls not scanned: less than
+    half of its floor inside) gives no evidence.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> def storey(z, n=20000):   # floor and walls of a 20 × 10 m hall, a door at x 5-8 m
+    ...     f = np.column_stack([rng.uniform(0, 20, n), rng.uniform(0, 10, n), np.full(n, z)])
+    ...     t = rng.uniform(0, 60, n)
+    ...     t = t[(t < 5) | (t > 8)]
+    ...     x = np.where(t < 20, t, np.where(t < 40, t - 20, np.where(t < 50, 0.0, 20.0)))
+    ...     y = np.where(t < 20, 0.0, np.where(t < 40, 10.0, np.where(t < 50, t - 40, t - 50)))
+    ...     return np.vstack([f, np.column_stack([x, y, z + rng.uniform(0, 3, len(t))])])
+    >>> pavement = np.column_stack([rng.uniform(4, 9, 2000), rng.uniform(-4, 0, 2000), np.full(2000, 4.1)])
+    >>> lv = pd.DataFrame({"slab_z": [0.0, 4.2]})
+    >>> street_storey(np.vstack([storey(0.0), storey(4.2), pavement]), lv)
+    1
+    """
+    from scipy import ndimage as ndi
+
+    xyz = _xyz(cloud)
+    o = xyz[:, :2].min(axis=0)
+    ij = np.floor((xyz[:, :2] - o) / cell).astype(np.int64)
+    shape = tuple(ij.max(axis=0) + 1)
+    n_close = max(1, int(np.ceil(max_door / cell / 2)))
+    z_min = levels["z_min"].to_numpy(float) if "z_min" in levels else np.full(len(levels), -np.inf)
+    slab = levels["slab_z"].to_numpy(dtype=float)
+    occ = np.zeros(shape, bool)  # what stands on any storey: the whole building's outline
+    for z in slab:
+        h = xyz[:, 2] - z
+        stand = (h > 0.3) & (h < 2.5)
+        occ[ij[stand, 0], ij[stand, 1]] = True
+    occ = np.pad(occ, n_close + 1)
+    # grown by half the widest door (so the doors close), filled, and shrunk back: a closing
+    # would not seal a gap in a thin straight wall
+    grown = ndi.binary_fill_holes(ndi.binary_dilation(occ, iterations=n_close))
+    inside = ndi.binary_erosion(grown, iterations=n_close - 2)[n_close + 1:-n_close - 1, n_close + 1:-n_close - 1]
+    area = []
+    for z, lowest in zip(slab, z_min, strict=True):
+        h = xyz[:, 2] - z
+        ground = (h > -max_step) & (h < 0.1) & (xyz[:, 2] >= lowest)
+        g = np.zeros(shape, bool)
+        g[ij[ground, 0], ij[ground, 1]] = True
+        on_floor = np.abs(h) < 0.1
+        f = np.zeros(shape, bool)
+        f[ij[on_floor, 0], ij[on_floor, 1]] = True
+        closed = (f & inside).sum() >= 0.5 * f.sum()
+        area.append(float((g & ~inside).sum()) * cell * cell if closed else 0.0)
+    order = np.argsort(area)[::-1]
+    best = int(order[0])
+    second = area[int(order[1])] if len(order) > 1 else 0.0
+    log.info("street_storey: ground outside the outline per storey %s m²", [round(a, 1) for a in area])
+    if area[best] >= min_area and area[best] >= 3 * second:
+        return best
+    return None
 
 
 def ground_level(cloud: Any, *, percentile: float = 1.0, ground_class: int | None = 2) -> pd.DataFrame:
@@ -278,12 +424,6 @@ def _peak(coverage: NDArray[np.float64], b: int) -> int:
     """Move to the locally highest coverage bin next to ``b``."""
     lo, hi = max(0, b - 1), min(len(coverage), b + 2)
     return lo + int(np.argmax(coverage[lo:hi]))
-
-
-def _surface_z(z: NDArray[np.float64], zbin: NDArray[np.int64], b: int) -> float:
-    """Median height of the points in bin ``b`` and its neighbours (a surface's height)."""
-    sel = (zbin >= b - 1) & (zbin <= b + 1)
-    return float(np.median(z[sel]))
 
 
 def _entrance_index(levels: pd.DataFrame, *, entrance_level: int | None, ground_z: float | None) -> int:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo3d.indoor.aisles import centrelines_from_free, dominant_angle, name_aisles
+from geo3d.indoor.aisles import centrelines_from_free, dominant_angle, name_aisles, walkable_space
 
 
 def test_dominant_angle_of_rotated_boxes():
@@ -139,3 +139,37 @@ def test_l_corner_where_the_free_space_reaches_past_the_leg():
     assert len(lines) == 1
     c = np.asarray(lines[0].coords)
     assert len(c) == 3 and c[1][0] == pytest.approx(58.5, abs=0.3) and c[-1][1] > 20
+
+
+def _room_points(cell: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Cells and heights: a 20 × 10 m hall (walls, a 2.5 m door in the south wall at x 8-10.5 m),
+    a sparse floor, the street outside the door, a stray return in mid-hall."""
+    rng = np.random.default_rng(3)
+    t = rng.uniform(0, 60, 40000)
+    t = t[(t < 8) | (t > 10.5)]
+    x = np.where(t < 20, t, np.where(t < 40, t - 20, np.where(t < 50, 0.0, 20.0)))
+    y = np.where(t < 20, 0.0, np.where(t < 40, 10.0, np.where(t < 50, t - 40, t - 50)))
+    wall = np.column_stack([x, y + 5.0, rng.uniform(0.0, 3.0, len(t))])
+    floor = np.column_stack([rng.uniform(0, 20, 600), rng.uniform(5, 15, 600), np.zeros(600)])
+    street = np.column_stack([rng.uniform(7, 12, 3000), rng.uniform(0, 4.5, 3000), np.full(3000, -0.1)])
+    stray = np.array([[5.0, 10.0, 1.0]])
+    p = np.vstack([wall, floor, street, stray])
+    return np.floor(p[:, :2] / cell).astype(np.int64), p[:, 2]
+
+
+def test_walkable_space_is_inside_the_hall_not_the_street():
+    ij, h = _room_points()
+    free, _scanned, inside = walkable_space(ij, h, cell=0.25)
+    assert not inside[int(9 / 0.25), : int(4.5 / 0.25)].any()  # the street outside the door
+    assert inside[int(9 / 0.25), int(5.5 / 0.25):int(14.5 / 0.25)].all()  # the door is sealed
+    assert free[int(5 / 0.25), int(10 / 0.25)]  # a lone stray return does not block
+    assert free[int(10 / 0.25), int(7 / 0.25):int(13 / 0.25)].all()
+
+
+def test_walkable_space_of_an_upper_level_needs_a_floor_or_a_slab_under_it():
+    ij, h = _room_points()
+    # the slab's underside was seen from below only under the west half (a mezzanine)
+    under = np.array([[i, j] for i in range(0, 40) for j in range(20, 60)])
+    free, _, _ = walkable_space(ij, np.where(h == 0.0, 5.0, h), cell=0.25, underside=under)  # no floor seen
+    assert free[int(5 / 0.25), int(10 / 0.25)]
+    assert not free[int(16 / 0.25), int(10 / 0.25)]  # over the void

@@ -19,8 +19,11 @@ def plane(z: float, n: int = 6000) -> np.ndarray:
 
 
 def walls(z0: float, z1: float, n: int = 6000) -> np.ndarray:
-    t = RNG.uniform(0, 30, n)
-    return np.column_stack([t, np.where(RNG.random(n) < 0.5, 0.0, 15.0), RNG.uniform(z0, z1, n)])
+    """The four outer walls of the 30 × 15 m hall."""
+    t = RNG.uniform(0, 90, n)
+    x = np.where(t < 30, t, np.where(t < 60, t - 30, np.where(t < 75, 0.0, 30.0)))
+    y = np.where(t < 30, 0.0, np.where(t < 60, 15.0, np.where(t < 75, t - 60, t - 75)))
+    return np.column_stack([x, y, RNG.uniform(z0, z1, n)])
 
 
 def stalls(z0: float, top: float, n: int = 4000) -> np.ndarray:
@@ -108,3 +111,51 @@ def test_real_ign_tile_has_no_storey_but_a_ground(shared_data) -> None:
     lv = ground_level(cloud)
     ground = np.median(cloud.xyz[cloud.attrs["classification"] == 2, 2])
     assert abs(lv["slab_z"].iloc[0] - ground) < 0.01
+
+
+def _hall(z: float, *, x1: float = 30.0, door: bool = False, n: int = 6000) -> np.ndarray:
+    """Floor, four walls (a door in the south wall at x 10-13 m when ``door``) and stalls of a storey."""
+    f = np.column_stack([RNG.uniform(0, x1, n), RNG.uniform(0, 15, n), RNG.normal(z, 0.005, n)])
+    w = walls(z, z + 3.9, n)
+    w = w[(w[:, 0] <= x1) & ~(door & (w[:, 1] == 0.0) & (w[:, 0] > 10) & (w[:, 0] < 13))]
+    return np.vstack([f, w, stalls(z, 2.5)[: n // 2]])
+
+
+def test_basement_below_the_street_is_found_from_the_ground_outside() -> None:
+    # a basement (slab 0.3 m thick) under the street floor; the pavement seen through the
+    # street floor's door lies 0.12 m below that floor, inside the slab's height band
+    pavement = np.column_stack([RNG.uniform(9, 14, 3000), RNG.uniform(-5, -0.4, 3000), RNG.normal(-0.12, 0.005, 3000)])
+    pts = np.vstack([_hall(-4.2), plane(-0.3), _hall(0.0, door=True), plane(3.9), pavement])
+    lv = levels_from_cloud(pts)
+    assert lv["floor"].tolist() == [-1, 1]
+    np.testing.assert_allclose(lv["slab_z"], [-4.2, 0.0], atol=0.05)
+    # without the pavement nothing says which storey is the street's: the lowest, with a warning
+    assert levels_from_cloud(np.vstack([_hall(-4.2), plane(-0.3), _hall(0.0, door=True), plane(3.9)]))[
+        "floor"].tolist() == [1, 2]
+
+
+def test_partial_upper_floor_without_ceiling() -> None:
+    # a mezzanine over the west half (x < 15 m), nothing scanned above it; the east half is
+    # double height (its walls go on up, through the mezzanine's height)
+    west = np.column_stack([RNG.uniform(0, 15, 6000), RNG.uniform(0, 15, 6000)])
+    under = np.column_stack([west, RNG.normal(3.9, 0.005, 6000)])
+    mezz = np.column_stack([west, RNG.normal(4.2, 0.005, 6000)])
+    high = walls(4.2, 8.0, 6000)
+    pts = np.vstack([_hall(0.0), under, mezz, high, stalls(4.2, 2.5)[:2000] * [0.5, 1, 1]])
+    lv = levels_from_cloud(pts)
+    assert lv["floor"].tolist() == [1, 2]
+    np.testing.assert_allclose(lv["slab_z"], [0.0, 4.2], atol=0.05)
+    assert np.isnan(lv["ceiling_z"].iloc[1])
+
+
+@pytest.mark.parametrize("seed", [4, 8])
+def test_family_levels(seed: int) -> None:
+    """Tuning scenes of the family: basements, partial top floor, stair voids (geo3d.datasets.family)."""
+    from geo3d.datasets.family import market_scene
+    from geo3d.pointcloud.filter import voxel_thin
+
+    s = market_scene(seed, density="sparse", length=40.0)
+    cloud = PointCloud(np.column_stack([s.points["x"], s.points["y"], s.points["z"]]))
+    lv = levels_from_cloud(voxel_thin(cloud, 0.04)[0])
+    assert lv["floor"].tolist() == s.levels["floor"].tolist()
+    np.testing.assert_allclose(lv["slab_z"], s.levels["slab_z"], atol=0.15)
