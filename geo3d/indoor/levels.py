@@ -153,11 +153,13 @@ def levels_from_cloud(
     prof = _Profile(xyz, bin_size, cell_size)
     cov, cov3 = prof.coverage, prof.cov3
     occupied = np.flatnonzero(cov >= empty_coverage)
-    start, stop = int(occupied[0]), int(occupied[-1]) + 1
-    band = max(1, round(surface_band / bin_size))
-    low = np.arange(start, min(stop, start + band))
-    floor_bins = low[cov3[low] >= min_coverage]
     storey = round(min_storey_height / bin_size)
+    floor_bins = np.zeros(0, dtype=np.int64)
+    if len(occupied):  # a sparse cloud (e.g. scattered outdoor returns) may fill no height bin
+        start, stop = int(occupied[0]), int(occupied[-1]) + 1
+        band = max(1, round(surface_band / bin_size))
+        low = np.arange(start, min(stop, start + band))
+        floor_bins = low[cov3[low] >= min_coverage]
     if not len(floor_bins) or stop - floor_bins[0] < storey:
         msg = (
             "levels_from_cloud: no storey found (no horizontal surface covers "

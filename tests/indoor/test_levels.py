@@ -159,3 +159,11 @@ def test_family_levels(seed: int) -> None:
     lv = levels_from_cloud(voxel_thin(cloud, 0.04)[0])
     assert lv["floor"].tolist() == s.levels["floor"].tolist()
     np.testing.assert_allclose(lv["slab_z"], s.levels["slab_z"], atol=0.15)
+
+
+def test_a_cloud_too_sparse_for_any_height_bin_is_refused_not_crashed():
+    # regression: scattered returns (an outdoor tile) filled no height bin -> IndexError
+    rng = np.random.default_rng(3)
+    pts = np.column_stack([rng.uniform(0, 500, 50), rng.uniform(0, 500, 50), rng.uniform(0, 30, 50)])
+    with pytest.raises(EmptyResultError, match="no storey found"):
+        levels_from_cloud(pts)
