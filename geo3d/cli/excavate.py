@@ -6,31 +6,12 @@ import json
 from pathlib import Path
 
 import click
-import geopandas as gpd
-import pyogrio
-import pyogrio.errors
 
-from ..errors import EmptyResultError, FileFormatError, InputError
+from ..errors import InputError
 from .inputs import pipe_input_options, read_pipes_from_options
 from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["excavate_command"]
-
-
-def _read_pit(path: Path) -> gpd.GeoDataFrame:
-    if not path.exists():
-        msg = f"pit file {path} does not exist; pass a GeoJSON/GeoPackage with one polygon"
-        raise InputError(msg)
-    try:
-        pit = pyogrio.read_dataframe(path)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
-            ValueError) as exc:
-        msg = f"cannot read the pit {path} ({exc}); check it opens with `ogrinfo`"
-        raise FileFormatError(msg) from exc
-    if not isinstance(pit, gpd.GeoDataFrame) or len(pit) == 0:
-        msg = f"the pit file {path} holds no feature; draw one polygon"
-        raise EmptyResultError(msg)
-    return pit
 
 
 @cli.command("excavate")
@@ -72,7 +53,7 @@ def excavate_command(pipes_path: Path, pit_path: Path, depth: float | None,
     """Virtual excavation: which pipes a pit reaches, and the verdict (docs/contracts.md)."""
     from ..io.raster import read_dem
     from ..underground.excavation import excavate, summary_text
-    from ..underground.pit import structures_from_file
+    from ..underground.pit import read_pit, structures_from_file
     from ..underground.rules import load_rules
 
     if out_path.suffix.lower() not in (".csv", ".geojson", ".json", ".gpkg"):
@@ -83,7 +64,7 @@ def excavate_command(pipes_path: Path, pit_path: Path, depth: float | None,
     structures = (structures_from_file(structures_path) if structures_path is not None
                   else None)
     pipes = read_pipes_from_options(pipes_path, schema=schema, crs=crs)
-    pit = _read_pit(pit_path)
+    pit = read_pit(pit_path)
     dem = read_dem(dem_path) if dem_path is not None else None
     ex = excavate(pipes, pit, depth=depth, bottom_elevation=bottom_elevation, dem=dem,
                   ground=ground, trench=trench, side_slope=side_slope,

@@ -33,6 +33,10 @@ def pipe_input_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def read_pipes_from_options(pipes: Any, *, schema: Path | None, crs: str | None) -> Any:
     """:func:`geo3d.read_pipes` with the command's ``--pipes``, ``--schema`` and ``--crs``."""
+    from ..errors import InputError
     from ..underground import read_pipes
 
+    if isinstance(pipes, str | Path) and not Path(pipes).exists():
+        msg = f"--pipes {pipes} does not exist"
+        raise InputError(msg)
     return read_pipes(pipes, schema=schema, source_crs=crs)

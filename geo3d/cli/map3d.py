@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..errors import EmptyResultError, FileFormatError, InputError
+from ..errors import InputError
 from .inputs import pipe_input_options, read_pipes_from_options
 from .main import claim_outputs, cli, verbosity_options
 
@@ -43,30 +43,6 @@ def read_point_layers(source: Path) -> Any:
     crs = parts[0].crs
     return gpd.GeoDataFrame(pd.concat([p.to_crs(crs) for p in parts], ignore_index=True),
                             geometry="geometry", crs=crs)
-
-
-def _read_pit(path: Path) -> Any:
-    import geopandas as gpd
-
-    if not path.exists():
-        msg = f"--pit {path} does not exist; pass a GeoJSON/GeoPackage with one polygon"
-        raise InputError(msg)
-    try:
-        pit = gpd.read_file(path)
-    except Exception as exc:
-        msg = f"cannot read --pit {path} ({exc}); check it opens with `ogrinfo`"
-        raise FileFormatError(msg) from exc
-    if not len(pit):
-        msg = f"--pit {path} holds no feature; draw one polygon"
-        raise EmptyResultError(msg)
-    return pit
-
-
-def _read(pipes_path: Path, schema: Path | None, crs: str | None) -> Any:
-    if not pipes_path.exists():
-        msg = f"--pipes {pipes_path} does not exist"
-        raise InputError(msg)
-    return read_pipes_from_options(pipes_path, schema=schema, crs=crs)
 
 
 @cli.command("map3d")
@@ -120,6 +96,7 @@ def _pipes_scene(pipes_path: Any, schema: Path | None, crs: str | None, dem_path
                  title: str | None) -> Any:
     from ..io.raster import read_dem
     from ..underground.excavation import excavate
+    from ..underground.pit import read_pit
     from ..underground.section import as_line
     from ..viz.underground3d import pipes_in_3d, underground_scene
 
@@ -131,9 +108,9 @@ def _pipes_scene(pipes_path: Any, schema: Path | None, crs: str | None, dem_path
             msg = f"{flag} {value} does not exist"
             raise InputError(msg)
     section = as_line(line) if line is not None else None
-    pit = _read_pit(pit_path) if pit_path is not None else None
+    pit = read_pit(pit_path) if pit_path is not None else None
     dem = read_dem(dem_path) if dem_path is not None else None
-    pipes3d = pipes_in_3d(_read(Path(pipes_path), schema, crs), dem=dem)
+    pipes3d = pipes_in_3d(read_pipes_from_options(Path(pipes_path), schema=schema, crs=crs), dem=dem)
     ex = None
     if pit is not None:
         ex = excavate(pipes3d, pit, depth=depth, dem=dem, road_width=road_width)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -12,13 +11,6 @@ from .inputs import pipe_input_options, read_pipes_from_options
 from .main import claim_outputs, cli, verbosity_options
 
 __all__ = ["tiles3d_command"]
-
-
-def _read_pipes(pipes_path: Path, schema: Path | None, crs: str | None) -> Any:
-    if not Path(pipes_path).exists():
-        msg = f"--pipes {pipes_path} does not exist"
-        raise InputError(msg)
-    return read_pipes_from_options(pipes_path, schema=schema, crs=crs)
 
 
 @cli.command("tiles3d")
@@ -76,7 +68,7 @@ def tiles3d_command(pipes_path: Path | None, schema: Path | None, dem_path: Path
         if dem_path is not None and not dem_path.exists():
             msg = f"--dem {dem_path} does not exist"
             raise InputError(msg)
-        pipes = _read_pipes(pipes_path, schema, crs)  # type: ignore[arg-type]
+        pipes = read_pipes_from_options(pipes_path, schema=schema, crs=crs)
         dem = read_dem(dem_path) if dem_path is not None else None
         out = pipes_to_tiles3d(pipes, out_dir, dem=dem, palette=palette, cell_m=cell_m,
                                geoid_height=geoid_height, overwrite=overwrite)

@@ -37,11 +37,50 @@ from pyproj import CRS
 
 from ..errors import CRSError, InputError, SchemaError
 
-__all__ = ["STRUCTURE_COLUMNS", "pit_polygon", "structures_from_file", "structures_in_pit"]
+__all__ = ["STRUCTURE_COLUMNS", "pit_polygon", "read_pit", "structures_from_file", "structures_in_pit"]
 
 #: Columns of a point-structure layer (as the point readers return them).
 STRUCTURE_COLUMNS: tuple[str, ...] = ("utility", "kind", "structure_id", "source_layer",
                                       "depth_m")
+
+
+def read_pit(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+    """Read an excavation pit (one or more polygons, or a trench centreline) from a vector file.
+
+    What ``geo3d excavate --pit`` and ``geo3d map3d --pit`` read; the geometry itself is checked
+    by :func:`pit_polygon` when it is used.
+
+    Raises
+    ------
+    MissingFileError, FileFormatError, EmptyResultError
+        No such file, a file that is not vector data, or one with no feature.
+
+    Examples
+    --------
+    >>> from geo3d import datasets
+    >>> len(read_pit(datasets.get_path("pit")))
+    1
+    """
+    import pyogrio
+    import pyogrio.errors
+
+    from ..errors import EmptyResultError, FileFormatError, MissingFileError
+
+    path = Path(path)
+    if not path.exists():
+        msg = f"pit file {path} does not exist; pass a GeoJSON/GeoPackage with one polygon"
+        raise MissingFileError(msg, cli=f"--pit {path} does not exist; pass a GeoJSON/GeoPackage "
+                               "with one polygon")
+    try:
+        pit = pyogrio.read_dataframe(path)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
+            ValueError) as exc:
+        msg = f"cannot read the pit {path} ({exc}); check it opens with `ogrinfo`"
+        raise FileFormatError(msg) from exc
+    if not isinstance(pit, gpd.GeoDataFrame) or len(pit) == 0:
+        msg = f"the pit file {path} holds no feature; draw one polygon"
+        raise EmptyResultError(msg)
+    return pit
 
 
 def pit_polygon(geom: shapely.Geometry) -> shapely.Polygon:
