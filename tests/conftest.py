@@ -24,6 +24,35 @@ def repo() -> Path:
 
 
 # --------------------------------------------------------------------------------------------
+# ``geo3d scan`` of the committed sample market, once per session (tests/indoor, tests/viz)
+# --------------------------------------------------------------------------------------------
+STAIRS = ('\nstructure = "general"\n\n[[connectors]]\nkind = "stairs"\nfloors = [1, 2]\nxy = [203489.0, 553350.0]\n'
+          'name = "중앙계단"\n\n[[connectors]]\nkind = "lift"\nfloors = [1, 2]\nxy = [203500.0, 553372.0]\n'
+          'name = "승강기1"\n')
+
+
+def market_with_stairs(tmp: Path, toml_text: str) -> Path:
+    head, sep, rest = toml_text.partition("\n[[aisles]]\n")
+    p = tmp / "market.toml"
+    p.write_text(head + STAIRS + sep + rest, encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="session")
+def sample_scan(tmp_path_factory) -> Path:
+    """``geo3d scan`` of the committed sample, with a stair and a lift given in MARKET.toml."""
+    import geo3d
+    from geo3d.address.pipeline import scan_to_addresses
+
+    sample = geo3d.datasets.get_path("market").parent
+    tmp = tmp_path_factory.mktemp("sample_scan")
+    toml = market_with_stairs(tmp, (sample / "market.toml").read_text(encoding="utf-8"))
+    with geo3d.options.context(progress=False):
+        scan_to_addresses(sample / "market.laz", toml, tmp / "out")
+    return tmp / "out"
+
+
+# --------------------------------------------------------------------------------------------
 # a real browser, offline: headless Debian Chromium driven by Playwright (tests/viz)
 # --------------------------------------------------------------------------------------------
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser")

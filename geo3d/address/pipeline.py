@@ -241,7 +241,9 @@ def write_scan(cloud: PointCloud, result: Any, scan: ScanAddresses, market: Mark
             log.warning("write_scan: no store and no facility: map.html not written")
         else:
             market_map_to_html(a, tmp / "map.html", aisles=scan.aisles, levels=layers["levels"],
-                               title=f"{market.name} 3D 주소 지도 · 3D address map")
+                               title=f"{market.name} 3D 주소 지도 · 3D address map",
+                               network=paths.network.edges if paths is not None else None,
+                               evacuation=paths.evacuation.routes if paths is not None else None)
     log.info("write_scan: %s", out)
     return [out / n for n in names]
 

@@ -35,6 +35,7 @@ import shapely
 
 from ..errors import FileFormatError, InputError
 from .market_map import FACILITY_COLOURS
+from .market_paths import path_layers
 from .page import LocalFrame, Scene3D, binary, table_columns
 
 __all__ = ["KIND_LABELS", "STORE_COLOUR", "market_scene", "market_scene_from_scan"]
@@ -154,6 +155,8 @@ def market_scene(
     aisles: gpd.GeoDataFrame | None = None,
     levels: gpd.GeoDataFrame | pd.DataFrame | None = None,
     *,
+    network: gpd.GeoDataFrame | None = None,
+    evacuation: gpd.GeoDataFrame | None = None,
     title: str = "시장 3D 주소 지도 · market 3D address map",
     subtitle: str | None = None,
 ) -> Scene3D:
@@ -170,6 +173,13 @@ def market_scene(
     levels : GeoDataFrame or DataFrame, optional
         ``floor``, ``label``, ``slab_z`` (and a level outline as geometry): levels are stacked
         at their slab heights; without it, at the objects' lowest ``z_min`` per floor.
+    network : GeoDataFrame, optional
+        Navigation network edges (``paths.gpkg`` layer ``edges``): thin lines at floor height
+        coloured by kind, each with its kind, 3D length and path address on click.
+    evacuation : GeoDataFrame, optional
+        Evacuation routes (``paths.gpkg`` layer ``evacuation``): coloured by their distance
+        against the rule's limit (:mod:`geo3d.viz.market_paths`), the store's address, distance
+        and limit on click.
     title, subtitle : str
         Shown on the page.
 
@@ -192,13 +202,16 @@ def market_scene(
     level_geoms = ({int(f): g for f, g in zip(levels["floor"], levels.geometry, strict=True)}
                    if isinstance(levels, gpd.GeoDataFrame) else {})
     layers = _structure_layers(lv, level_geoms, aisles, frame, z_ref) + _object_layers(objs, lv, frame, z_ref)
+    slab = dict(zip(lv["floor"].astype(int), lv["slab_z"].astype(float), strict=True))
+    path_lay, path_tables, path_legend = path_layers(network, evacuation, frame=frame, z_ref=z_ref, slab_z=slab)
+    layers += path_lay
     table = pd.DataFrame(objs.drop(columns=objs.geometry.name))
     table["level"] = table["floor"].map(dict(zip(lv["floor"], lv["label"], strict=True)))
     cols = [c for c in _COLUMNS if c in table] + [c for c in table.columns if c not in _COLUMNS
                                                  and c not in ("label", "ordinal", "object_class")]
     values = table_columns(table, cols)
     tables = {"objects": {"columns": cols, "values": values, "title_column": "address" if "address" in values else None,
-                          "hover": [c for c in ("address", "kind") if c in values]}}
+                          "hover": [c for c in ("address", "kind") if c in values]}} | path_tables
     c = shapely.get_coordinates(shapely.centroid(objs.geometry.to_numpy()))
     cx, cy = frame.local(c[:, 0], c[:, 1])
     zc = lv.set_index("floor")["slab_z"].reindex(objs["floor"]).to_numpy(dtype=float) - z_ref
@@ -212,13 +225,14 @@ def market_scene(
                "shape": "box" if k == "store" else "dot"} for k in KIND_LABELS if k in kinds.index]
     legend += [{"label": "통로 aisle",
                 "color": [230, 170, 20], "shape": "line", "group": "aisle"},
-               {"label": "층 바닥 level slab", "color": [200, 200, 200, 160], "shape": "plane", "group": "slab"}]
+               {"label": "층 바닥 level slab", "color": [200, 200, 200, 160], "shape": "plane", "group": "slab"}, *path_legend]
     n_addr = sum(1 for a in address if a)
     return Scene3D(title=title, subtitle=subtitle or f"{len(objs):,} objects, {n_addr:,} addressed · "
                    f"{len(lv)} levels · {objs.crs.to_string() if objs.crs else ''}",
                    frame=frame, z_ref=z_ref, layers=layers, tables=tables, legend=legend,
-                   legend_title="Objects 객체", legend_note="Click an object for its 3D address; pick a level "
-                   "above; type an address to fly to it.",
+                   legend_title="Objects 객체", legend_note="Click an object for its 3D address"
+                   + (", a route or path for its distance and path address" if path_lay else "")
+                   + "; pick a level above; type an address to fly to it.",
                    levels=[{"floor": int(f), "label": str(lab)} for f, lab in zip(lv["floor"], lv["label"], strict=True)],
                    search=search, bounds=[float(cx.min()), float(cy.min()), 0.0, float(cx.max()), float(cy.max()),
                                           float(lv["slab_z"].max() - z_ref)],
@@ -226,7 +240,8 @@ def market_scene(
 
 
 def market_scene_from_scan(scan_dir: str | os.PathLike[str], *, title: str | None = None) -> Scene3D:
-    """:func:`market_scene` of a ``geo3d scan`` output folder (its ``objects.gpkg``).
+    """:func:`market_scene` of a ``geo3d scan`` output folder (its ``objects.gpkg``, and the
+    network and evacuation routes of its ``paths.gpkg`` when present).
 
     Raises
     ------
@@ -251,4 +266,9 @@ def market_scene_from_scan(scan_dir: str | os.PathLike[str], *, title: str | Non
     objects["geometry"] = shapely.force_2d(objects.geometry.to_numpy())
     levels = gpd.read_file(gpkg, layer="levels") if "levels" in names else None
     aisles = gpd.read_file(gpkg, layer="aisles") if "aisles" in names else None
-    return market_scene(objects, aisles, levels, title=title or f"{folder.name} · 3D 주소 지도 3D address map")
+    paths = folder / "paths.gpkg"
+    path_names = {str(n) for n, _ in pyogrio.list_layers(paths)} if paths.is_file() else set()
+    network = gpd.read_file(paths, layer="edges") if "edges" in path_names else None
+    evacuation = gpd.read_file(paths, layer="evacuation") if "evacuation" in path_names else None
+    return market_scene(objects, aisles, levels, network=network, evacuation=evacuation,
+                        title=title or f"{folder.name} · 3D 주소 지도 3D address map")

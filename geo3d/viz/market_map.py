@@ -131,17 +131,20 @@ def market_deck(addresses: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame | None = N
 
 def market_map_to_html(addresses: gpd.GeoDataFrame, path: str | os.PathLike[str], *,
                        aisles: gpd.GeoDataFrame | None = None, levels: gpd.GeoDataFrame | None = None,
-                       overwrite: bool = False, offline: bool = True, title: str | None = None) -> Path:
+                       overwrite: bool = False, offline: bool = True, title: str | None = None,
+                       network: gpd.GeoDataFrame | None = None, evacuation: gpd.GeoDataFrame | None = None) -> Path:
     """Write the market's 3D address map as one self-contained HTML page (no network needed).
 
     The page is :func:`~geo3d.viz.market3d.market_scene`'s: levels stacked with a level
     switcher, stores and facilities coloured by class with a legend, the 3D address on click and
-    an address search. ``offline`` is kept for compatibility: the page is always self-contained.
+    an address search; with ``network`` and ``evacuation`` (``paths.gpkg``'s ``edges`` and
+    ``evacuation``), the network's edges and each store's evacuation route too. ``offline`` is
+    kept for compatibility: the page is always self-contained.
     """
     from .market3d import market_scene
 
     kwargs = {"title": title} if title else {}
-    scene = market_scene(addresses, aisles, levels, **kwargs)
+    scene = market_scene(addresses, aisles, levels, network=network, evacuation=evacuation, **kwargs)
     return scene.to_html(path, overwrite=overwrite)
 
 

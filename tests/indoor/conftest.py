@@ -10,7 +10,6 @@ and aisles are joined where they cross.
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -23,9 +22,6 @@ import shapely
 import geo3d
 
 SAMPLE_DIR = geo3d.datasets.get_path("market").parent
-STAIRS = ('\nstructure = "general"\n\n[[connectors]]\nkind = "stairs"\nfloors = [1, 2]\nxy = [203489.0, 553350.0]\n'
-          'name = "중앙계단"\n\n[[connectors]]\nkind = "lift"\nfloors = [1, 2]\nxy = [203500.0, 553372.0]\n'
-          'name = "승강기1"\n')
 
 
 def truth_layers(objects: gpd.GeoDataFrame, aisles: gpd.GeoDataFrame, levels: pd.DataFrame,
@@ -81,13 +77,6 @@ def reference_graph(layers: dict[str, Any]) -> tuple[nx.Graph, list[Any]]:
     return g, openings
 
 
-def market_with_stairs(tmp: Path, toml_text: str) -> Path:
-    head, sep, rest = toml_text.partition("\n[[aisles]]\n")
-    p = tmp / "market.toml"
-    p.write_text(head + STAIRS + sep + rest, encoding="utf-8")
-    return p
-
-
 @pytest.fixture(scope="session")
 def sample_truth() -> dict[str, Any]:
     objects = gpd.read_file(SAMPLE_DIR / "market_objects.geojson")
@@ -95,18 +84,6 @@ def sample_truth() -> dict[str, Any]:
     levels = pd.read_csv(SAMPLE_DIR / "market_levels.csv")
     addresses = pd.read_csv(SAMPLE_DIR / "market_addresses.csv", dtype={"number": str, "address": str})
     return truth_layers(objects, aisles, levels, addresses)
-
-
-@pytest.fixture(scope="session")
-def sample_scan(tmp_path_factory) -> Path:
-    """``geo3d scan`` of the committed sample, with a stair and a lift given in MARKET.toml."""
-    from geo3d.address.pipeline import scan_to_addresses
-
-    tmp = tmp_path_factory.mktemp("sample_scan")
-    toml = market_with_stairs(tmp, (SAMPLE_DIR / "market.toml").read_text(encoding="utf-8"))
-    with geo3d.options.context(progress=False):
-        scan_to_addresses(SAMPLE_DIR / "market.laz", toml, tmp / "out")
-    return tmp / "out"
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
 from geo3d.errors import InputError
 from geo3d.viz.market3d import STORE_COLOUR, market_scene, market_scene_from_scan
+from geo3d.viz.market_paths import ROUTE_CLASSES
 
 X0, Y0 = 203400.0, 553300.0
 
@@ -48,3 +50,65 @@ def test_bad_input(market, tmp_path):
         market_scene(objects.drop(columns="kind"))
     with pytest.raises(InputError, match="geo3d scan"):
         market_scene_from_scan(tmp_path)
+
+
+def _decoded(layer, key, dtype):
+    import base64
+
+    return np.frombuffer(base64.b64decode(layer[key]["b64"]), dtype=dtype)
+
+
+def test_scan_folder_maps_the_network_and_evacuation_routes(sample_scan):
+    edges = gpd.read_file(sample_scan / "paths.gpkg", layer="edges")
+    routes = gpd.read_file(sample_scan / "paths.gpkg", layer="evacuation")
+    scene = market_scene_from_scan(sample_scan)
+    layers = {layer["id"]: layer for layer in scene.layers}
+    # one line layer per edge kind and level; every edge drawn once, on its own level
+    net = [layer for layer in scene.layers if layer["id"].startswith("network-")]
+    drawn = {}
+    for layer in net:
+        kind, floor = layer["id"].split("-")[1], layer["level"]
+        feats = np.unique(_decoded(layer, "feature", "<u4"))
+        assert (edges["kind"].to_numpy()[feats] == kind).all() and (edges["floor"].to_numpy()[feats] == floor).all()
+        drawn.update(dict.fromkeys(feats.tolist(), kind))
+    assert len(drawn) == len(edges)
+    n_seg = sum(len(_decoded(layer, "feature", "<u4")) for layer in net)
+    assert n_seg == len(shapely.get_coordinates(edges.geometry)) - len(edges)
+    assert {"network-stairs-1", "network-lift-1"} <= set(layers)  # the MARKET.toml connectors
+    table = scene.tables["network"]["values"]
+    i = int(np.flatnonzero(edges["kind"].to_numpy() == "aisle")[0])
+    assert table["path_address"][i] == edges["path_address"][i] and table["kind"][i] == "aisle"
+    assert table["length_m"][i] == pytest.approx(edges["length_m"][i], abs=1e-3)
+    # every store's route, on its store's level, coloured by its class
+    ev = [layer for layer in scene.layers if layer["id"].startswith("evacuation-")]
+    feats = np.concatenate([np.unique(_decoded(layer, "feature", "<u4")) for layer in ev])
+    assert sorted(feats.tolist()) == list(range(len(routes)))
+    values = scene.tables["evacuation"]["values"]
+    assert values["address"] == routes["address"].tolist() and values["limit_m"] == routes["limit_m"].tolist()
+    ok = (routes["rule_distance_m"] <= 0.8 * routes["limit_m"]).to_numpy()
+    for layer in ev:
+        f = np.unique(_decoded(layer, "feature", "<u4"))
+        assert (routes["floor"].to_numpy()[f] == layer["level"]).all()
+        assert ok[f].all() == (layer["group"] == "evacuation-ok")
+        colour = {key: list(rgb) for key, _, rgb, _ in ROUTE_CLASSES}[layer["group"].split("-")[1]]
+        assert (_decoded(layer, "color", "u1").reshape(-1, 4)[:, :3] == colour).all()
+    groups = {e.get("group") for e in scene.legend}
+    assert {"network-aisle", "network-access", "network-stairs", "evacuation-ok"} <= groups
+
+
+def test_route_classes_follow_the_limit(market):
+    objects, aisles, levels = market
+    line = shapely.LineString([(X0, Y0 - 0.5, 36.2), (X0 + 9, Y0 - 0.5, 36.2), (X0 + 9, Y0 - 0.5, 32.0)])
+    routes = gpd.GeoDataFrame({"address": ["가2통로 1", "가2통로 2", "가2통로 3"], "floor": [2, 2, 2],
+                               "distance_m": [10.0, 20.0, 40.0], "rule_distance_m": [20.0, 27.0, 31.0],
+                               "limit_m": [30.0, 30.0, 30.0]}, geometry=[line] * 3, crs="EPSG:5186")
+    scene = market_scene(objects, aisles, levels, evacuation=routes)
+    by_id = {layer["id"]: layer for layer in scene.layers if layer["id"].startswith("evacuation")}
+    assert set(by_id) == {"evacuation-ok-2", "evacuation-near-2", "evacuation-over-2"}
+    assert _decoded(by_id["evacuation-over-2"], "feature", "<u4").tolist() == [2, 2]
+    a = _decoded(by_id["evacuation-ok-2"], "a", "<f4").reshape(-1, 3)
+    b = _decoded(by_id["evacuation-ok-2"], "b", "<f4").reshape(-1, 3)
+    # at floor height above the lowest slab (32.0), down the stair to the level below
+    assert a[0, 2] == pytest.approx(4.2 + 0.2, abs=1e-3) and b[1, 2] == pytest.approx(0.2, abs=1e-3)
+    assert scene.tables["evacuation"]["values"]["status"] == ["within limit", "near limit", "over limit"]
+    assert "network" not in scene.tables
