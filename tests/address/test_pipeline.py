@@ -104,6 +104,13 @@ def test_scan_writes_every_output(run, tmp_path):
     scene, _ = json.JSONDecoder().raw_decode(html[start:])
     shown = set(scene["tables"]["objects"]["values"]["address"])
     assert set(csv["address"].dropna()) <= shown
+    # ... and the network and evacuation routes of paths.gpkg, one record per edge and route
+    edges = gpd.read_file(out / "paths.gpkg", layer="edges")
+    routes = gpd.read_file(out / "paths.gpkg", layer="evacuation")
+    from geo3d.viz.page import decode_column
+
+    assert decode_column(scene["tables"]["network"]["values"]["kind"]) == edges["kind"].tolist()
+    assert decode_column(scene["tables"]["evacuation"]["values"]["address"]) == routes["address"].tolist()
 
 
 def test_warnings_and_unaddressed_objects_go_to_report_json(run, tmp_path):

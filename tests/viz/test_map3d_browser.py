@@ -223,3 +223,55 @@ def test_notebook_outputs_render_offline(offline_page, tmp_path):
     ramp = (r > 200) & (b < 160) & (r - b > 60)  # the areas' yellow→red fills
     assert blue[:620].mean() > 0.002 and ramp[620:].mean() > 0.03, (blue[:620].mean(), ramp[620:].mean())
     assert page.blocked_requests == []
+
+
+def _first_segment(page, prefix: str):
+    """Midpoint (local metres), level, feature and colour of the first segment of the first
+    layer whose id starts with ``prefix``."""
+    return page.evaluate("""(prefix) => {
+        const L = GEO3D.scene.layers.find((l) => l.id.startsWith(prefix));
+        const m = [0, 1, 2].map((k) => (L.a[k] + L.b[k]) / 2);
+        return {position: m, level: L.level, feature: L.feature[0], color: Array.from(L.color.slice(0, 3))};
+    }""", prefix)
+
+
+def test_market_map_routes_and_path_addresses(offline_page, sample_scan, tmp_path):
+    from geo3d.viz.market3d import market_scene_from_scan
+
+    path = market_scene_from_scan(sample_scan, title="경동시장 routes").to_html(tmp_path / "routes.html")
+    page = _open(offline_page, path)
+    legend = page.inner_text("#g3-legend")
+    assert "evacuation route" in legend and "access" in legend and "stairs" in legend
+    groups = page.evaluate("GEO3D.scene.legend.filter((e) => e.group).map((e) => e.group)")
+    w, h = page.viewport_size["width"], page.viewport_size["height"]
+    cx, cy = w // 2, h // 2
+    # a store's route: its first segment (from the store into its door) is that store's alone;
+    # stores and the network hidden so that nothing covers it
+    seg = _first_segment(page, "evacuation-ok-")
+    page.evaluate("(g) => GEO3D.setHidden(g, true)", [g for g in groups if not g.startswith("evacuation")] + ["store"])
+    page.evaluate("(l) => GEO3D.setLevel(l)", seg["level"])
+    _look_down_at(page, seg["position"])
+    px = _pixel(page, cx, cy)
+    assert seg["color"] == [30, 170, 70] and px[1] > px[0] + 60 and px[1] > px[2] + 40, px  # green: within limit
+    page.mouse.click(cx, cy)
+    page.wait_for_selector("#g3-info", state="visible")
+    address = page.evaluate("(f) => GEO3D.scene.tables.evacuation.values.address[f]", seg["feature"])
+    assert page.inner_text("#g3-info-title") == address
+    info = page.inner_text("#g3-info")
+    assert "distance_m" in info and "limit_m" in info and "within limit" in info
+    # hiding the routes' check box clears them from the pixel
+    page.click('input[data-group="evacuation-ok"]')
+    _frames(page)
+    px = _pixel(page, cx, cy)
+    assert not (px[1] > px[0] + 60 and px[1] > px[2] + 40), px
+    # an aisle edge of the network: its path address on click
+    page.click("#g3-info-close")
+    seg = _first_segment(page, "network-aisle-")
+    page.evaluate("GEO3D.setHidden('network-aisle', false)")
+    page.evaluate("(l) => GEO3D.setLevel(l)", seg["level"])
+    _look_down_at(page, seg["position"])
+    page.mouse.click(cx, cy)
+    page.wait_for_selector("#g3-info", state="visible")
+    want = page.evaluate("(f) => GEO3D.scene.tables.network.values.path_address[f]", seg["feature"])
+    assert want and page.inner_text("#g3-info-title") == want and "length_m" in page.inner_text("#g3-info")
+    assert page.blocked_requests == []
