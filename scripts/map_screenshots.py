@@ -26,6 +26,12 @@ SHOTS = [  # (page, image, JavaScript run once the map is drawn)
     ("market/map.html", "map3d_market_search.png",
      "(() => { const i = document.getElementById('g3-search-input'); i.value = GEO3D.scene.search[40].text;"
      " document.getElementById('g3-search-go').click(); })()"),
+    ("market/map.html", "map3d_market_routes.png",
+     "(() => { GEO3D.setLevel(1); GEO3D.setHidden(['store', 'facilities', 'network-room'], true);"
+     " const v = GEO3D.scene.tables.evacuation.values, b = GEO3D.scene.bounds; let f = 0;"
+     " v.distance_m.forEach((d, i) => { if (v.floor[i] === 1 && d > v.distance_m[f]) f = i; });"
+     " GEO3D.flyTo([(b[0] + b[3]) / 2, (b[1] + b[4]) / 2, 0], 110, {pitch: 35, bearing: -20, duration: 0});"
+     " GEO3D.select('evacuation', f); })()"),
 ]
 
 
@@ -35,6 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("out"), help="the demo's output folder")
     parser.add_argument("--img", type=Path, default=Path("docs/img"))
+    parser.add_argument("--only", help="take only the image of this name")
     args = parser.parse_args()
     args.img.mkdir(parents=True, exist_ok=True)
     blocked: list[str] = []
@@ -44,6 +51,8 @@ def main() -> int:
         page.route("**/*", lambda r: r.continue_() if request_is_local(r.request.url)
                    else (blocked.append(r.request.url), r.abort())[1])
         for html, png, js in SHOTS:
+            if args.only and png != args.only:
+                continue
             page.goto((args.out / html).resolve().as_uri())
             page.wait_for_function("window.GEO3D && window.GEO3D.ready === true", timeout=120_000)
             if js:
