@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..errors import InputError
 from .page import LocalFrame, binary, table_columns
 
 __all__ = ["EDGE_COLOURS", "EDGE_LABELS", "NEAR_LIMIT", "ROUTE_CLASSES", "path_layers"]
@@ -83,8 +84,7 @@ def _line_layer(layer_id: str, group: str, level: int, table: str, a: np.ndarray
 def _lines(df: gpd.GeoDataFrame, slab: dict[int, float]) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     ok = df.geometry.notna().to_numpy() & ~df.geometry.is_empty.to_numpy()
     out = df[ok].reset_index(drop=True)
-    floor = out["floor"].to_numpy(np.int64) if "floor" in out else np.ones(len(out), np.int64)
-    z = pd.Series(floor).map(slab).to_numpy(dtype=float) if slab else np.zeros(len(out))
+    z = pd.Series(out["floor"].to_numpy(np.int64)).map(slab).to_numpy(dtype=float) if slab else np.zeros(len(out))
     return out, np.nan_to_num(z)
 
 
@@ -120,7 +120,7 @@ def _evacuation(routes: gpd.GeoDataFrame, frame: LocalFrame, z_ref: float, slab:
                          errors="coerce").to_numpy(float)
     limit = pd.to_numeric(r["limit_m"], errors="coerce").to_numpy(float)
     cls = np.select([~(dist <= limit), dist > NEAR_LIMIT * limit], [2, 1], 0)
-    floor = r["floor"].to_numpy(np.int64) if "floor" in r else np.ones(len(r), np.int64)
+    floor = r["floor"].to_numpy(np.int64)
     a, b, idx = _segments(r.geometry.to_numpy(), frame, z, z_ref - _ROUTE_LIFT)
     layers, legend = [], []
     for c, (key, _, rgb, label) in enumerate(ROUTE_CLASSES):
@@ -165,6 +165,11 @@ def path_layers(
     slab_z : dict, optional
         Floor → slab height, for geometries without z.
 
+    Raises
+    ------
+    InputError
+        A table lacks a column it needs.
+
     Returns
     -------
     layers : list of dict
@@ -174,6 +179,14 @@ def path_layers(
     legend : list of dict
         One entry (with its check box group) per edge kind and route class present.
     """
+    for name, df, need in (("network", edges, {"kind", "floor"}), ("evacuation", routes, {"floor", "limit_m"})):
+        missing = need - set(df.columns) if df is not None else set()
+        if missing:
+            msg = f"{name} lacks the column(s) {sorted(missing)} (paths.gpkg of geo3d scan has them)"
+            raise InputError(msg)
+    if routes is not None and not {"distance_m", "rule_distance_m"} & set(routes.columns):
+        msg = "evacuation needs a distance_m or rule_distance_m column (paths.gpkg of geo3d scan has them)"
+        raise InputError(msg)
     layers: list[dict[str, Any]] = []
     tables: dict[str, dict[str, Any]] = {}
     legend: list[dict[str, Any]] = []

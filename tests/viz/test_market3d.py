@@ -50,6 +50,9 @@ def test_bad_input(market, tmp_path):
         market_scene(objects.drop(columns="kind"))
     with pytest.raises(InputError, match="geo3d scan"):
         market_scene_from_scan(tmp_path)
+    edges = gpd.GeoDataFrame({"floor": [1]}, geometry=[shapely.LineString([(X0, Y0), (X0 + 1, Y0)])], crs="EPSG:5186")
+    with pytest.raises(InputError, match=r"network lacks the column\(s\) \['kind'\]"):
+        market_scene(objects, network=edges)
 
 
 def _decoded(layer, key, dtype):
