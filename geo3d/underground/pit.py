@@ -205,37 +205,9 @@ def structures_in_pit(structures: gpd.GeoDataFrame, outline: shapely.Geometry, *
 
 
 def structures_from_file(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
-    """Point structures from a file, for ``--structures`` on the command line.
+    """Point structures from a file, for ``--structures`` on the command line: the package's
+    point-layer reader :func:`geo3d.underground.structures.read_structures` (UIS point layers,
+    CSV, any vector file)."""
+    from .structures import read_structures
 
-    Uses the package's point-layer reader (``geo3d.underground.read_structures``: UIS point
-    layers, CSV, any vector file) when it is there; otherwise reads the file with pyogrio and
-    checks it holds points with the :data:`STRUCTURE_COLUMNS` it can (``kind`` defaults to the
-    layer's name, ``structure_id`` to the row number).
-    """
-    import importlib
-
-    reader = getattr(importlib.import_module("geo3d.underground"), "read_structures", None)
-    if reader is not None:
-        return reader(path)
-    import pyogrio
-    import pyogrio.errors
-
-    from ..errors import FileFormatError, MissingFileError
-
-    path = Path(path)
-    if not path.exists():
-        msg = f"structures file {path} does not exist"
-        raise MissingFileError(msg, cli=f"--structures {path} does not exist")
-    try:
-        frame = pyogrio.read_dataframe(path)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError,
-            ValueError) as exc:
-        msg = f"cannot read the structures {path} ({exc}); check it opens with `ogrinfo`"
-        raise FileFormatError(msg) from exc
-    if "kind" not in frame:
-        frame["kind"] = path.stem
-    if "structure_id" not in frame:
-        frame["structure_id"] = [str(i) for i in range(len(frame))]
-    if "source_layer" not in frame:
-        frame["source_layer"] = path.stem
-    return frame
+    return read_structures(path)
