@@ -342,6 +342,29 @@ def real_data() -> list[dict[str, Any]]:
     return rows
 
 
+
+def _num(x: Any, d: int = 2) -> str:
+    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{d}f}"
+
+
+def real_report(real: list[dict[str, Any]]) -> list[str]:
+    """Part (d) as Markdown lines."""
+    lines = ["", "### (d) Real files (`../shared/data/lidar`, provenance in its PROVENANCE.md), `segment_scan` "
+             "defaults as `geo3d segment` runs it", "",
+             "The room scan is indoors: its floor and ceiling are expected at −1.27 m and +1.67 m (target: "
+             "within 0.1 m). The outdoor tiles have no storey: the ground becomes the one level (a warning "
+             "says so) and, as they do not look like a market (report.json's `market_check`), no object "
+             "may become a store. The COPC file's own CRS is wrong; it is read with `crs=\"EPSG:26912\"`.", "",
+             "| file | points | CRS given | levels | floor z | ceiling z | expected floor / ceiling | "
+             "ground fallback | objects | stores | facilities | s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in real:
+        exp = f"{r['expected'][0]:+.2f} / {r['expected'][1]:+.2f}" if r["expected"] else "–"
+        lines.append(f"| {r['file']} | {r['points']:,} | {r['crs'] or '(the file’s)'} | {r['levels']} | "
+                     f"{r['slab_z']:+.2f} | {_num(r['ceiling_z'])} | {exp} | {'yes' if r['ground_fallback'] else 'no'} | "
+                     f"{r['objects']:,} | {r['stores']:,} | {r['facilities']:,} | {r['seconds']:.1f} |")
+    return lines
+
 def io_floor(tmp: Path, big_points: int) -> list[dict[str, Any]]:
     """Part (e): `geo3d segment` end to end against plain laspy read + 3 dims + write (I/O floor)."""
     big = tmp / f"market_{big_points // 1000}k.laz"
@@ -386,8 +409,7 @@ def io_floor_report(rows: list[dict[str, Any]], header: str) -> str:
 
 def report(acc: pd.DataFrame, sp: dict[str, Any], sc: list[dict[str, Any]], header: str, wall: float,
            real: list[dict[str, Any]] | None = None) -> str:
-    def f(x: Any, d: int = 2) -> str:
-        return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{d}f}"
+    f = _num
 
     lines = ["## Indoor segmentation: accuracy, and speed / memory against Open3D DBSCAN (`benchmarks/bench_segment.py`)",
              "", f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {header}; {wall / 60:.1f} min in all.",
@@ -462,21 +484,7 @@ def report(acc: pd.DataFrame, sp: dict[str, Any], sc: list[dict[str, Any]], head
             lines.append(f"| {r['copies']} | {r['points']:,} | {r['seconds']:.1f} | {r['points'] / r['seconds'] / 1e6:.2f} | "
                          f"{r['peak_rss_mb']:.0f} | {r['objects']:,} |")
     if real:
-        lines += ["", "### (d) Real files (`../shared/data/lidar`, provenance in its PROVENANCE.md), `segment_scan` "
-                  "defaults as `geo3d segment` runs it", "",
-                  "The room scan is indoors: its floor and ceiling are expected at −1.27 m and +1.67 m (target: "
-                  "within 0.1 m). The outdoor tiles have no storey: the ground becomes the one level (a warning "
-                  "says so) and what stands on it is classified by the same indoor rules, so their 'stores' "
-                  "are buildings, cars, trees of stall size — the point is that they run and stay sensible. "
-                  "The COPC file's own CRS is wrong; it is read with `crs=\"EPSG:26912\"`.", "",
-                  "| file | points | CRS given | levels | floor z | ceiling z | expected floor / ceiling | "
-                  "ground fallback | objects | stores | facilities | s |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for r in real:
-            exp = f"{r['expected'][0]:+.2f} / {r['expected'][1]:+.2f}" if r["expected"] else "–"
-            lines.append(f"| {r['file']} | {r['points']:,} | {r['crs'] or '(the file’s)'} | {r['levels']} | "
-                         f"{r['slab_z']:+.2f} | {f(r['ceiling_z'])} | {exp} | {'yes' if r['ground_fallback'] else 'no'} | "
-                         f"{r['objects']:,} | {r['stores']:,} | {r['facilities']:,} | {r['seconds']:.1f} |")
+        lines += real_report(real)
     return "\n".join(lines) + "\n"
 
 
@@ -494,10 +502,20 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
     ap.add_argument("--io-floor-only", action="store_true",
                     help="run part (e) only (its own section bench_segment_io of RESULTS.md)")
+    ap.add_argument("--real-only", action="store_true",
+                    help="run part (d) only (its own section bench_segment_real of RESULTS.md)")
     ap.add_argument("--big-points", type=int, default=2_500_000, help="points of the large scan of part (e)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     header = machine('open3d', 'scipy')
+    if args.real_only:
+        print("(d) real files", flush=True)
+        text = "\n".join(["## Segmentation of the real files (`benchmarks/bench_segment.py --real-only`)", "",
+                           header, *real_report(real_data())]) + "\n"
+        print(text)
+        if not args.no_write:
+            write_section("bench_segment_real", text)
+        return
     print("(e) against the I/O floor", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         floor_text = io_floor_report(io_floor(Path(tmp), args.big_points), header)
